@@ -1,0 +1,48 @@
+# The IIJ 2Q FY2002 analysis book.
+#   make book   set up .venv from requirements.txt, run the chapters, build _build/html
+#   make test   set up what the tests need (Debian's chromium too) and run them
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: book test venv chromium clean lock params
+
+book: $(STAMP)
+	$(BIN)/iijbook build $(ARGS)
+
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+params: $(STAMP)
+	@$(BIN)/iijbook params
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it; its own browser download
+# cannot work offline). Installed only when missing, and only where we may (root).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "WARNING: chromium is missing and cannot be installed here: the browser tests will skip"; fi
+
+# Re-pin requirements.txt from requirements.in in a throwaway venv.
+lock:
+	rm -rf /tmp/iijbook-lock && $(PYTHON) -m venv /tmp/iijbook-lock
+	/tmp/iijbook-lock/bin/pip install --quiet -r requirements.in
+	{ echo "# Generated from requirements.in with 'make lock' (pip freeze of a fresh venv)."; \
+	  /tmp/iijbook-lock/bin/pip freeze --exclude-editable; \
+	  echo "# the book's helper package, editable so notebooks import it from lib/"; echo "-e ."; } > requirements.txt
+
+clean:
+	rm -rf _build _static/vega .pytest_cache

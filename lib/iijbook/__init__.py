@@ -1,0 +1,28 @@
+"""Helper package for the IIJ 2Q FY2002 analysis book.
+
+One job a module:
+
+- :mod:`iijbook.data`: load and validate the data files, look figures up
+- :mod:`iijbook.schema`: the data files' schemas (types, units, ranges)
+- :mod:`iijbook.periods`: IIJ's April-March fiscal calendar
+- :mod:`iijbook.metrics`: growth, implied priors, margins, rates, rounding intervals
+- :mod:`iijbook.fmt`: ¥10.6B, $86.8M, 7.3%
+- :mod:`iijbook.theme`: the one Altair theme
+- :mod:`iijbook.render`: the offline Altair renderer and its local Vega bundle
+- :mod:`iijbook.build`, :mod:`iijbook.cli`: papermill then jupyter-book
+
+A chapter starts with ``iijbook.setup()``, which turns on the theme and the
+offline renderer.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def setup() -> None:
+    """Enable the book's Altair theme and offline renderer (call once per notebook)."""
+    from . import render, theme
+
+    theme.register()
+    render.enable()

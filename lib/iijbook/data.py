@@ -1,0 +1,240 @@
+"""Load the book's data files, validate them, and look figures up.
+
+Every figure the release prints is one row of ``data/release_figures.csv``
+(the data-centre tables are in ``data/data_centers.csv``). Loading checks each
+file against its schema in :mod:`iijbook.schema`; a bad file raises
+:class:`DataError` naming the file, the line and the column.
+
+>>> f = figure("revenue_2q02")
+>>> f.value, f.printed, str(f.period)
+(10600000000.0, 'JPY10.6B', '2Q02')
+>>> f.interval.lo, f.interval.hi
+(10550000000.0, 10650000000.0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .metrics import Interval, precision_of
+from .periods import FiscalPeriod
+from .schema import SCHEMAS
+
+#: Units whose printed form carries its precision (a rounding interval applies).
+_ROUNDED_UNITS = {"JPY", "USD", "ratio", "subscribers", "m2"}
+
+
+class DataError(ValueError):
+    """A data file that does not match its schema, with where and why."""
+
+
+def data_dir() -> Path:
+    """The folder holding the data files.
+
+    ``IIJBOOK_DATA_DIR`` overrides it (the tests use that to load broken
+    copies); otherwise it is ``data/`` at the top of the project.
+    """
+    override = os.environ.get("IIJBOOK_DATA_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def _where(path: Path, line: int | None, row: pd.Series | None, column: str | None) -> str:
+    parts = [str(path)]
+    if line is not None:
+        label = f"line {line}"
+        if row is not None and "id" in row and isinstance(row["id"], str) and row["id"]:
+            label += f" (id {row['id']})"
+        parts.append(label)
+    if column:
+        parts.append(f"column {column}")
+    return ", ".join(parts)
+
+
+def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
+    """Turn pandera's failure table into one readable line per problem."""
+    lines: list[str] = []
+    cases = err.failure_cases
+    for _, case in cases.iterrows():
+        column = case.get("column")
+        column = column if isinstance(column, str) else None
+        index = case.get("index")
+        check = str(case.get("check"))
+        value = case.get("failure_case")
+        if check.startswith("column_in_dataframe"):
+            lines.append(f"{path}: missing column {value!r}")
+            continue
+        if check.startswith("column_in_schema"):
+            lines.append(f"{path}: unexpected column {value!r}")
+            continue
+        if check.startswith("column_ordered"):
+            lines.append(f"{path}: columns out of order at {value!r} (expected {list(raw.columns)!r} to follow the schema)")
+            continue
+        if index is None or (isinstance(index, float) and pd.isna(index)):
+            lines.append(f"{_where(path, None, None, column)}: {check} ({value!r})")
+            continue
+        i = int(index)
+        row = raw.iloc[i] if 0 <= i < len(raw) else None
+        shown = raw.iloc[i][column] if (row is not None and column in raw.columns) else value
+        lines.append(f"{_where(path, i + 2, row, column)}: {shown!r} {_check_text(check)}")
+    return "\n".join(dict.fromkeys(lines))  # keep order, drop repeats
+
+
+def _check_text(check: str) -> str:
+    if check.startswith("coerce_dtype"):
+        return "is not a number"
+    if check == "field_uniqueness":
+        return "is a duplicate (ids must be unique)"
+    if check.startswith("not_nullable"):
+        return "is empty (the column needs a value)"
+    if check.startswith("isin"):
+        return f"is not allowed ({check})"
+    return f"fails: {check}"
+
+
+def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
+    """Read and validate one data file; raise :class:`DataError` if it is bad.
+
+    >>> load_table("data_centers.csv").shape
+    (32, 10)
+    """
+    if name not in SCHEMAS:
+        raise DataError(f"{name}: no schema for this file (known: {', '.join(SCHEMAS)})")
+    path = (directory or data_dir()) / name
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    blob = path.read_bytes()
+    try:
+        blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blob[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    if not blob.strip():
+        raise DataError(f"{path}: empty file (expected a header row and figures)")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from None
+    if raw.empty:
+        raise DataError(f"{path}: no rows under the header")
+    raw = raw.replace({"": None})
+    try:
+        table = SCHEMAS[name].validate(raw, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise DataError(_explain(path, raw, exc)) from None
+    return table
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure the release prints, with where it came from."""
+
+    id: str
+    section: str
+    metric: str
+    period: FiscalPeriod | None
+    as_of: str | None
+    value: float
+    unit: str
+    printed: str
+    source: str
+    note: str
+
+    @property
+    def interval(self) -> Interval:
+        """The values the printed figure allows (exact for words and counts).
+
+        >>> figure("revenue_growth_qoq_2q02").interval
+        Interval(lo=0.0725, hi=0.0735)
+        """
+        if self.unit not in _ROUNDED_UNITS:
+            return Interval.exact(self.value)
+        try:
+            step = precision_of(self.printed)
+        except ValueError:
+            return Interval.exact(self.value)
+        iv = Interval.around(self.value, step)
+        return Interval(round(iv.lo, 12), round(iv.hi, 12))
+
+
+@lru_cache(maxsize=None)
+def _figures(directory: str) -> pd.DataFrame:
+    return load_table("release_figures.csv", Path(directory))
+
+
+def figures() -> pd.DataFrame:
+    """All figures of ``release_figures.csv``, validated."""
+    return _figures(str(data_dir())).copy()
+
+
+def figure(figure_id: str) -> Figure:
+    """One figure by id.
+
+    >>> figure("ebitda_2q02").value / 1e6
+    662.0
+    """
+    table = _figures(str(data_dir()))
+    rows = table[table["id"] == figure_id]
+    if rows.empty:
+        raise KeyError(f"no figure with id {figure_id!r} in release_figures.csv")
+    r = rows.iloc[0]
+    return Figure(
+        id=r["id"],
+        section=r["section"],
+        metric=r["metric"],
+        period=FiscalPeriod.parse(r["period"]) if isinstance(r["period"], str) else None,
+        as_of=r["as_of"] if isinstance(r["as_of"], str) else None,
+        value=float(r["value"]),
+        unit=r["unit"],
+        printed=r["printed"],
+        source=r["source"],
+        note=r["note"] if isinstance(r["note"], str) else "",
+    )
+
+
+def data_centers() -> pd.DataFrame:
+    """The Yokohama 1 and Saitama 1 tables, one row a cell."""
+    return load_table("data_centers.csv")
+
+
+def gaps(section: str | None = None) -> pd.DataFrame:
+    """The charts whose numbers were lost, optionally for one section."""
+    table = load_table("gaps.csv")
+    return table if section is None else table[table["section"] == section].reset_index(drop=True)
+
+
+def reported_later() -> pd.DataFrame:
+    """IIJ's results as reported after the release (3Q02, 4Q02, FY2002), with sources."""
+    return load_table("iij_reported_later.csv")
+
+
+def later_value(metric: str, period: str) -> float:
+    """One figure IIJ reported later, by metric and fiscal period.
+
+    >>> later_value("total_revenues", "FY2002") / 1e9
+    44.0
+    """
+    table = reported_later()
+    rows = table[(table["metric"] == metric) & (table["period"] == str(FiscalPeriod.parse(period)))]
+    if rows.empty:
+        raise KeyError(f"no later-reported {metric!r} for {period!r} in iij_reported_later.csv")
+    return float(rows.iloc[0]["value"])
+
+
+def data_hash(directory: Path | None = None) -> str:
+    """A short SHA-256 over every data file (names and bytes), for status pages and caches."""
+    h = hashlib.sha256()
+    root = directory or data_dir()
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]

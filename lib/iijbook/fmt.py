@@ -1,0 +1,107 @@
+"""Formatting figures the way the book prints them: ¥10.6B, $86.8M, 7.3%.
+
+>>> yen(10.6e9), usd(86.8e6), pct(0.073)
+('¥10.6B', '$86.8M', '7.3%')
+>>> yen(-194e6), pct(0.073, signed=True), yen_rate(122.12)
+('−¥194M', '+7.3%', '¥122.1')
+"""
+
+from __future__ import annotations
+
+import math
+
+MINUS = "\u2212"  # a real minus sign, as typeset
+
+
+def _scaled(value: float, digits: int | None) -> str:
+    size = abs(value)
+    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if size >= factor * 0.9995:
+            scaled = size / factor
+            if digits is None:
+                d = 1 if scaled < 100 else 0
+            else:
+                d = digits
+            return f"{scaled:,.{d}f}{suffix}"
+    d = 0 if digits is None else digits
+    return f"{size:,.{d}f}"
+
+
+def money(value: float, symbol: str, digits: int | None = None) -> str:
+    """A money amount with a symbol and a B/M/K suffix, minus sign in front.
+
+    >>> money(13.0e9, "¥"), money(-1.7e9, "¥"), money(459e6, "¥")
+    ('¥13.0B', '−¥1.7B', '¥459M')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    sign = MINUS if value < 0 else ""
+    return f"{sign}{symbol}{_scaled(value, digits)}"
+
+
+def yen(value: float, digits: int | None = None) -> str:
+    """Yen, e.g. ``¥10.6B`` or ``¥662M``.
+
+    >>> yen(9.879e9, 2)
+    '¥9.88B'
+    """
+    return money(value, "¥", digits)
+
+
+def usd(value: float, digits: int | None = None) -> str:
+    """Dollars, e.g. ``$86.8M``.
+
+    >>> usd(70.67e6)
+    '$70.7M'
+    """
+    return money(value, "$", digits)
+
+
+def pct(value: float, digits: int = 1, signed: bool = False) -> str:
+    """A ratio as a percentage: 0.073 → ``7.3%``; ``signed`` adds ``+``.
+
+    >>> pct(-0.0094, signed=True)
+    '−0.9%'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    text = f"{abs(value) * 100:,.{digits}f}%"
+    if value < 0 and float(text.rstrip("%").replace(",", "")) != 0:
+        return MINUS + text
+    return ("+" + text) if signed else text
+
+
+def yen_rate(value: float, digits: int = 1) -> str:
+    """A yen-per-dollar rate: ``¥122.1``.
+
+    >>> yen_rate(150)
+    '¥150.0'
+    """
+    return f"¥{value:,.{digits}f}"
+
+
+def count(value: float, digits: int | None = None) -> str:
+    """A count with a M/K suffix above a thousand, in full below.
+
+    >>> count(4.6e6), count(114608), count(211)
+    ('4.6M', '115K', '211')
+    """
+    return _scaled(value, digits) if value >= 1e3 else f"{value:,.0f}"
+
+
+def area(value: float) -> str:
+    """Square metres with a thousands separator: ``39,165 m²``.
+
+    >>> area(39165)
+    '39,165 m²'
+    """
+    return f"{value:,.0f} m²"
+
+
+def interval(lo: str, hi: str) -> str:
+    """Two formatted ends of a range, joined by an en dash.
+
+    >>> interval(yen(10.55e9, 2), yen(10.65e9, 2))
+    '¥10.55B–¥10.65B'
+    """
+    return f"{lo}\u2013{hi}"

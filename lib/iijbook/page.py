@@ -1,0 +1,73 @@
+"""Plumbing for chapter pages: glue numbers into prose, tables of sources and gaps.
+
+>>> stated_table(["revenue_2q02", "revenue_growth_qoq_2q02"])["as printed"].tolist()
+['JPY10.6B', '7.3%']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .data import figure, gaps
+from .derived import Derived
+
+
+def glue_text(**values: str) -> None:
+    """Glue formatted strings for ``{glue:text}`name``` roles, without displaying them."""
+    from myst_nb import glue
+
+    for name, text in values.items():
+        glue(name, str(text), display=False)
+
+
+def stated_table(ids: Iterable[str]) -> pd.DataFrame:
+    """The release's own figures, as printed, with where each comes from."""
+    rows = []
+    for i in ids:
+        f = figure(i)
+        rows.append(
+            {
+                "figure": f.metric.replace("_", " "),
+                "period": str(f.period) if f.period else f.as_of,
+                "as printed": f.printed,
+                "source": f.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def derived_table(items: Iterable[Derived], formatter) -> pd.DataFrame:
+    """Derived figures with their rounding interval and formula, formatted for a page."""
+    rows = []
+    for d in items:
+        rows.append(
+            {
+                "figure": d.name,
+                "value": formatter(d.value),
+                "range the rounding allows": f"{formatter(d.interval.lo)} to {formatter(d.interval.hi)}",
+                "formula": d.formula,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def gaps_markdown(section: str) -> str:
+    """A Markdown list of the section's charts whose numbers were lost."""
+    table = gaps(section)
+    if table.empty:
+        return "No chart of this section lost its numbers."
+    lines = []
+    for _, g in table.iterrows():
+        axes = f" ({g['printed_axes']})" if isinstance(g["printed_axes"], str) else ""
+        note = f" {g['note'][0].upper()}{g['note'][1:]}." if isinstance(g["note"], str) else ""
+        lines.append(f"- **{g['chart_title']}**{axes}: {g['what_is_lost']} — not in the text.{note}")
+    return "\n".join(lines)
+
+
+def show(table: pd.DataFrame):
+    """A table as HTML without its index (deterministic: no random ids)."""
+    from IPython.display import HTML
+
+    return HTML(table.to_html(index=False, border=0, classes="table iijbook-table", escape=True))

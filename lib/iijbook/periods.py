@@ -1,0 +1,190 @@
+"""IIJ's fiscal calendar: one period type for quarters, halves and years.
+
+IIJ's fiscal year runs April to March and is named after the calendar year
+it starts in: FY2002 is April 2002 to March 2003. The release writes its
+quarters as ``2Q02`` (July to September 2002), and the book uses those
+labels everywhere. Parse labels here and nowhere else.
+
+>>> q = FiscalPeriod.parse("2Q02")
+>>> q.first_month, q.last_month
+('2002-07', '2002-09')
+>>> str(q.previous()), str(q.year_ago())
+('1Q02', '2Q01')
+>>> str(FiscalPeriod.parse("1H02")), [str(p) for p in FiscalPeriod.parse("1H02").quarters()]
+('1H02', ['1Q02', '2Q02'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["Q", "H", "FY"]
+
+_MONTHS_PER = {"Q": 3, "H": 6, "FY": 12}
+_LABEL = re.compile(
+    r"^\s*(?:(?P<qn>[1-4])Q|(?P<hn>[12])H)\s*(?:FY)?\s*(?P<qy>\d{2}|\d{4})\s*$"
+    r"|^\s*FY\s*(?P<fy>\d{2}|\d{4})\s*$",
+    re.IGNORECASE,
+)
+
+
+class PeriodError(ValueError):
+    """A label that is not a fiscal period the book knows."""
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    return 2000 + year if len(text) == 2 else year
+
+
+@dataclass(frozen=True, order=True)
+class FiscalPeriod:
+    """A fiscal quarter, half or year of IIJ's April-March calendar.
+
+    ``fy`` is the fiscal year (2002 for April 2002 to March 2003), ``kind`` is
+    ``"Q"``, ``"H"`` or ``"FY"``, and ``n`` numbers the quarter (1-4) or half
+    (1-2) within the year (1 for a whole year).
+
+    >>> FiscalPeriod.parse("FY2002").label
+    'FY2002'
+    >>> FiscalPeriod.parse("3Q02").start, FiscalPeriod.parse("3Q02").end
+    (datetime.date(2002, 10, 1), datetime.date(2002, 12, 31))
+    """
+
+    fy: int
+    kind: Kind
+    n: int = 1
+
+    def __post_init__(self) -> None:
+        limits = {"Q": 4, "H": 2, "FY": 1}
+        if self.kind not in limits:
+            raise PeriodError(f"unknown period kind {self.kind!r}: use 'Q', 'H' or 'FY'")
+        if not 1 <= self.n <= limits[self.kind]:
+            raise PeriodError(f"{self.kind} number {self.n} is out of range 1-{limits[self.kind]}")
+        if not 1990 <= self.fy <= 2100:
+            raise PeriodError(f"fiscal year {self.fy} is out of range 1990-2100")
+
+    # construction ---------------------------------------------------------
+    @classmethod
+    def parse(cls, label: str) -> FiscalPeriod:
+        """Read ``2Q02``, ``2Q FY2002``, ``1H02``, ``FY2002`` or ``FY02``.
+
+        >>> FiscalPeriod.parse("2Q FY2002") == FiscalPeriod(2002, "Q", 2)
+        True
+        """
+        m = _LABEL.match(str(label))
+        if not m:
+            raise PeriodError(
+                f"{label!r} is not a fiscal period: write a quarter as '2Q02', "
+                "a half as '1H02', a year as 'FY2002'"
+            )
+        if m["fy"]:
+            return cls(_full_year(m["fy"]), "FY", 1)
+        year = _full_year(m["qy"])
+        if m["qn"]:
+            return cls(year, "Q", int(m["qn"]))
+        return cls(year, "H", int(m["hn"]))
+
+    @classmethod
+    def quarter_of(cls, day: dt.date) -> FiscalPeriod:
+        """The fiscal quarter a calendar date falls in.
+
+        >>> str(FiscalPeriod.quarter_of(dt.date(2003, 1, 31)))
+        '4Q02'
+        """
+        fy = day.year if day.month >= 4 else day.year - 1
+        n = ((day.month - 4) % 12) // 3 + 1
+        return cls(fy, "Q", n)
+
+    # labels and dates -------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """The label the release uses: ``2Q02``, ``1H02``, ``FY2002``."""
+        if self.kind == "FY":
+            return f"FY{self.fy}"
+        return f"{self.n}{self.kind}{self.fy % 100:02d}"
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def months(self) -> int:
+        """Length in months (3, 6 or 12)."""
+        return _MONTHS_PER[self.kind]
+
+    def _month_index(self) -> int:
+        """Months from April of the fiscal year to the first month (0-based)."""
+        return (self.n - 1) * self.months
+
+    @property
+    def start(self) -> dt.date:
+        """First day of the period."""
+        m = 4 + self._month_index()
+        year = self.fy + (m - 1) // 12
+        return dt.date(year, (m - 1) % 12 + 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        """Last day of the period."""
+        m = 4 + self._month_index() + self.months  # first month after the period
+        year = self.fy + (m - 1) // 12
+        first_after = dt.date(year, (m - 1) % 12 + 1, 1)
+        return first_after - dt.timedelta(days=1)
+
+    @property
+    def first_month(self) -> str:
+        return self.start.strftime("%Y-%m")
+
+    @property
+    def last_month(self) -> str:
+        return self.end.strftime("%Y-%m")
+
+    @property
+    def span(self) -> str:
+        """Human span, e.g. ``Jul-Sep 2002`` or ``Apr 2002-Mar 2003``."""
+        a, b = self.start, self.end
+        if a.year == b.year:
+            return f"{a:%b}-{b:%b} {b.year}"
+        return f"{a:%b %Y}-{b:%b %Y}"
+
+    # arithmetic ---------------------------------------------------------------
+    def shift(self, steps: int) -> FiscalPeriod:
+        """The period ``steps`` periods of the same kind later (earlier if < 0).
+
+        >>> str(FiscalPeriod.parse("1Q02").shift(-1))
+        '4Q01'
+        """
+        per_year = 12 // self.months
+        index = self.fy * per_year + (self.n - 1) + steps
+        return FiscalPeriod(index // per_year, self.kind, index % per_year + 1)
+
+    def previous(self) -> FiscalPeriod:
+        """The period just before (QoQ comparisons)."""
+        return self.shift(-1)
+
+    def next(self) -> FiscalPeriod:
+        """The period just after."""
+        return self.shift(1)
+
+    def year_ago(self) -> FiscalPeriod:
+        """The same period one fiscal year earlier (YoY comparisons)."""
+        return FiscalPeriod(self.fy - 1, self.kind, self.n)
+
+    def quarters(self) -> list[FiscalPeriod]:
+        """The quarters that make up this period."""
+        if self.kind == "Q":
+            return [self]
+        first = self._month_index() // 3 + 1
+        return [FiscalPeriod(self.fy, "Q", first + i) for i in range(self.months // 3)]
+
+    def contains(self, other: FiscalPeriod) -> bool:
+        """Whether ``other`` lies wholly inside this period."""
+        return self.start <= other.start and other.end <= self.end
+
+
+def parse_period(label: str) -> FiscalPeriod:
+    """Shorthand for :meth:`FiscalPeriod.parse`."""
+    return FiscalPeriod.parse(label)

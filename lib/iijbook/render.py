@@ -1,0 +1,123 @@
+"""An Altair renderer that draws charts with the book's own Vega files.
+
+Altair's default HTML loads Vega, Vega-Lite and Vega-Embed from a CDN, so
+charts go blank with no network. This renderer instead emits a ``<div>`` and
+a short script that calls ``vegaEmbed`` from one local bundle, written into
+the book's ``_static/`` by :func:`write_bundle` (vl-convert-python builds it).
+Every chart must carry a title and a ``description``: the renderer puts both
+into the page as text for screen readers and refuses a chart without them.
+
+>>> import altair as alt
+>>> chart = alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q")
+>>> chart = chart.properties(title="One point", description="A single point at x = 1.")
+>>> bundle = offline_renderer(chart.to_dict())
+>>> sorted(bundle)
+['application/vnd.vegalite.v6+json', 'text/html', 'text/plain']
+>>> bundle["text/plain"]
+'One point: A single point at x = 1.'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+
+RENDERER_NAME = "iijbook"
+#: JupyterLab's MIME type for Vega-Lite 6 (nbformat needs the ``+json`` suffix for a dict).
+VEGALITE_MIME = "application/vnd.vegalite.v6+json"
+#: Where the bundle lives inside the book's static folder.
+BUNDLE_PATH = Path("vega") / "vega-bundle.js"
+#: Appended to the bundle: expose vegaEmbed and tell waiting charts it is ready.
+_READY_SNIPPET = 'window.vegaEmbed = vegaEmbed;\nwindow.dispatchEvent(new Event("vega-ready"));\n'
+
+_counter = itertools.count(1)
+
+
+class ChartDescriptionError(ValueError):
+    """A chart without the title or description that readers of the page need."""
+
+
+def _title_text(spec: dict[str, Any]) -> str:
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(map(str, title))
+    return str(title or "").strip()
+
+
+def offline_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str | dict]:
+    """Render a Vega-Lite spec as HTML that uses the local Vega bundle.
+
+    Returns a MIME bundle: ``text/html`` for the book, the Vega-Lite JSON for
+    JupyterLab, and ``text/plain`` with the title and description.
+    """
+    title = _title_text(spec)
+    description = str(spec.get("description") or "").strip()
+    if not title or not description:
+        raise ChartDescriptionError(
+            "every chart needs a title and a description for screen readers: "
+            "use .properties(title=..., description=...)"
+        )
+    payload = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
+    chart_id = f"iijchart-{digest}-{next(_counter)}"
+    safe_payload = payload.replace("</", "<\\/")
+    summary = f"{title}: {description}"
+    markup = f"""<div class="iijbook-chart" data-chart-title="{html.escape(title)}">
+<div id="{chart_id}" class="iijbook-chart-canvas" aria-describedby="{chart_id}-desc"></div>
+<p id="{chart_id}-desc" class="iijbook-sr-only">{html.escape(summary)}</p>
+<noscript><p>{html.escape(summary)} (This chart needs JavaScript.)</p></noscript>
+<script type="text/javascript">
+(function () {{
+  var spec = {safe_payload};
+  function draw() {{
+    window.vegaEmbed("#{chart_id}", spec, {{"actions": false, "renderer": "svg"}})
+      .catch(function (err) {{ console.error("chart {chart_id}: " + err); }});
+  }}
+  if (window.vegaEmbed) {{ draw(); }} else {{ window.addEventListener("vega-ready", draw, {{"once": true}}); }}
+}})();
+</script>
+</div>"""
+    return {
+        "text/html": markup,
+        VEGALITE_MIME: spec,
+        "text/plain": summary,
+    }
+
+
+def enable() -> str:
+    """Register the renderer with Altair and switch to it; returns its name."""
+    alt.renderers.register(RENDERER_NAME, offline_renderer)
+    alt.renderers.enable(RENDERER_NAME)
+    return RENDERER_NAME
+
+
+def bundle_text() -> str:
+    """The JavaScript of the local bundle (Vega, Vega-Lite, Vega-Embed), as one ES module."""
+    import vl_convert as vlc
+
+    header = (
+        f"/* Vega {vlc.get_vega_version()}, Vega-Lite {alt.VEGALITE_VERSION}, "
+        f"Vega-Embed {vlc.get_vega_embed_version()}; built by vl-convert-python. */\n"
+    )
+    major_minor = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
+    return header + vlc.javascript_bundle(_READY_SNIPPET, vl_version=major_minor)
+
+
+def write_bundle(static_dir: Path) -> Path:
+    """Write the bundle under ``static_dir`` unless an identical one is there."""
+    target = Path(static_dir) / BUNDLE_PATH
+    text = bundle_text()
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    return target

@@ -1,0 +1,181 @@
+"""What the release implies about IIJ's revenues, derived from its printed figures.
+
+The release prints 2Q02 revenues (¥10.6B, $86.8M), growth of 7.3% QoQ and
+10.9% YoY, first-half growth of 14.3%, the 3Q02 guidance (¥10.5B to ¥11.0B,
+$86.2M to $90.4M) and a +20% target for FY2002. Everything else about
+revenues on the revenues page is derived here, with its formula:
+
+>>> h = {d.period_label: d for d in revenue_history()}
+>>> [round(h[p].value / 1e9, 2) for p in ("1Q01", "2Q01", "1Q02", "2Q02")]
+[8.36, 9.56, 9.88, 10.6]
+>>> round(h["1H02"].value / 1e9, 2), round(h["1H01"].value / 1e9, 2)
+(20.48, 17.92)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import fmt
+from .data import figure
+from .derived import Derived
+from .metrics import Interval, implied_prior, implied_rate, required_growth
+
+
+def revenue_history() -> list[Derived]:
+    """Quarterly and half-year revenues the release implies, oldest first.
+
+    - 1Q02 = 2Q02 / (1 + QoQ growth)
+    - 2Q01 = 2Q02 / (1 + YoY growth)
+    - 1H02 = 1Q02 + 2Q02
+    - 1H01 = 1H02 / (1 + first-half growth)
+    - 1Q01 = 1H01 - 2Q01
+    """
+    rev, qoq, yoy, h1g = (
+        figure(i)
+        for i in (
+            "revenue_2q02",
+            "revenue_growth_qoq_2q02",
+            "revenue_growth_yoy_2q02",
+            "revenue_growth_yoy_1h02",
+        )
+    )
+    q1_02 = implied_prior(rev.value, qoq.value)
+    q1_02_i = implied_prior(rev.interval, qoq.interval)
+    q2_01 = implied_prior(rev.value, yoy.value)
+    q2_01_i = implied_prior(rev.interval, yoy.interval)
+    h1_02, h1_02_i = q1_02 + rev.value, q1_02_i + rev.interval
+    h1_01 = implied_prior(h1_02, h1g.value)
+    h1_01_i = implied_prior(h1_02_i, h1g.interval)
+    q1_01, q1_01_i = h1_01 - q2_01, h1_01_i - q2_01_i
+    y = fmt.yen
+    return [
+        Derived("1Q01 total revenues", "1Q01", q1_01, q1_01_i,
+                f"1H01 − 2Q01 = {y(h1_01, 2)} − {y(q2_01, 2)}"),
+        Derived("2Q01 total revenues", "2Q01", q2_01, q2_01_i,
+                f"2Q02 / (1 + YoY growth) = {rev.printed.replace('JPY', '¥')} / {1 + yoy.value:.3f}"),
+        Derived("1Q02 total revenues", "1Q02", q1_02, q1_02_i,
+                f"2Q02 / (1 + QoQ growth) = {rev.printed.replace('JPY', '¥')} / {1 + qoq.value:.3f}"),
+        Derived("2Q02 total revenues", "2Q02", rev.value, rev.interval,
+                f"as printed: {rev.printed}"),
+        Derived("1H01 total revenues", "1H01", h1_01, h1_01_i,
+                f"1H02 / (1 + first-half growth) = {y(h1_02, 2)} / {1 + h1g.value:.3f}"),
+        Derived("1H02 total revenues", "1H02", h1_02, h1_02_i,
+                f"1Q02 + 2Q02 = {y(q1_02, 2)} + {y(rev.value, 1)}"),
+    ]
+
+
+def translation_rates() -> list[Derived]:
+    """The yen-per-dollar rates implied by the release's three convenience translations.
+
+    >>> [round(d.value, 1) for d in translation_rates()]
+    [122.1, 121.8, 121.7]
+    """
+    pairs = [
+        ("2Q02 revenues", "2Q02", "revenue_2q02", "revenue_usd_2q02"),
+        ("3Q02 guidance, low end", "3Q02", "guide_revenue_low_3q02", "guide_revenue_low_usd_3q02"),
+        ("3Q02 guidance, high end", "3Q02", "guide_revenue_high_3q02", "guide_revenue_high_usd_3q02"),
+    ]
+    out = []
+    for name, period, yen_id, usd_id in pairs:
+        jpy, usd = figure(yen_id), figure(usd_id)
+        out.append(
+            Derived(
+                f"yen per dollar in the {name}", period,
+                implied_rate(jpy.value, usd.value), implied_rate(jpy.interval, usd.interval),
+                f"{jpy.printed.replace('JPY', '¥')} / {usd.printed}", unit="JPY per USD",
+                inputs=(yen_id, usd_id),
+            )
+        )
+    return out
+
+
+def common_rate() -> Interval | None:
+    """The rates all three translations allow at once (``None`` if they disagree).
+
+    >>> r = common_rate(); round(r.lo, 2), round(r.hi, 2)
+    (121.47, 122.3)
+    """
+    rates = translation_rates()
+    common: Interval | None = rates[0].interval
+    for d in rates[1:]:
+        common = common.intersect(d.interval) if common else None
+    return common
+
+
+GUIDANCE_POINTS = ("low", "mid", "high")
+
+
+def guided_3q02(point: str) -> float:
+    """3Q02 revenues at a point of the guided range: ``low``, ``mid`` or ``high``.
+
+    >>> guided_3q02("mid") / 1e9
+    10.75
+    """
+    if point not in GUIDANCE_POINTS:
+        raise ValueError(f"guidance_point must be one of {GUIDANCE_POINTS}, got {point!r}")
+    low = figure("guide_revenue_low_3q02").value
+    high = figure("guide_revenue_high_3q02").value
+    return {"low": low, "mid": (low + high) / 2, "high": high}[point]
+
+
+@dataclass(frozen=True)
+class SecondHalf:
+    """What a full-year growth target asks of the second half, given FY2001."""
+
+    fy2001: float
+    target_growth: float
+    fy2002_target: float
+    h1_02: float
+    h1_01: float
+    h2_02_needed: float
+    h2_01: float
+    q3_02: float
+    q4_02_needed: float
+
+    @property
+    def h2_growth_yoy(self) -> float:
+        """2H02 needed against 2H01."""
+        return required_growth(self.h2_02_needed, self.h2_01)
+
+    @property
+    def h2_over_h1(self) -> float:
+        """2H02 needed against 1H02."""
+        return required_growth(self.h2_02_needed, self.h1_02)
+
+    @property
+    def q4_over_q3(self) -> float:
+        """4Q02 needed against 3Q02 at the chosen guidance point."""
+        return required_growth(self.q4_02_needed, self.q3_02)
+
+
+def second_half(fy2001: float, target_growth: float, q3_02: float) -> SecondHalf:
+    """The second half FY2002 that a growth target needs.
+
+    FY2002 target = FY2001 × (1 + target); 2H02 needed = target − 1H02;
+    4Q02 needed = 2H02 needed − 3Q02. FY2001 revenue is not in the release:
+    the caller supplies it. With FY2001 at ¥39.89B (IIJ's later FY2002 report:
+    ¥44.0B, up 10.3%), +20% and 3Q02 at the guidance midpoint:
+
+    >>> s = second_half(44.0e9 / 1.103, 0.20, 10.75e9)
+    >>> round(s.fy2002_target / 1e9, 2), round(s.h2_02_needed / 1e9, 2), round(s.q4_02_needed / 1e9, 2)
+    (47.87, 27.39, 16.64)
+    >>> round(s.h2_growth_yoy, 3)
+    0.246
+    """
+    if fy2001 <= 0:
+        raise ValueError(f"FY2001 revenue must be positive, got {fy2001!r}")
+    history = {d.period_label: d.value for d in revenue_history()}
+    target = fy2001 * (1 + target_growth)
+    h2_needed = target - history["1H02"]
+    return SecondHalf(
+        fy2001=fy2001,
+        target_growth=target_growth,
+        fy2002_target=target,
+        h1_02=history["1H02"],
+        h1_01=history["1H01"],
+        h2_02_needed=h2_needed,
+        h2_01=fy2001 - history["1H01"],
+        q3_02=q3_02,
+        q4_02_needed=h2_needed - q3_02,
+    )

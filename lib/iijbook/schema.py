@@ -1,0 +1,170 @@
+"""The schemas of the book's data files: column types, units and ranges.
+
+Each CSV in ``data/`` has a pandera schema here. Files are read as text and
+coerced by the schema, so a value that is not a number, a unit the book does
+not know or a period that is not a fiscal period is reported with its file,
+line and column by :func:`iijbook.data.load_table`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .periods import FiscalPeriod, PeriodError
+
+#: Sections of the release, in the order the book's chapters take them.
+SECTIONS = (
+    "highlights",
+    "revenues",
+    "guidance",
+    "services",
+    "systems_integration",
+    "equipment_sales",
+    "profitability",
+    "capex",
+    "data_centers",
+    "broadband_market",
+)
+
+#: Units a figure may carry, and the range of values each allows.
+UNITS: dict[str, tuple[float, float]] = {
+    "JPY": (-1e13, 1e13),
+    "USD": (-1e11, 1e11),
+    "ratio": (-1.0, 10.0),
+    "multiple": (0.0, 100.0),
+    "rank": (1, 1000),
+    "count": (0, 1e9),
+    "subscribers": (0, 1e9),
+    "terminals": (0, 1e9),
+    "seats": (0, 1e6),
+    "m2": (0, 1e7),
+}
+
+_ID = r"^[a-z0-9][a-z0-9_]*$"
+_MONTH = r"^(19|20)\d\d-(0[1-9]|1[0-2])$"
+
+
+def _is_period(label: str) -> bool:
+    try:
+        FiscalPeriod.parse(label)
+    except PeriodError:
+        return False
+    return True
+
+
+def _is_finite(x: float) -> bool:
+    return isinstance(x, float) and math.isfinite(x)
+
+
+_period_check = pa.Check(
+    lambda s: s.isna() | s.map(lambda v: isinstance(v, str) and _is_period(v)),
+    error="not a fiscal period (write 2Q02, 1H02 or FY2002)",
+)
+_month_check = pa.Check(
+    lambda s: s.isna() | s.astype("string").str.fullmatch(_MONTH[1:-1]).fillna(False),
+    error="not a month (write YYYY-MM)",
+)
+_id_check = pa.Check.str_matches(_ID, error="ids are lower-case letters, digits and _")
+_finite = pa.Check(
+    lambda s: s.map(_is_finite), element_wise=False, error="not a finite number"
+)
+
+
+def _in_unit_range(df: pd.DataFrame) -> pd.Series:
+    lo = df["unit"].map(lambda u: UNITS.get(u, (-math.inf, math.inf))[0])
+    hi = df["unit"].map(lambda u: UNITS.get(u, (-math.inf, math.inf))[1])
+    return (df["value"] >= lo) & (df["value"] <= hi)
+
+
+def _period_xor_month(df: pd.DataFrame) -> pd.Series:
+    return df["period"].notna() ^ df["as_of"].notna()
+
+
+_text = pa.Column(str, pa.Check.str_length(min_value=1), nullable=False)
+_note = pa.Column(str, nullable=True)
+_value = pa.Column(float, _finite, coerce=True, nullable=False)
+_unit = pa.Column(str, pa.Check.isin(list(UNITS), error=f"unit must be one of {', '.join(UNITS)}"))
+
+RELEASE_FIGURES = pa.DataFrameSchema(
+    {
+        "id": pa.Column(str, _id_check, unique=True),
+        "section": pa.Column(str, pa.Check.isin(list(SECTIONS))),
+        "metric": pa.Column(str, pa.Check.str_matches(_ID)),
+        "period": pa.Column(str, _period_check, nullable=True),
+        "as_of": pa.Column(str, _month_check, nullable=True),
+        "value": _value,
+        "unit": _unit,
+        "printed": _text,
+        "source": _text,
+        "note": _note,
+    },
+    checks=[
+        pa.Check(_period_xor_month, error="a figure needs a fiscal period or an as_of month, not both"),
+        pa.Check(_in_unit_range, error="value out of the range its unit allows"),
+    ],
+    strict=True,
+    ordered=True,
+    name="release_figures",
+)
+
+DATA_CENTERS = pa.DataFrameSchema(
+    {
+        "id": pa.Column(str, _id_check, unique=True),
+        "center": _text,
+        "step": pa.Column(str, pa.Check.str_matches(r"^(STEP[1-9]|Total)$")),
+        "opens": pa.Column(str, _month_check, nullable=True),
+        "item": pa.Column(str, pa.Check.isin(["floor_space", "server_room", "office_space", "office_seats"])),
+        "value": _value,
+        "unit": pa.Column(str, pa.Check.isin(["m2", "seats"])),
+        "printed": _text,
+        "source": _text,
+        "note": _note,
+    },
+    checks=[pa.Check(_in_unit_range, error="value out of the range its unit allows")],
+    strict=True,
+    ordered=True,
+    name="data_centers",
+)
+
+GAPS = pa.DataFrameSchema(
+    {
+        "id": pa.Column(str, _id_check, unique=True),
+        "section": pa.Column(str, pa.Check.isin(list(SECTIONS))),
+        "chart_title": _text,
+        "printed_axes": _note,
+        "what_is_lost": _text,
+        "note": _note,
+    },
+    strict=True,
+    ordered=True,
+    name="gaps",
+)
+
+REPORTED_LATER = pa.DataFrameSchema(
+    {
+        "id": pa.Column(str, _id_check, unique=True),
+        "period": pa.Column(str, _period_check),
+        "metric": pa.Column(str, pa.Check.str_matches(_ID)),
+        "value": _value,
+        "unit": _unit,
+        "source": _text,
+        "note": _note,
+    },
+    checks=[pa.Check(_in_unit_range, error="value out of the range its unit allows")],
+    strict=True,
+    ordered=True,
+    name="iij_reported_later",
+)
+
+#: Each data file and the schema that validates it.
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "release_figures.csv": RELEASE_FIGURES,
+    "data_centers.csv": DATA_CENTERS,
+    "gaps.csv": GAPS,
+    "iij_reported_later.csv": REPORTED_LATER,
+}
+
+__all__ = ["SCHEMAS", "SECTIONS", "UNITS", "RELEASE_FIGURES", "DATA_CENTERS", "GAPS", "REPORTED_LATER"]
