@@ -128,6 +128,15 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict) ->
     nb.cells.append(footer)
 
 
+def _cell_id(notebook: str, index: int) -> str:
+    """`` (id ...)`` of a cell of an executed notebook, or nothing if unreadable."""
+    try:
+        cell = nbformat.read(notebook, as_version=4).cells[index]
+    except (OSError, IndexError, ValueError):
+        return ""
+    return f" (id {cell.get('id')})" if cell.get("id") else ""
+
+
 def execute_chapter(
     source: str, output: str, parameters: dict[str, Any], chapter_params: list, cwd: str
 ) -> tuple[float, str | None]:
@@ -136,8 +145,12 @@ def execute_chapter(
     Runs in a worker process. The executed copy is written to ``output``
     whether or not the run succeeds, so a failure can be inspected.
     """
+    import logging
+
     import papermill as pm
 
+    # The build checks parameters itself (papermill cannot read "float | None").
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     start = time.perf_counter()
     error: str | None = None
     try:
@@ -152,10 +165,7 @@ def execute_chapter(
             report_mode=False,
         )
     except pm.PapermillExecutionError as exc:
-        error = (
-            f"cell {exc.cell_index} (execution count {exc.exec_count}) raised "
-            f"{exc.ename}: {exc.evalue}"
-        )
+        error = f"cell {exc.cell_index}{_cell_id(output, exc.cell_index)} raised {exc.ename}: {exc.evalue}"
     except Exception as exc:  # kernel died, bad notebook, missing kernel
         error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
@@ -382,8 +392,6 @@ def _write_status(build_dir: Path, result: BuildResult, dhash: str, lhash: str) 
         "seconds": round(result.seconds, 2),
         "data_hash": dhash,
         "lib_hash": lhash,
-        "chapters": [
-            {k: v for k, v in asdict(r).items() if k != "executed"} for r in result.runs
-        ],
+        "chapters": [{k: v for k, v in asdict(r).items() if k != "executed"} for r in result.runs],
     }
     (build_dir / "status.json").write_text(json.dumps(status, indent=2, default=repr) + "\n")

@@ -39,11 +39,19 @@ def _parser() -> argparse.ArgumentParser:
         epilog="chapters and their parameters:\n" + _safe_params_table(),
     )
     b.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="set a parameter in every chapter that has it (repeatable)",
     )
     b.add_argument(
-        "--chapter", action="append", default=[], metavar="NAME",
+        "--chapter",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="re-run only this chapter (repeatable); the others keep their last run",
     )
     b.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build)")

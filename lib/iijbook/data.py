@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -76,7 +76,9 @@ def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
             lines.append(f"{path}: unexpected column {value!r}")
             continue
         if check.startswith("column_ordered"):
-            lines.append(f"{path}: columns out of order at {value!r} (expected {list(raw.columns)!r} to follow the schema)")
+            lines.append(
+                f"{path}: columns out of order at {value!r} (the file has {list(raw.columns)!r})"
+            )
             continue
         if index is None or (isinstance(index, float) and pd.isna(index)):
             lines.append(f"{_where(path, None, None, column)}: {check} ({value!r})")
@@ -165,7 +167,7 @@ class Figure:
         return Interval(round(iv.lo, 12), round(iv.hi, 12))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _figures(directory: str) -> pd.DataFrame:
     return load_table("release_figures.csv", Path(directory))
 

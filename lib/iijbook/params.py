@@ -59,14 +59,10 @@ def convert(param: Parameter, value: Any) -> Any:
             return _one(kind, value)
         except (ValueError, TypeError):
             continue
-    raise ParameterError(
-        f"parameter {param.name}: {value!r} is not a {param.annotation} ({param.comment})"
-    )
+    raise ParameterError(f"parameter {param.name}: {value!r} is not a {param.annotation} ({param.comment})")
 
 
-def resolve(
-    chapters: list[Chapter], overrides: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
+def resolve(chapters: list[Chapter], overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The parameters each chapter gets: every override it declares, converted.
 
     An override that no chapter declares is an error, so a typo never passes

@@ -81,7 +81,8 @@ def offline_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str | dict]:
     window.vegaEmbed("#{chart_id}", spec, {{"actions": false, "renderer": "svg"}})
       .catch(function (err) {{ console.error("chart {chart_id}: " + err); }});
   }}
-  if (window.vegaEmbed) {{ draw(); }} else {{ window.addEventListener("vega-ready", draw, {{"once": true}}); }}
+  if (window.vegaEmbed) {{ draw(); }}
+  else {{ window.addEventListener("vega-ready", draw, {{"once": true}}); }}
 }})();
 </script>
 </div>"""

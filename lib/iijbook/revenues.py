@@ -50,18 +50,42 @@ def revenue_history() -> list[Derived]:
     q1_01, q1_01_i = h1_01 - q2_01, h1_01_i - q2_01_i
     y = fmt.yen
     return [
-        Derived("1Q01 total revenues", "1Q01", q1_01, q1_01_i,
-                f"1H01 − 2Q01 = {y(h1_01, 2)} − {y(q2_01, 2)}"),
-        Derived("2Q01 total revenues", "2Q01", q2_01, q2_01_i,
-                f"2Q02 / (1 + YoY growth) = {rev.printed.replace('JPY', '¥')} / {1 + yoy.value:.3f}"),
-        Derived("1Q02 total revenues", "1Q02", q1_02, q1_02_i,
-                f"2Q02 / (1 + QoQ growth) = {rev.printed.replace('JPY', '¥')} / {1 + qoq.value:.3f}"),
-        Derived("2Q02 total revenues", "2Q02", rev.value, rev.interval,
-                f"as printed: {rev.printed}"),
-        Derived("1H01 total revenues", "1H01", h1_01, h1_01_i,
-                f"1H02 / (1 + first-half growth) = {y(h1_02, 2)} / {1 + h1g.value:.3f}"),
-        Derived("1H02 total revenues", "1H02", h1_02, h1_02_i,
-                f"1Q02 + 2Q02 = {y(q1_02, 2)} + {y(rev.value, 1)}"),
+        Derived(
+            "1Q01 total revenues",
+            "1Q01",
+            q1_01,
+            q1_01_i,
+            f"1H01 − 2Q01 = {y(h1_01, 2)} − {y(q2_01, 2)}",
+        ),
+        Derived(
+            "2Q01 total revenues",
+            "2Q01",
+            q2_01,
+            q2_01_i,
+            f"2Q02 / (1 + YoY growth) = {rev.printed.replace('JPY', '¥')} / {1 + yoy.value:.3f}",
+        ),
+        Derived(
+            "1Q02 total revenues",
+            "1Q02",
+            q1_02,
+            q1_02_i,
+            f"2Q02 / (1 + QoQ growth) = {rev.printed.replace('JPY', '¥')} / {1 + qoq.value:.3f}",
+        ),
+        Derived("2Q02 total revenues", "2Q02", rev.value, rev.interval, f"as printed: {rev.printed}"),
+        Derived(
+            "1H01 total revenues",
+            "1H01",
+            h1_01,
+            h1_01_i,
+            f"1H02 / (1 + first-half growth) = {y(h1_02, 2)} / {1 + h1g.value:.3f}",
+        ),
+        Derived(
+            "1H02 total revenues",
+            "1H02",
+            h1_02,
+            h1_02_i,
+            f"1Q02 + 2Q02 = {y(q1_02, 2)} + {y(rev.value, 1)}",
+        ),
     ]
 
 
@@ -74,16 +98,24 @@ def translation_rates() -> list[Derived]:
     pairs = [
         ("2Q02 revenues", "2Q02", "revenue_2q02", "revenue_usd_2q02"),
         ("3Q02 guidance, low end", "3Q02", "guide_revenue_low_3q02", "guide_revenue_low_usd_3q02"),
-        ("3Q02 guidance, high end", "3Q02", "guide_revenue_high_3q02", "guide_revenue_high_usd_3q02"),
+        (
+            "3Q02 guidance, high end",
+            "3Q02",
+            "guide_revenue_high_3q02",
+            "guide_revenue_high_usd_3q02",
+        ),
     ]
     out = []
     for name, period, yen_id, usd_id in pairs:
         jpy, usd = figure(yen_id), figure(usd_id)
         out.append(
             Derived(
-                f"yen per dollar in the {name}", period,
-                implied_rate(jpy.value, usd.value), implied_rate(jpy.interval, usd.interval),
-                f"{jpy.printed.replace('JPY', '¥')} / {usd.printed}", unit="JPY per USD",
+                f"yen per dollar in the {name}",
+                period,
+                implied_rate(jpy.value, usd.value),
+                implied_rate(jpy.interval, usd.interval),
+                f"{jpy.printed.replace('JPY', '¥')} / {usd.printed}",
+                unit="JPY per USD",
                 inputs=(yen_id, usd_id),
             )
         )

@@ -68,9 +68,7 @@ _month_check = pa.Check(
     error="not a month (write YYYY-MM)",
 )
 _id_check = pa.Check.str_matches(_ID, error="ids are lower-case letters, digits and _")
-_finite = pa.Check(
-    lambda s: s.map(_is_finite), element_wise=False, error="not a finite number"
-)
+_finite = pa.Check(lambda s: s.map(_is_finite), element_wise=False, error="not a finite number")
 
 
 def _in_unit_range(df: pd.DataFrame) -> pd.Series:
@@ -167,4 +165,12 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "iij_reported_later.csv": REPORTED_LATER,
 }
 
-__all__ = ["SCHEMAS", "SECTIONS", "UNITS", "RELEASE_FIGURES", "DATA_CENTERS", "GAPS", "REPORTED_LATER"]
+__all__ = [
+    "SCHEMAS",
+    "SECTIONS",
+    "UNITS",
+    "RELEASE_FIGURES",
+    "DATA_CENTERS",
+    "GAPS",
+    "REPORTED_LATER",
+]

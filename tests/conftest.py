@@ -1,0 +1,49 @@
+"""Shared fixtures: the project root, and one build of the whole book per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 900):
+    """Run the ``iijbook`` command as a user would; return the completed process."""
+    exe = Path(sys.executable).with_name("iijbook")
+    return subprocess.run(
+        [str(exe), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """Build the whole book once, with default parameters, into a fresh build folder.
+
+    Returns the build folder; the site is its ``html/`` and the executed
+    notebooks are in ``executed/``.
+    """
+    build_dir = tmp_path_factory.mktemp("book") / "_build"
+    proc = run_cli("build", "--build-dir", str(build_dir))
+    if proc.returncode != 0:
+        pytest.fail(f"the book did not build (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return build_dir
+
+
+@pytest.fixture(scope="session")
+def site(built_book: Path) -> Path:
+    return built_book / "html"

@@ -1,0 +1,366 @@
+"""The built book read the way a person reads it: in headless Chromium, driven by Playwright.
+
+The site from the session's build (the ``site`` fixture) is served on 127.0.0.1 and
+every page the table of contents lists is opened in a fresh browser context, as a
+first-time visitor would see it. Each page must load without console errors or
+uncaught exceptions, fetch nothing from outside 127.0.0.1, and draw every chart
+(Vega marks in an ``svg``, with an accessible name or description). Each page's
+full-page screenshot is saved under ``<build>/screenshots/``. The intro's sidebar
+must link every chapter, and the revenues chapter's exchange-rate slider must
+redraw the dollar labels of its first chart.
+
+Playwright's own browser download cannot work here: the tests drive Debian's
+``/usr/bin/chromium`` (``make test`` installs it). Without it they skip loudly,
+or fail when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import os
+import re
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from iijbook.chapters import toc_files
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+pytestmark = [pytest.mark.browser, pytest.mark.book]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Wide enough for sphinx-book-theme to show its sidebar next to the text.
+VIEWPORT = {"width": 1280, "height": 900}
+#: How long a chart may take to draw after the page has loaded.
+CHART_TIMEOUT_MS = 15_000
+
+TOC = toc_files()
+ROOT_PAGE = f"{TOC[0]}.html"
+PAGES = [f"{name}.html" for name in TOC]
+REVENUES_PAGE = "chapters/revenues.html"
+
+#: The container the book's Altair renderer draws each chart into (see iijbook.render).
+CHART = "div.iijbook-chart-canvas"
+#: Vega gives the groups of data marks (bars, lines, points, rules, labels) the class
+#: ``role-mark``; axes, legends and titles have other roles. A drawn chart has at least
+#: one such group with an element in it.
+DRAWN_MARK = "svg g.role-mark > *"
+#: The text of data labels (not axis labels or titles).
+DATA_LABEL = "svg g.role-mark.mark-text text"
+SIDEBAR_LINK = "nav.bd-docs-nav a"
+
+_CHARTS_DRAWN_JS = """([chart, mark]) =>
+  [...document.querySelectorAll(chart)].every((c) => c.querySelector(mark) !== null)"""
+
+_CHART_REPORT_JS = """([chart, mark, label]) => {
+  const named = (el) => (el?.getAttribute("aria-label") || "").trim() !== "";
+  const described = (c) => (c.getAttribute("aria-describedby") || "").split(/\\s+/)
+    .filter(Boolean)
+    .some((id) => (document.getElementById(id)?.textContent || "").trim() !== "");
+  return [...document.querySelectorAll(chart)].map((c) => {
+    const svg = c.querySelector("svg");
+    return {
+      id: c.id,
+      hasSvg: svg !== null,
+      marks: svg ? svg.querySelectorAll(mark.replace(/^svg /, "")).length : 0,
+      accessible: named(svg) || named(c) || described(c),
+      emptyLabels: [...c.querySelectorAll(label)].filter((t) => t.textContent.trim() === "").length,
+    };
+  });
+}"""
+
+
+# --- the browser, and what it needs ------------------------------------------------------
+
+
+class BrowserTestsSkipped(UserWarning):
+    """Shown in pytest's warnings summary when the browser tests could not run."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def require_chromium() -> None:
+    """Skip (loudly) or, on CI, fail before anything is built when chromium is missing."""
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium, "
+            "which `make test` installs (target `chromium`)."
+        )
+    message = (
+        f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing, so the built pages were not opened "
+        "in a browser. Run `make test` (it installs Debian's chromium) to check them."
+    )
+    warnings.warn(message, BrowserTestsSkipped, stacklevel=1)
+    pytest.skip(message)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    """The built site, served by a threaded ``http.server`` on a free port of 127.0.0.1."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="book-site", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's chromium; Playwright gives it a fresh temporary profile."""
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir(built_book: Path) -> Path:
+    folder = built_book / "screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+# --- one visit to one page ---------------------------------------------------------------
+
+
+@dataclass
+class Visit:
+    """What the browser saw while showing one page."""
+
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error" or _is_browser_favicon_probe(message):
+            return
+        where = message.location.get("url", "")
+        line = message.location.get("lineNumber")
+        self.console_errors.append(f"{message.text.splitlines()[0]}  [{where}:{line}]")
+
+    def on_page_error(self, error: PlaywrightError) -> None:
+        self.page_errors.append(f"{error.name}: {error.message}")
+
+    def on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.failed_responses.append(f"HTTP {response.status} {response.url}")
+
+    def non_local_requests(self) -> list[str]:
+        return [url for url in self.requests if not _is_local(url)]
+
+
+def _is_browser_favicon_probe(message: ConsoleMessage) -> bool:
+    """Chromium's own fetch of ``/favicon.ico`` (the page asks for no icon; no request event).
+
+    It 404s on a book without a favicon; that is the browser probing, not the page failing.
+    """
+    return urlsplit(message.location.get("url", "")).path == "/favicon.ico"
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"data", "blob", "about"} or parts.hostname == "127.0.0.1"
+
+
+@contextmanager
+def visit(browser: Browser, url: str) -> Iterator[Visit]:
+    """Open ``url`` in a fresh context (a first-time visitor), recording what happens."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        seen = Visit(page)
+        page.on("console", seen.on_console)
+        page.on("pageerror", seen.on_page_error)
+        page.on("request", seen.on_request)
+        page.on("response", seen.on_response)
+        page.goto(url, wait_until="load")
+        yield seen
+    finally:
+        context.close()
+
+
+def wait_for_charts(page: Page) -> bool:
+    """Wait until every chart container holds drawn marks; False if some never do."""
+    try:
+        page.wait_for_function(
+            _CHARTS_DRAWN_JS, arg=[CHART, DRAWN_MARK], timeout=CHART_TIMEOUT_MS, polling=100
+        )
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+def chart_report(page: Page) -> list[dict[str, Any]]:
+    """Per chart container: id, whether it has an svg, drawn marks, accessible name, blanks."""
+    return page.evaluate(_CHART_REPORT_JS, [CHART, DRAWN_MARK, DATA_LABEL])
+
+
+def chart_problems(charts: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    for chart in charts:
+        name = f"chart #{chart['id']}"
+        if not chart["hasSvg"]:
+            problems.append(f"{name} has no svg (not drawn)")
+        elif chart["marks"] == 0:
+            problems.append(f"{name} has an svg but no drawn Vega marks")
+        if not chart["accessible"]:
+            problems.append(f"{name} has no aria-label and no non-empty aria-describedby target")
+        if chart["emptyLabels"]:
+            problems.append(f"{name} draws {chart['emptyLabels']} blank text label(s)")
+    return problems
+
+
+def visit_problems(seen: Visit) -> list[str]:
+    problems = [f"console error: {text}" for text in seen.console_errors]
+    problems += [f"uncaught page error: {text}" for text in seen.page_errors]
+    problems += [f"request outside 127.0.0.1: {url}" for url in seen.non_local_requests()]
+    problems += [f"failed load: {text}" for text in seen.failed_responses]
+    return problems
+
+
+def screenshot_name(page_path: str) -> str:
+    return page_path.removesuffix(".html").replace("/", "_") + ".png"
+
+
+def page_title(site: Path, page_path: str) -> str:
+    """The page's own title, from its ``<title>`` (before the book's title)."""
+    text = (site / page_path).read_text(encoding="utf-8")
+    found = re.search(r"<title>(.*?)</title>", text, re.S)
+    assert found, f"{page_path} has no <title>"
+    return html.unescape(found.group(1)).split(" \u2014 ")[0].strip()
+
+
+def data_labels(page: Page, chart_index: int) -> list[str]:
+    return page.locator(CHART).nth(chart_index).locator(DATA_LABEL).all_text_contents()
+
+
+# --- the tests ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_reads_cleanly(
+    page_path: str,
+    browser: Browser,
+    base_url: str,
+    screenshot_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with visit(browser, f"{base_url}/{page_path}") as seen:
+        all_drawn = wait_for_charts(seen.page)
+        charts = chart_report(seen.page)
+        shot = screenshot_dir / screenshot_name(page_path)
+        seen.page.screenshot(path=str(shot), full_page=True)
+        problems = visit_problems(seen) + chart_problems(charts)
+
+    drawn = sum(1 for c in charts if c["marks"])
+    with capsys.disabled():
+        print(f"\n{page_path}: {drawn} of {len(charts)} chart(s) drawn; screenshot {shot}")
+    if not all_drawn:
+        problems.insert(0, f"not every chart drew within {CHART_TIMEOUT_MS / 1000:.0f} s")
+    assert not problems, f"{page_path} ({drawn}/{len(charts)} charts drawn):\n  " + "\n  ".join(problems)
+
+
+def test_sidebar_lists_every_chapter(browser: Browser, base_url: str, site: Path) -> None:
+    with visit(browser, f"{base_url}/{ROOT_PAGE}") as seen:
+        links = seen.page.locator(SIDEBAR_LINK)
+        sidebar = [
+            (href.split("#")[0], " ".join(link.inner_text().split()), link.is_visible())
+            for link in links.all()
+            if (href := link.evaluate("a => a.href"))
+        ]
+    missing: list[str] = []
+    for page_path in PAGES:
+        if page_path == ROOT_PAGE:
+            continue
+        url, title = f"{base_url}/{page_path}", page_title(site, page_path)
+        found = [(text, visible) for href, text, visible in sidebar if href == url]
+        if not found:
+            missing.append(f"{page_path}: no sidebar link")
+        elif not any(title in text for text, _ in found):
+            missing.append(f"{page_path}: sidebar says {found[0][0]!r}, page title is {title!r}")
+        elif not any(visible for _, visible in found):
+            missing.append(f"{page_path}: sidebar link is hidden")
+    assert not missing, "the intro's sidebar does not list every chapter:\n  " + "\n  ".join(missing)
+
+
+def test_exchange_rate_slider_redraws_the_dollar_labels(browser: Browser, base_url: str) -> None:
+    with visit(browser, f"{base_url}/{REVENUES_PAGE}") as seen:
+        page = seen.page
+        assert wait_for_charts(page), "the revenues charts did not draw"
+        slider = page.locator(CHART).first.locator("input[type=range]")
+        assert slider.count() == 1, "the first revenues chart has no range slider"
+        before = data_labels(page, 0)
+        assert before and all(before), f"the first chart has no dollar labels: {before}"
+
+        # Move it as a reader would: focus it and press End (or Home if it sits at the end).
+        start = slider.input_value()
+        slider.focus()
+        slider.press("End" if start != slider.get_attribute("max") else "Home")
+        assert slider.input_value() != start, "the slider did not move"
+        try:
+            page.wait_for_function(
+                "([chart, label, before]) => {"
+                "  const texts = [...document.querySelectorAll(chart)[0]"
+                "    .querySelectorAll(label)].map((t) => t.textContent);"
+                "  return JSON.stringify(texts) !== JSON.stringify(before); }",
+                arg=[CHART, DATA_LABEL, before],
+                timeout=5_000,
+            )
+        except PlaywrightTimeoutError:
+            pass
+        after = data_labels(page, 0)
+
+    assert after != before, f"moving the slider left the labels at {before}"
+    assert all(label.startswith("$") for label in after), f"labels after the move: {after}"

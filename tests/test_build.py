@@ -1,0 +1,151 @@
+"""The build: papermill runs every chapter, jupyter-book renders with no warnings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+from iijbook import build as build_mod
+from iijbook.chapters import discover
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _page(site: Path, name: str) -> str:
+    return (site / name).read_text(encoding="utf-8")
+
+
+def test_every_chapter_ran_with_its_defaults(built_book):
+    status = json.loads((built_book / "status.json").read_text())
+    names = [c["name"] for c in status["chapters"]]
+    assert names == [c.name for c in discover()]
+    for chapter in status["chapters"]:
+        assert chapter["error"] is None
+        nb = nbformat.read(built_book / "executed" / f"{chapter['name']}.ipynb", as_version=4)
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        assert not errors, chapter["name"]
+
+
+def test_parameter_cells_are_removed_from_the_page(built_book):
+    nb = nbformat.read(built_book / "executed" / "revenues.ipynb", as_version=4)
+    tagged = [c.metadata.get("tags", []) for c in nb.cells]
+    assert any("parameters" in t and "remove-cell" in t for t in tagged)
+    page = _page(built_book / "html", "chapters/revenues.html")
+    assert "fy2002_growth_target: float" not in page  # the parameters cell's code
+    assert "Parameters of this run" in page  # ...but the page says what it ran with
+
+
+def test_revenues_page_shows_the_figures(site):
+    page = _page(site, "chapters/revenues.html")
+    for text in (
+        "¥10.6B",
+        "$86.8M",
+        "7.3%",
+        "10.9%",
+        "14.3%",  # stated
+        "¥9.88B",
+        "¥9.56B",
+        "¥20.48B",
+        "¥17.92B",
+        "¥8.36B",  # derived by hand in test_revenues
+        "¥122.1",
+        "¥10.75B",
+        "¥16.64B",
+    ):
+        assert text in page, text
+    assert page.count('class="iijbook-chart-canvas"') == 3
+    assert "Learning objectives" in page
+    assert page.count("exercise") >= 3 and "solution" in page
+    assert "Revenues Growth (Full Fiscal)" in page  # the gap is named
+
+
+def test_site_uses_no_cdn_and_carries_its_own_vega(site):
+    bundle = site / "_static" / "vega" / "vega-bundle.js"
+    assert bundle.stat().st_size > 500_000
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for cdn in ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "require.js"):
+            assert cdn not in text, f"{page.name} references {cdn}"
+    assert 'src="../_static/vega/vega-bundle.js' in _page(site, "chapters/revenues.html")
+
+
+def test_source_notebooks_were_not_written(built_book):
+    for chapter in discover():
+        nb = nbformat.read(chapter.path, as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_revenues_runs_with_a_non_default_rate(tmp_path):
+    out = tmp_path / "revenues.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "chapters" / "revenues.ipynb"),
+        str(out),
+        parameters={"jpy_per_usd": 150.0, "guidance_point": "low"},
+        cwd=str(ROOT / "chapters"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    nb = nbformat.read(out, as_version=4)
+    glued = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key:
+                glued[key] = o["data"].get("application/papermill.record/text/plain", "")
+    assert glued["rev_at_rate"] == "'$70.7M'"  # 10.6e9 / 150 by hand
+    assert glued["page_rate"] == "'¥150.0'"
+    assert glued["q3_02"] == "'¥10.50B'"
+
+
+def test_bad_parameter_value_fails_the_chapter_with_a_clear_error(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="guidance_point must be one of"):
+        pm.execute_notebook(
+            str(ROOT / "chapters" / "revenues.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"guidance_point": "best"},
+            cwd=str(ROOT / "chapters"),
+            progress_bar=False,
+            kernel_name="python3",
+        )
+
+
+@pytest.fixture
+def project_with_failing_chapter(tmp_path):
+    """A copy of the book whose table of contents adds a chapter that raises mid-way."""
+    root = tmp_path / "book"
+    root.mkdir()
+    for name in ("_config.yml", "intro.md"):
+        shutil.copy2(ROOT / name, root / name)
+    shutil.copytree(ROOT / "chapters", root / "chapters")
+    shutil.copytree(ROOT / "_static", root / "_static")
+    shutil.copy2(FIXTURES / "raises_midway.ipynb", root / "chapters" / "raises_midway.ipynb")
+    toc = (ROOT / "_toc.yml").read_text() + "      - file: chapters/raises_midway\n"
+    (root / "_toc.yml").write_text(toc)
+    return root
+
+
+def test_a_failing_chapter_fails_the_build_naming_chapter_and_cell(project_with_failing_chapter, tmp_path):
+    build_dir = tmp_path / "_build"
+    site = build_dir / "html"
+    site.mkdir(parents=True)
+    (site / "index.html").write_text("the previous site")
+    chapters = discover(project_with_failing_chapter)
+    assert [c.name for c in chapters] == ["revenues", "raises_midway"]
+    with pytest.raises(build_mod.BuildError) as err:
+        build_mod.build({}, root=project_with_failing_chapter, build_dir=build_dir)
+    msg = str(err.value)
+    assert "chapter raises_midway: cell 3" in msg
+    assert "ZeroDivisionError" in msg
+    kept = build_dir / "failed" / "raises_midway.ipynb"
+    assert str(kept) in msg and kept.exists()
+    # the executed copy keeps the traceback for debugging
+    nb = nbformat.read(kept, as_version=4)
+    assert any(o.output_type == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    # the published site is as it was
+    assert (site / "index.html").read_text() == "the previous site"
+    assert sorted(p.name for p in site.iterdir()) == ["index.html"]

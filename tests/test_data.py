@@ -1,0 +1,214 @@
+"""The data files: valid against their schemas, consistent, every row with provenance."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from iijbook import data
+from iijbook.data import DataError, load_table
+from iijbook.schema import SCHEMAS
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_every_data_file_validates(name):
+    table = load_table(name)
+    assert len(table) > 0
+
+
+def test_every_csv_in_data_has_a_schema():
+    assert {p.name for p in DATA.glob("*.csv")} == set(SCHEMAS)
+
+
+def test_release_figures_cover_the_release():
+    figures = data.figures()
+    dc = data.data_centers()
+    # about fifty figures: the issue's own count
+    assert len(figures) + len(dc) >= 50
+    sections = set(figures["section"])
+    assert {"highlights", "guidance", "data_centers", "broadband_market", "services"} <= sections
+
+
+@pytest.mark.parametrize("name", ["release_figures.csv", "data_centers.csv", "iij_reported_later.csv"])
+def test_every_row_has_provenance(name):
+    table = load_table(name)
+    assert table["source"].str.len().min() > 0
+    if name != "iij_reported_later.csv":
+        # the release's own figures keep the form they were printed in
+        assert table["printed"].str.len().min() > 0
+        assert table["source"].str.startswith("release").all()
+
+
+def test_release_figures_quote_the_release_text():
+    text = "".join(
+        p.read_text(encoding="utf-8") for p in (DATA.parent.parent / "shared" / "release").glob("*")
+    )
+    if not text:
+        pytest.skip("../shared/release is not beside the project")
+    for _, row in data.figures().iterrows():
+        printed = row["printed"]
+        if row["unit"] in {"JPY", "USD", "ratio", "subscribers", "terminals"} and any(
+            c.isdigit() for c in printed
+        ):
+            assert printed.replace("JPY", "JPY") in text.replace("\\$", "$"), (row["id"], printed)
+
+
+def test_stated_values_match_their_printed_form():
+    # each value in base units equals the printed figure read by hand
+    expected = {
+        "revenue_2q02": 10.6e9,
+        "revenue_usd_2q02": 86.8e6,
+        "revenue_growth_qoq_2q02": 0.073,
+        "revenue_growth_yoy_2q02": 0.109,
+        "revenue_growth_yoy_1h02": 0.143,
+        "gross_margin_2q02": 0.110,
+        "gross_margin_1q02": 0.091,
+        "gross_margin_2q01": 0.141,
+        "operating_income_2q02": -194e6,
+        "operating_loss_improvement_2q02": 0.583,
+        "ebitda_2q02": 662e6,
+        "guide_revenue_low_3q02": 10.5e9,
+        "guide_revenue_high_3q02": 11.0e9,
+        "guide_revenue_low_usd_3q02": 86.2e6,
+        "guide_revenue_high_usd_3q02": 90.4e6,
+        "guide_revenue_growth_fy2002": 0.20,
+        "internet_penetration_1999_12": 0.214,
+        "internet_penetration_2001_12": 0.440,
+        "mobile_internet_2002_08": 56.3e6,
+        "adsl_2000_03": 211,
+        "adsl_2002_10": 4.6e6,
+        "catv_internet_2002_09": 1.8e6,
+        "ftth_2002_09": 114608,
+        "data_centers_existing": 9,
+    }
+    for fid, value in expected.items():
+        assert data.figure(fid).value == pytest.approx(value), fid
+
+
+def test_data_center_totals_equal_the_sum_of_their_steps():
+    dc = data.data_centers()
+    checked = 0
+    for (center, item), group in dc.groupby(["center", "item"]):
+        steps = group[group["step"] != "Total"]["value"].sum()
+        total = group[group["step"] == "Total"]["value"].item()
+        assert steps == total, f"{center} {item}: steps add to {steps}, the table says {total}"
+        checked += 1
+    assert checked == 8  # two centres, four rows each
+
+
+def test_yokohama_totals_as_printed():
+    dc = data.data_centers().set_index("id")
+    assert dc.loc["yokohama1_total_floor_space", "value"] == 39165
+    assert dc.loc["yokohama1_total_office_seats", "value"] == 315
+    assert dc.loc["saitama1_total_server_room", "value"] == 4736
+
+
+def test_ambiguous_figures_keep_their_printed_form_and_say_what_they_mean():
+    phones = data.figure("mobile_phones_2002_08")
+    assert phones.printed == "7,160 terminals" and phones.value == 7160
+    assert "71.6 million" in phones.note
+    seats = data.data_centers().set_index("id").loc["yokohama1_step1_office_seats"]
+    assert seats["printed"] == "(95)" and "seats" in seats["note"]
+
+
+def test_gaps_list_the_lost_charts():
+    g = data.gaps()
+    assert {"Revenues Growth (QoQ)", "IP Service ARPU", "CAPEX (QoQ)", "Pricing (DSL)"} <= set(
+        g["chart_title"]
+    )
+
+
+def test_figure_interval_follows_the_printing():
+    assert data.figure("revenue_usd_2q02").interval.lo == pytest.approx(86.75e6)
+    # words carry no rounding interval
+    assert data.figure("ebitda_multiple_qoq_2q02").interval.width == 0
+
+
+def test_unknown_figure_is_a_clear_key_error():
+    with pytest.raises(KeyError, match="no figure with id 'nope'"):
+        data.figure("nope")
+
+
+# -- bad files: each error names file, line and column --------------------------------
+@pytest.fixture
+def broken(tmp_path, monkeypatch):
+    """A copy of data/ that a test may break; the lib is pointed at it."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    monkeypatch.setenv("IIJBOOK_DATA_DIR", str(copy))
+    return copy
+
+
+def _rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_non_numeric_value_names_file_line_and_column(broken):
+    _rewrite(broken / "release_figures.csv", ",10600000000,JPY,", ",ten billion,JPY,")
+    with pytest.raises(DataError) as err:
+        load_table("release_figures.csv")
+    msg = str(err.value)
+    assert "release_figures.csv, line 2 (id revenue_2q02), column value" in msg
+    assert "'ten billion' is not a number" in msg
+
+
+def test_missing_column(broken):
+    df = pd.read_csv(broken / "gaps.csv").drop(columns=["what_is_lost"])
+    df.to_csv(broken / "gaps.csv", index=False)
+    with pytest.raises(DataError, match="gaps.csv: missing column 'what_is_lost'"):
+        load_table("gaps.csv")
+
+
+def test_duplicate_id(broken):
+    _rewrite(broken / "release_figures.csv", "revenue_usd_2q02,", "revenue_2q02,")
+    with pytest.raises(
+        DataError, match=r"line 3 \(id revenue_2q02\), column id: 'revenue_2q02' is a duplicate"
+    ):
+        load_table("release_figures.csv")
+
+
+def test_unknown_unit(broken):
+    _rewrite(broken / "release_figures.csv", ",86800000,USD,", ",86800000,EUR,")
+    with pytest.raises(
+        DataError,
+        match=r"line 3 \(id revenue_usd_2q02\), column unit: 'EUR' fails: unit must be one of JPY",
+    ):
+        load_table("release_figures.csv")
+
+
+def test_period_that_is_not_a_fiscal_period(broken):
+    _rewrite(
+        broken / "release_figures.csv",
+        "revenue_2q02,highlights,total_revenues,2Q02,",
+        "revenue_2q02,highlights,total_revenues,Q5 2002,",
+    )
+    with pytest.raises(
+        DataError,
+        match=r"line 2 \(id revenue_2q02\), column period: 'Q5 2002' fails: not a fiscal period",
+    ):
+        load_table("release_figures.csv")
+
+
+def test_value_out_of_range_for_its_unit(broken):
+    _rewrite(broken / "release_figures.csv", ",0.073,ratio,", ",73,ratio,")
+    with pytest.raises(DataError, match=r"line 5 \(id revenue_growth_qoq_2q02\).*out of the range"):
+        load_table("release_figures.csv")
+
+
+def test_empty_file(broken):
+    (broken / "data_centers.csv").write_text("")
+    with pytest.raises(DataError, match="data_centers.csv: empty file"):
+        load_table("data_centers.csv")
+
+
+def test_file_that_is_not_utf8(broken):
+    path = broken / "gaps.csv"
+    path.write_bytes(path.read_bytes().replace(b"CAPEX Trend", "CAPEX \xe9 Trend".encode("latin-1")))
+    with pytest.raises(DataError, match=r"gaps.csv, line \d+: not UTF-8"):
+        load_table("gaps.csv")
