@@ -101,7 +101,13 @@ def enable() -> str:
 
 
 def bundle_text() -> str:
-    """The JavaScript of the local bundle (Vega, Vega-Lite, Vega-Embed), as one ES module."""
+    """The JavaScript of the local bundle (Vega, Vega-Lite, Vega-Embed) as one classic script.
+
+    vl-convert writes an ES module; it has no imports or exports, so wrapping it in a
+    function makes a classic script whose names stay private (Sphinx's own scripts
+    declare globals such as ``_``), and that loads from ``file://`` too, where
+    browsers refuse module scripts.
+    """
     import vl_convert as vlc
 
     header = (
@@ -109,7 +115,8 @@ def bundle_text() -> str:
         f"Vega-Embed {vlc.get_vega_embed_version()}; built by vl-convert-python. */\n"
     )
     major_minor = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
-    return header + vlc.javascript_bundle(_READY_SNIPPET, vl_version=major_minor)
+    module = vlc.javascript_bundle(_READY_SNIPPET, vl_version=major_minor)
+    return header + "(function () {\n" + module + "\n})();\n"
 
 
 def write_bundle(static_dir: Path) -> Path:
