@@ -90,7 +90,7 @@ _CHART_REPORT_JS = """([chart, mark, label]) => {
     return {
       id: c.id,
       hasSvg: svg !== null,
-      marks: svg ? svg.querySelectorAll(mark.replace(/^svg /, "")).length : 0,
+      marks: c.querySelectorAll(mark).length,
       accessible: named(svg) || named(c) || described(c),
       emptyLabels: [...c.querySelectorAll(label)].filter((t) => t.textContent.trim() === "").length,
     };

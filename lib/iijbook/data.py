@@ -76,9 +76,7 @@ def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
             lines.append(f"{path}: unexpected column {value!r}")
             continue
         if check.startswith("column_ordered"):
-            lines.append(
-                f"{path}: columns out of order at {value!r} (the file has {list(raw.columns)!r})"
-            )
+            lines.append(f"{path}: columns out of order at {value!r} (the file has {list(raw.columns)!r})")
             continue
         if index is None or (isinstance(index, float) and pd.isna(index)):
             lines.append(f"{_where(path, None, None, column)}: {check} ({value!r})")
@@ -229,6 +227,29 @@ def later_value(metric: str, period: str) -> float:
     if rows.empty:
         raise KeyError(f"no later-reported {metric!r} for {period!r} in iij_reported_later.csv")
     return float(rows.iloc[0]["value"])
+
+
+def broadband_monthly() -> pd.DataFrame:
+    """Japan's DSL, CATV and FTTH subscribers by month end (1999-2003), each row with its source.
+
+    >>> t = broadband_monthly()
+    >>> int(t[(t.technology == "DSL") & (t.month_end == "2000-03-31")].subscribers.item())
+    211
+    """
+    table = load_table("japan_broadband_monthly.csv")
+    table["month_end"] = pd.to_datetime(table["month_end"])
+    table["approx"] = table["approx"] == "true"
+    return table.sort_values(["technology", "month_end"]).reset_index(drop=True)
+
+
+def broadband_per_100() -> pd.DataFrame:
+    """Broadband subscribers per 100 inhabitants: Japan, Korea, the US, the OECD (2001-2003)."""
+    return load_table("broadband_per_100_inhabitants.csv")
+
+
+def si_key_customers() -> pd.DataFrame:
+    """The systems-integration customers the release names, with their line of business."""
+    return load_table("si_key_customers.csv")
 
 
 def data_hash(directory: Path | None = None) -> str:

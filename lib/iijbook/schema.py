@@ -157,15 +157,63 @@ REPORTED_LATER = pa.DataFrameSchema(
     name="iij_reported_later",
 )
 
+_DATE = r"^(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+BROADBAND_MONTHLY = pa.DataFrameSchema(
+    {
+        "month_end": pa.Column(str, pa.Check.str_matches(_DATE, error="not a date (write YYYY-MM-DD)")),
+        "technology": pa.Column(str, pa.Check.isin(["DSL", "CATV", "FTTH"])),
+        "subscribers": pa.Column(float, [_finite, pa.Check.in_range(0, 1e9)], coerce=True),
+        "approx": pa.Column(str, pa.Check.isin(["true", "false"], error="approx is true or false")),
+        "source": _text,
+    },
+    unique=["month_end", "technology"],
+    strict=True,
+    ordered=True,
+    name="japan_broadband_monthly",
+)
+
+BROADBAND_PER_100 = pa.DataFrameSchema(
+    {
+        "country": _text,
+        "year": pa.Column(int, pa.Check.in_range(1990, 2030), coerce=True),
+        "subscribers_per_100": pa.Column(float, [_finite, pa.Check.in_range(0, 100)], coerce=True),
+        "source": _text,
+    },
+    unique=["country", "year"],
+    strict=True,
+    ordered=True,
+    name="broadband_per_100_inhabitants",
+)
+
+SI_KEY_CUSTOMERS = pa.DataFrameSchema(
+    {
+        "customer": pa.Column(str, pa.Check.str_length(min_value=1), unique=True),
+        "line_of_business": _text,
+        "named_in": _text,
+        "source": _text,
+        "note": _note,
+    },
+    strict=True,
+    ordered=True,
+    name="si_key_customers",
+)
+
 #: Each data file and the schema that validates it.
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "release_figures.csv": RELEASE_FIGURES,
     "data_centers.csv": DATA_CENTERS,
     "gaps.csv": GAPS,
     "iij_reported_later.csv": REPORTED_LATER,
+    "japan_broadband_monthly.csv": BROADBAND_MONTHLY,
+    "broadband_per_100_inhabitants.csv": BROADBAND_PER_100,
+    "si_key_customers.csv": SI_KEY_CUSTOMERS,
 }
 
 __all__ = [
+    "BROADBAND_MONTHLY",
+    "BROADBAND_PER_100",
+    "SI_KEY_CUSTOMERS",
     "SCHEMAS",
     "SECTIONS",
     "UNITS",
