@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,27 @@ def built_book(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def site(built_book: Path) -> Path:
     return built_book / "html"
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def make_mini_project(where: Path, chapters: tuple[str, ...] = ("tiny",)) -> Path:
+    """A small book laid out like the real one, whose chapters are fixture notebooks.
+
+    Build tests use it so that they exercise the real build quickly.
+    """
+    root = where / "book"
+    (root / "chapters").mkdir(parents=True)
+    shutil.copy2(ROOT / "_config.yml", root / "_config.yml")
+    shutil.copytree(ROOT / "_static", root / "_static", ignore=shutil.ignore_patterns("vega"))
+    (root / "intro.md").write_text("# A small book\n\nFor the build tests.\n")
+    toc = ["format: jb-book", "root: intro", "chapters:"]
+    for name in chapters:
+        shutil.copy2(FIXTURES / f"{name}.ipynb", root / "chapters" / f"{name}.ipynb")
+        toc.append(f"  - file: chapters/{name}")
+    for page in ("parameters", "status"):
+        (root / "chapters" / f"{page}.md").write_text(f"# {page}\n")
+        toc.append(f"  - file: chapters/{page}")
+    (root / "_toc.yml").write_text("\n".join(toc) + "\n")
+    return root

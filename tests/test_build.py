@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -11,6 +10,8 @@ import papermill as pm
 import pytest
 from iijbook import build as build_mod
 from iijbook.chapters import discover
+
+from .conftest import make_mini_project
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -114,33 +115,17 @@ def test_bad_parameter_value_fails_the_chapter_with_a_clear_error(tmp_path):
         )
 
 
-@pytest.fixture
-def project_with_failing_chapter(tmp_path):
-    """A copy of the book whose table of contents adds a chapter that raises mid-way."""
-    root = tmp_path / "book"
-    root.mkdir()
-    for name in ("_config.yml", "intro.md"):
-        shutil.copy2(ROOT / name, root / name)
-    shutil.copytree(ROOT / "chapters", root / "chapters")
-    shutil.copytree(ROOT / "_static", root / "_static")
-    shutil.copy2(FIXTURES / "raises_midway.ipynb", root / "chapters" / "raises_midway.ipynb")
-    toc = (ROOT / "_toc.yml").read_text() + "      - file: chapters/raises_midway\n"
-    (root / "_toc.yml").write_text(toc)
-    return root
-
-
-def test_a_failing_chapter_fails_the_build_naming_chapter_and_cell(project_with_failing_chapter, tmp_path):
+def test_a_failing_chapter_fails_the_build_naming_chapter_and_cell(tmp_path):
+    root = make_mini_project(tmp_path, ("tiny", "raises_midway"))
     build_dir = tmp_path / "_build"
     site = build_dir / "html"
     site.mkdir(parents=True)
     (site / "index.html").write_text("the previous site")
-    chapters = discover(project_with_failing_chapter)
-    assert [c.name for c in chapters] == ["revenues", "raises_midway"]
+    assert [c.name for c in discover(root)] == ["tiny", "raises_midway"]
     with pytest.raises(build_mod.BuildError) as err:
-        build_mod.build({}, root=project_with_failing_chapter, build_dir=build_dir)
+        build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
     msg = str(err.value)
-    assert "chapter raises_midway: cell 3" in msg
-    assert "ZeroDivisionError" in msg
+    assert "chapter raises_midway: cell 3 (id f-03) raised ZeroDivisionError" in msg
     kept = build_dir / "failed" / "raises_midway.ipynb"
     assert str(kept) in msg and kept.exists()
     # the executed copy keeps the traceback for debugging

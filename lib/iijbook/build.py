@@ -2,40 +2,44 @@
 
 The steps, each in its own function:
 
-1. :func:`execute_chapter` runs one notebook with papermill into
-   ``_build/executed/`` (the source notebook is never written to), then hides
-   the parameters cell and papermill's injected cell from the page and ends
-   the page with the parameters it ran with. Runs are cached by a key over
-   the notebook, its parameters, the data files and the lib.
-2. :func:`stage` lays out a copy of the book whose chapters are those
-   executed notebooks.
-3. :func:`render` runs ``jupyter-book build`` on the copy with execution off
-   and warnings as errors.
+1. :func:`execute_all` runs the chapters with papermill
+   (:func:`iijbook.execute.execute_chapter`), in parallel, into
+   ``_build/executed/``; the source notebooks are never written to. Runs
+   are cached by the notebook, its parameters, the data and the lib.
+2. :func:`stage` lays out a copy of the book in ``_build/stage/`` whose
+   chapters are the executed notebooks, with the parameters and status
+   pages written in.
+3. :func:`render` runs ``jupyter-book build`` on that copy with execution
+   off and warnings as errors.
 4. :func:`publish` swaps the new site into ``_build/html`` only when every
-   step succeeded, so a failed build leaves the previous site as it was.
+   step succeeded: a failed, refused or interrupted build leaves the
+   previous site as it was.
+
+One build at a time holds ``_build/.lock``; a second one is refused at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from . import render as render_mod
+from . import reports
 from .chapters import Chapter, discover, project_root, toc_files
 from .data import data_dir, data_hash
+from .execute import ChapterRun, cache_key, execute_chapter, lib_hash
 
 #: Files and folders at the top of the project that the staged book needs.
 BOOK_FILES = ("_config.yml", "_toc.yml")
@@ -46,21 +50,8 @@ class BuildError(RuntimeError):
     """A build that cannot go on; the message says which step and why."""
 
 
-@dataclass
-class ChapterRun:
-    """What happened to one chapter in one build."""
-
-    name: str
-    parameters: dict[str, Any]
-    seconds: float = 0.0
-    cached: bool = False
-    reused: bool = False
-    error: str | None = None
-    executed: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+class Interrupted(BuildError):
+    """The build was stopped by a signal; nothing was published."""
 
 
 @dataclass
@@ -70,110 +61,122 @@ class BuildResult:
     site: str = ""
 
 
-# --------------------------------------------------------------------------
-# cache keys
-def _tree_hash(root: Path, pattern: str = "*") -> str:
-    h = hashlib.sha256()
-    for path in sorted(root.rglob(pattern)):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
+Say = Callable[[str], None]
 
 
-def lib_hash() -> str:
-    """A hash over the helper package's source."""
-    return _tree_hash(Path(__file__).resolve().parent, "*.py")[:16]
+def _say(message: str) -> None:
+    print(message, flush=True)
 
 
-def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -> str:
-    """The cache key of one chapter run: notebook bytes, parameters, data and lib."""
-    h = hashlib.sha256()
-    h.update(notebook.read_bytes())
-    h.update(json.dumps(parameters, sort_keys=True, default=repr).encode())
-    h.update(data.encode())
-    h.update(lib.encode())
-    return h.hexdigest()[:20]
+def _atomic_copy(src: Path, dst: Path) -> None:
+    """Copy so that ``dst`` is either absent, the old file, or the whole new file."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    shutil.copy2(src, tmp)
+    tmp.replace(dst)
 
 
 # --------------------------------------------------------------------------
 # 1. execute
-def _parameters_footer(chapter_params: list[tuple[str, str, Any, str]], given: dict) -> str:
-    lines = [
-        "```{admonition} Parameters of this run",
-        ":class: note",
-        "",
-        "This page was executed with the parameters below "
-        "(see *How to re-run a chapter* in the introduction to change them).",
-        "",
-        "| parameter | value | default | meaning |",
-        "|---|---|---|---|",
-    ]
-    for name, _ann, default, comment in chapter_params:
-        value = given.get(name, default)
-        mark = " (changed)" if name in given and given[name] != default else ""
-        lines.append(f"| `{name}` | `{value!r}`{mark} | `{default!r}` | {comment} |")
-    lines.append("```")
-    return "\n".join(lines)
+def execute_all(
+    chapters: list[Chapter],
+    parameters: dict[str, dict[str, Any]],
+    build_dir: Path,
+    *,
+    only: list[str] | None,
+    force: bool,
+    jobs: int | None,
+    say: Say = _say,
+) -> list[ChapterRun]:
+    """Run (or reuse) every chapter; return one :class:`ChapterRun` each, in book order."""
+    executed_dir, cache_dir = build_dir / "executed", build_dir / "cache"
+    running_dir, failed_dir, logs = build_dir / "running", build_dir / "failed", build_dir / "logs"
+    for d in (executed_dir, cache_dir, running_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    dhash, lhash = data_hash(data_dir()), lib_hash()
+    previous = _recorded_runs(build_dir)
+
+    runs: dict[str, ChapterRun] = {}
+    todo: list[tuple[Chapter, str]] = []
+    for chapter in chapters:
+        executed = executed_dir / f"{chapter.name}.ipynb"
+        run = ChapterRun(chapter.name, parameters.get(chapter.name, {}), executed=str(executed))
+        runs[chapter.name] = run
+        if only and chapter.name not in only and executed.exists():
+            run.status = "kept"
+            run.parameters = previous.get(chapter.name, {}).get("parameters", {})
+            continue
+        key = cache_key(chapter.path, run.parameters, dhash, lhash)
+        cached = cache_dir / f"{chapter.name}-{key}.ipynb"
+        if cached.exists() and not force:
+            _atomic_copy(cached, executed)
+            run.status = "cached"
+            continue
+        todo.append((chapter, key))
+
+    total, done = len(chapters), len(chapters) - len(todo)
+    for run in runs.values():
+        if run.status != "executed":
+            say(f"  {run.name:<22} {run.status:<8}")
+    if todo:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        say(f"  running {len(todo)} chapter(s) on {workers} worker(s)")
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+        try:
+            futures = {}
+            for chapter, key in todo:
+                out = running_dir / f"{chapter.name}.ipynb"
+                meta = [(p.name, p.annotation, p.default, p.comment) for p in chapter.parameters]
+                fut = pool.submit(
+                    execute_chapter,
+                    str(chapter.path),
+                    str(out),
+                    runs[chapter.name].parameters,
+                    meta,
+                    str(chapter.path.parent),
+                    str(logs / f"{chapter.name}.log"),
+                )
+                futures[fut] = (chapter, key, out)
+            for fut in as_completed(futures):
+                chapter, key, out = futures[fut]
+                seconds, error = fut.result()
+                run = runs[chapter.name]
+                run.seconds = seconds
+                done += 1
+                if error:
+                    kept = failed_dir / f"{chapter.name}.ipynb"
+                    if out.exists():
+                        _atomic_copy(out, kept)
+                        out.unlink()
+                    run.status, run.executed = "failed", str(kept)
+                    run.error = f"{error}; executed copy kept at {kept}"
+                else:
+                    _atomic_copy(out, cache_dir / f"{chapter.name}-{key}.ipynb")
+                    _atomic_copy(out, executed_dir / f"{chapter.name}.ipynb")
+                    out.unlink()
+                say(f"  [{done}/{total}] {chapter.name:<22} {run.status:<8} {seconds:5.1f} s")
+        except BaseException:
+            _kill_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+    return [runs[c.name] for c in chapters]
 
 
-def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict) -> None:
-    """Hide the parameter cells from the page and append the parameters of the run."""
-    for cell in nb.cells:
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
-            tags.append("remove-cell")
-    footer = nbformat.v4.new_markdown_cell(_parameters_footer(chapter_params, given))
-    footer.id = "run-parameters"
-    nb.cells.append(footer)
+def _worker_init() -> None:
+    """Workers leave signals to the build, which stops them itself."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _cell_id(notebook: str, index: int) -> str:
-    """`` (id ...)`` of a cell of an executed notebook, or nothing if unreadable."""
-    try:
-        cell = nbformat.read(notebook, as_version=4).cells[index]
-    except (OSError, IndexError, ValueError):
-        return ""
-    return f" (id {cell.get('id')})" if cell.get("id") else ""
-
-
-def execute_chapter(
-    source: str, output: str, parameters: dict[str, Any], chapter_params: list, cwd: str
-) -> tuple[float, str | None]:
-    """Run one chapter with papermill; return (seconds, error or None).
-
-    Runs in a worker process. The executed copy is written to ``output``
-    whether or not the run succeeds, so a failure can be inspected.
-    """
-    import logging
-
-    import papermill as pm
-
-    # The build checks parameters itself (papermill cannot read "float | None").
-    logging.getLogger("papermill").setLevel(logging.ERROR)
-    start = time.perf_counter()
-    error: str | None = None
-    try:
-        pm.execute_notebook(
-            source,
-            output,
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=cwd,
-            progress_bar=False,
-            log_output=False,
-            report_mode=False,
-        )
-    except pm.PapermillExecutionError as exc:
-        error = f"cell {exc.cell_index}{_cell_id(output, exc.cell_index)} raised {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel died, bad notebook, missing kernel
-        error = f"{type(exc).__name__}: {exc}"
-    seconds = time.perf_counter() - start
-    if error is None:
-        nb = nbformat.read(output, as_version=4)
-        postprocess(nb, chapter_params, parameters)
-        nbformat.write(nb, output)
-    return seconds, error
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers still running (their kernels exit when their parent does)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
 
 
 # --------------------------------------------------------------------------
@@ -182,27 +185,34 @@ def _sync_file(src: Path, dst: Path) -> None:
     """Copy ``src`` to ``dst`` unless identical (so Sphinx sees no change)."""
     if dst.exists() and dst.read_bytes() == src.read_bytes():
         return
+    _atomic_copy(src, dst)
+
+
+def _sync_text(text: str, dst: Path) -> None:
+    if dst.exists() and dst.read_text(encoding="utf-8") == text:
+        return
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(src, dst)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(dst)
 
 
-def stage(root: Path, stage_dir: Path, executed: dict[str, Path]) -> None:
-    """Lay out the book in ``stage_dir`` with executed notebooks for chapters."""
-    wanted: set[Path] = set()
-    for name in BOOK_FILES:
-        wanted.add(Path(name))
+def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Path, str]) -> None:
+    """Lay out the book in ``stage_dir``: executed notebooks for chapters, ``pages`` written in."""
+    wanted: set[Path] = {Path(name) for name in BOOK_FILES}
     for folder in BOOK_DIRS:
-        for path in (root / folder).rglob("*"):
-            if path.is_file():
-                wanted.add(path.relative_to(root))
+        wanted |= {p.relative_to(root) for p in (root / folder).rglob("*") if p.is_file()}
     for entry in toc_files(root):
         for ext in (".md", ".ipynb"):
             if (root / f"{entry}{ext}").exists():
                 wanted.add(Path(f"{entry}{ext}"))
     for rel in sorted(wanted):
-        src = executed.get(rel.stem) if rel.suffix == ".ipynb" else None
-        _sync_file(src or root / rel, stage_dir / rel)
-    # drop files that are no longer part of the book
+        if rel in pages:
+            _sync_text(pages[rel], stage_dir / rel)
+        elif rel.suffix == ".ipynb" and rel.stem in executed:
+            _sync_file(executed[rel.stem], stage_dir / rel)
+        else:
+            _sync_file(root / rel, stage_dir / rel)
     for path in sorted(stage_dir.rglob("*"), reverse=True):
         rel = path.relative_to(stage_dir)
         if path.is_file() and rel not in wanted and rel.parts[0] != "_build":
@@ -215,7 +225,7 @@ def render(stage_dir: Path) -> Path:
     """Run jupyter-book on the staged copy; raise :class:`BuildError` on any warning."""
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe), "build", str(stage_dir), "--builder", "html", "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_child_env())
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env())
     if proc.returncode != 0:
         out = (proc.stdout + proc.stderr).splitlines()
         problems = [line for line in out if "WARNING" in line or "ERROR" in line or "Error" in line]
@@ -227,7 +237,7 @@ def render(stage_dir: Path) -> Path:
 # --------------------------------------------------------------------------
 # 4. publish
 def publish(new_site: Path, site: Path) -> None:
-    """Replace ``site`` with a copy of ``new_site`` in one rename."""
+    """Replace ``site`` with a copy of ``new_site``; the swap itself is two renames."""
     incoming = site.with_name(site.name + ".incoming")
     outgoing = site.with_name(site.name + ".outgoing")
     for leftover in (incoming, outgoing):
@@ -242,28 +252,32 @@ def publish(new_site: Path, site: Path) -> None:
 
 
 # --------------------------------------------------------------------------
-def _child_env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
+    """The environment for kernels and jupyter-book: this venv's bin first on PATH."""
     env = dict(os.environ)
-    bindir = str(Path(sys.executable).parent)
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     return env
 
 
 @contextlib.contextmanager
-def build_lock(build_dir: Path):
+def build_lock(build_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on the build folder, or fail at once with a clear message."""
     build_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(build_dir / ".lock", "w")
+    handle = open(build_dir / ".lock", "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
         handle.close()
         raise BuildError(
-            f"another build is running in {build_dir} (lock {build_dir / '.lock'} is held); "
-            "wait for it to finish"
+            f"another build (pid {holder}) is running in {build_dir}; wait for it to finish "
+            "and run this one again"
         ) from None
     try:
+        handle.seek(0)
+        handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         yield
@@ -272,8 +286,19 @@ def build_lock(build_dir: Path):
         handle.close()
 
 
-def _say(message: str) -> None:
-    print(message, flush=True)
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (and SIGINT) into :class:`Interrupted`, so cleanup runs and nothing is published."""
+
+    def handler(signum, _frame):
+        raise Interrupted(f"stopped by {signal.Signals(signum).name}; the site was not changed")
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def build(
@@ -284,107 +309,56 @@ def build(
     only: list[str] | None = None,
     force: bool = False,
     jobs: int | None = None,
+    say: Say = _say,
 ) -> BuildResult:
     """Execute the chapters and render the site; raise :class:`BuildError` on failure.
 
-    ``parameters`` maps chapter name to the values it overrides. ``only``
+    ``parameters`` maps a chapter's name to the values it overrides. ``only``
     re-runs just those chapters and keeps the others' last executed copies.
     """
     root = root or project_root()
     build_dir = build_dir or root / "_build"
     started = time.perf_counter()
-    os.environ["PATH"] = _child_env()["PATH"]
-    chapters: list[Chapter] = discover(root)
-    names = [c.name for c in chapters]
-    with build_lock(build_dir):
-        executed_dir = build_dir / "executed"
-        cache_dir = build_dir / "cache"
-        for d in (executed_dir, cache_dir):
-            d.mkdir(parents=True, exist_ok=True)
+    os.environ["PATH"] = child_env()["PATH"]
+    chapters = discover(root)
+    with _signals_interrupt(), build_lock(build_dir):
         render_mod.write_bundle(root / "_static")
-        dhash, lhash = data_hash(data_dir()), lib_hash()
-
-        runs: dict[str, ChapterRun] = {}
-        todo: list[tuple[Chapter, str]] = []
-        for chapter in chapters:
-            given = parameters.get(chapter.name, {})
-            executed = executed_dir / f"{chapter.name}.ipynb"
-            run = ChapterRun(chapter.name, given, executed=str(executed))
-            runs[chapter.name] = run
-            if only and chapter.name not in only and executed.exists():
-                run.reused = True
-                run.parameters = _recorded_parameters(build_dir, chapter.name)
-                continue
-            key = cache_key(chapter.path, given, dhash, lhash)
-            cached = cache_dir / f"{chapter.name}-{key}.ipynb"
-            if cached.exists() and not force:
-                shutil.copy2(cached, executed)
-                run.cached = True
-                continue
-            todo.append((chapter, key))
-
-        if todo:
-            workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {}
-                for chapter, key in todo:
-                    out = build_dir / "running" / f"{chapter.name}.ipynb"
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    meta = [(p.name, p.annotation, p.default, p.comment) for p in chapter.parameters]
-                    fut = pool.submit(
-                        execute_chapter,
-                        str(chapter.path),
-                        str(out),
-                        runs[chapter.name].parameters,
-                        meta,
-                        str(chapter.path.parent),
-                    )
-                    futures[fut] = (chapter, key, out)
-                for fut, (chapter, key, out) in futures.items():
-                    seconds, error = fut.result()
-                    run = runs[chapter.name]
-                    run.seconds = seconds
-                    if error:
-                        failed = build_dir / "failed" / f"{chapter.name}.ipynb"
-                        failed.parent.mkdir(parents=True, exist_ok=True)
-                        if out.exists():
-                            shutil.move(str(out), failed)
-                        run.error = f"{error}; executed copy kept at {failed}"
-                        run.executed = str(failed)
-                    else:
-                        shutil.copy2(out, cache_dir / f"{chapter.name}-{key}.ipynb")
-                        shutil.move(str(out), build_dir / "executed" / f"{chapter.name}.ipynb")
-
-        ordered = [runs[n] for n in names]
-        for run in ordered:
-            status = "reused" if run.reused else "cached" if run.cached else "executed"
-            if run.error:
-                status = "FAILED"
-            _say(f"  {run.name:<24} {status:<9} {run.seconds:6.1f} s")
-        failures = [r for r in ordered if r.error]
+        runs = execute_all(chapters, parameters, build_dir, only=only, force=force, jobs=jobs, say=say)
+        failures = [r for r in runs if r.error]
         if failures:
             lines = [f"chapter {r.name}: {r.error}" for r in failures]
             raise BuildError(
-                f"{len(failures)} of {len(ordered)} chapters failed; the site was not changed:\n"
+                f"{len(failures)} of {len(runs)} chapters failed; the site was not changed:\n"
                 + "\n".join(lines)
             )
-
+        dhash, lhash = data_hash(data_dir()), lib_hash()
+        pages = {
+            reports.PARAMETERS_PAGE: reports.parameters_page(chapters),
+            reports.STATUS_PAGE: reports.status_page(runs, dhash, lhash),
+        }
+        say("  rendering the site with jupyter-book")
         stage_dir = build_dir / "stage"
-        stage(root, stage_dir, {n: executed_dir / f"{n}.ipynb" for n in names})
+        executed = {r.name: Path(r.executed) for r in runs}
+        stage(root, stage_dir, executed, pages)
+        t0 = time.perf_counter()
         new_site = render(stage_dir)
+        say(f"  rendered in {time.perf_counter() - t0:.1f} s")
         site = build_dir / "html"
         publish(new_site, site)
-        result = BuildResult(ordered, time.perf_counter() - started, str(site))
+        result = BuildResult(runs, time.perf_counter() - started, str(site))
         _write_status(build_dir, result, dhash, lhash)
         return result
 
 
-def _recorded_parameters(build_dir: Path, name: str) -> dict[str, Any]:
+def _recorded_runs(build_dir: Path) -> dict[str, dict[str, Any]]:
     status = build_dir / "status.json"
     if not status.exists():
         return {}
-    runs = json.loads(status.read_text()).get("chapters", [])
-    return next((r["parameters"] for r in runs if r["name"] == name), {})
+    try:
+        runs = json.loads(status.read_text()).get("chapters", [])
+    except (json.JSONDecodeError, OSError):
+        return {}
+    return {r["name"]: r for r in runs}
 
 
 def _write_status(build_dir: Path, result: BuildResult, dhash: str, lhash: str) -> None:
@@ -394,4 +368,6 @@ def _write_status(build_dir: Path, result: BuildResult, dhash: str, lhash: str) 
         "lib_hash": lhash,
         "chapters": [{k: v for k, v in asdict(r).items() if k != "executed"} for r in result.runs],
     }
-    (build_dir / "status.json").write_text(json.dumps(status, indent=2, default=repr) + "\n")
+    tmp = build_dir / ".status.json.tmp"
+    tmp.write_text(json.dumps(status, indent=2, default=repr) + "\n")
+    tmp.replace(build_dir / "status.json")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .chapters import Chapter, Parameter, discover
@@ -167,7 +168,7 @@ def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
     >>> check_chapter("revenues", {"guidance_point": "best"})
     Traceback (most recent call last):
     ...
-    iijbook.params.ParameterError: parameter guidance_point: 'best' is out of range: allowed [low | mid | high]
+    iijbook.params.ParameterError: parameter guidance_point: 'best' is out of range: ...
     """
     chapter = next((c for c in discover() if c.name == chapter_name), None)
     if chapter is None:
@@ -191,22 +192,81 @@ def _is_type(param: Parameter, value: Any) -> bool:
     return False
 
 
-def resolve(chapters: list[Chapter], overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The parameters each chapter gets: every override it declares, converted and checked.
+def resolve(
+    chapters: list[Chapter],
+    overrides: dict[str, Any],
+    per_chapter: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The parameters each chapter gets, converted and checked.
 
-    An override that no chapter declares is an error, so a typo never passes
-    silently.
+    ``overrides`` apply to every chapter that declares them; ``per_chapter``
+    (from a params file) to one chapter each, and win over ``overrides``. A
+    name that no chapter declares is an error, so a typo never passes silently.
     """
     known = {p.name for c in chapters for p in c.parameters}
     for name in overrides:
         if name not in known:
             listed = ", ".join(sorted(known)) or "none"
             raise ParameterError(f"unknown parameter {name!r} (the chapters take: {listed})")
+    by_name = {c.name: c for c in chapters}
+    for chapter_name, values in (per_chapter or {}).items():
+        if chapter_name not in by_name:
+            raise ParameterError(f"unknown chapter {chapter_name!r} (chapters: {', '.join(by_name)})")
+        for name in values:
+            if by_name[chapter_name].parameter(name) is None:
+                takes = ", ".join(p.name for p in by_name[chapter_name].parameters) or "none"
+                raise ParameterError(f"chapter {chapter_name} has no parameter {name!r} (it takes: {takes})")
     out: dict[str, dict[str, Any]] = {}
     for chapter in chapters:
-        out[chapter.name] = {
-            name: convert(param, overrides[name])
-            for name in overrides
-            if (param := chapter.parameter(name)) is not None
-        }
+        given = {n: v for n, v in overrides.items() if chapter.parameter(n) is not None}
+        given.update((per_chapter or {}).get(chapter.name, {}))
+        out[chapter.name] = {name: convert(chapter.parameter(name), value) for name, value in given.items()}
     return out
+
+
+def read_params_file(
+    path: Path, chapter_names: list[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Read a YAML params file: shared ``name: value`` lines and ``chapter: {name: value}`` blocks.
+
+    Returns (shared, per_chapter). A file that is not YAML, or not of that
+    shape, raises :class:`ParameterError` naming the file and the problem.
+    """
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"params file {path}: cannot read it ({exc})") from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ParameterError(f"params file {path}: not valid YAML{where}") from None
+    if loaded is None:
+        return {}, {}
+    if not isinstance(loaded, dict):
+        raise ParameterError(
+            f"params file {path}: expected a mapping of 'name: value' lines and "
+            f"'chapter:' blocks, got a {type(loaded).__name__}"
+        )
+    shared: dict[str, Any] = {}
+    per_chapter: dict[str, dict[str, Any]] = {}
+    for key, value in loaded.items():
+        if not isinstance(key, str):
+            raise ParameterError(f"params file {path}: key {key!r} is not a name")
+        if isinstance(value, dict):
+            if key not in chapter_names:
+                raise ParameterError(
+                    f"params file {path}: {key!r} is not a chapter (chapters: {', '.join(chapter_names)})"
+                )
+            for name, v in value.items():
+                if isinstance(v, (dict, list)):
+                    raise ParameterError(f"params file {path}: {key}.{name} must be a single value")
+            per_chapter[key] = {str(n): v for n, v in value.items()}
+        elif isinstance(value, list):
+            raise ParameterError(f"params file {path}: {key} must be a single value, not a list")
+        else:
+            shared[key] = value
+    return shared, per_chapter

@@ -1,0 +1,168 @@
+"""Run one chapter with papermill, and the cache that lets a rebuild skip it.
+
+A run is keyed by the notebook's bytes, the parameters it gets, a hash of the
+data files and a hash of this package: change any of them and the chapter
+runs again; change none and its last executed copy is reused.
+
+>>> key = cache_key(Path(__file__), {"jpy_per_usd": 150.0}, "d", "l")
+>>> len(key), key == cache_key(Path(__file__), {"jpy_per_usd": 150.0}, "d", "l")
+(20, True)
+>>> key == cache_key(Path(__file__), {"jpy_per_usd": 151.0}, "d", "l")
+False
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+
+@dataclass
+class ChapterRun:
+    """What happened to one chapter in one build."""
+
+    name: str
+    parameters: dict[str, Any]
+    seconds: float = 0.0
+    status: str = "executed"  # executed | cached | kept | failed
+    error: str | None = None
+    executed: str = ""
+
+
+def _tree_hash(root: Path, pattern: str) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob(pattern)):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def lib_hash() -> str:
+    """A short hash over this package's source files."""
+    return _tree_hash(Path(__file__).resolve().parent, "*.py")[:16]
+
+
+def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -> str:
+    """The cache key of one chapter run: notebook bytes, parameters, data hash, lib hash."""
+    h = hashlib.sha256()
+    h.update(notebook.read_bytes())
+    h.update(json.dumps(parameters, sort_keys=True, default=repr).encode())
+    h.update(data.encode())
+    h.update(lib.encode())
+    return h.hexdigest()[:20]
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def parameters_footer(chapter_params: list[tuple[str, str, Any, str]], given: dict) -> str:
+    """The admonition that ends each page: the parameters it was run with."""
+    lines = [
+        "```{admonition} Parameters of this run",
+        ":class: note",
+        "",
+        "This page was executed with the parameters below "
+        "(see *How to re-run a chapter* in the introduction to change them).",
+        "",
+        "| parameter | value | default | allowed, and meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, _annotation, default, comment in chapter_params:
+        value = given.get(name, default)
+        mark = " (changed)" if name in given and given[name] != default else ""
+        value_text, default_text = _md_cell(repr(value)), _md_cell(repr(default))
+        lines.append(f"| `{name}` | `{value_text}`{mark} | `{default_text}` | {_md_cell(comment)} |")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict) -> None:
+    """Hide the parameters cells from the page and append the parameters of the run."""
+    for cell in nb.cells:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    footer = nbformat.v4.new_markdown_cell(parameters_footer(chapter_params, given))
+    footer.id = "run-parameters"
+    nb.cells.append(footer)
+    # papermill's timings would make two builds of the same inputs differ
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+
+
+def failing_cell(executed: str, source: str) -> str:
+    """Where a run failed, as ``cell N (id ...)`` counted in the source notebook.
+
+    papermill's own index counts the cells it adds (injected parameters, an
+    error banner); the cell id is stable, so the failing cell is found by id.
+    """
+    try:
+        run = nbformat.read(executed, as_version=4)
+        src = nbformat.read(source, as_version=4)
+    except (OSError, ValueError):
+        return "a cell"
+    for cell in run.cells:
+        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            ids = [c.get("id") for c in src.cells]
+            if cell.get("id") in ids:
+                return f"cell {ids.index(cell.get('id'))} (id {cell.get('id')})"
+            return f"cell id {cell.get('id')}"
+    return "a cell"
+
+
+def execute_chapter(
+    source: str, output: str, parameters: dict[str, Any], chapter_params: list, cwd: str, log: str
+) -> tuple[float, str | None]:
+    """Run one chapter with papermill; return (seconds, error or None).
+
+    Runs in a worker process. The kernel's own messages go to ``log``. The
+    executed copy is written to ``output`` whether or not the run succeeds,
+    so a failure can be inspected.
+    """
+    import logging
+
+    import papermill as pm
+
+    # The build checks parameters itself (papermill cannot read "float | None").
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    saved_stderr = os.dup(2)
+    os.dup2(log_fd, 2)  # the kernel inherits it
+    start = time.perf_counter()
+    error: str | None = None
+    try:
+        pm.execute_notebook(
+            source,
+            output,
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=cwd,
+            progress_bar=False,
+            log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        error = f"{failing_cell(output, source)} raised {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel died or missing, unreadable notebook
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(log_fd)
+    seconds = time.perf_counter() - start
+    if error is None:
+        nb = nbformat.read(output, as_version=4)
+        postprocess(nb, chapter_params, parameters)
+        nbformat.write(nb, output)
+    return seconds, error
