@@ -64,8 +64,10 @@ def make_mini_project(where: Path, chapters: tuple[str, ...] = ("tiny",)) -> Pat
     shutil.copytree(ROOT / "_static", root / "_static", ignore=shutil.ignore_patterns("vega"))
     (root / "intro.md").write_text("# A small book\n\nFor the build tests.\n")
     toc = ["format: jb-book", "root: intro", "chapters:"]
-    for name in chapters:
-        shutil.copy2(FIXTURES / f"{name}.ipynb", root / "chapters" / f"{name}.ipynb")
+    for entry in chapters:
+        source, _, name = entry.partition("=")  # "tiny=second" copies tiny as second
+        name = name or source
+        shutil.copy2(FIXTURES / f"{source}.ipynb", root / "chapters" / f"{name}.ipynb")
         toc.append(f"  - file: chapters/{name}")
     for page in ("parameters", "status"):
         (root / "chapters" / f"{page}.md").write_text(f"# {page}\n")
