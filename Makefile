@@ -9,13 +9,16 @@ STAMP := $(VENV)/.requirements-installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: book test venv chromium clean lock params
+.PHONY: book test pdf bench venv chromium clean lock params
 
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+pdf: book chromium
+	$(BIN)/iijbook pdf
 
 params: $(STAMP)
 	@$(BIN)/iijbook params

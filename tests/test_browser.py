@@ -16,21 +16,19 @@ or fail when ``CI=true``.
 
 from __future__ import annotations
 
-import functools
 import html
 import os
 import re
-import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from iijbook.browser import CHART, CHARTS_DRAWN_JS, CHROMIUM, DRAWN_MARK, launch, serve
 from iijbook.chapters import toc_files
 from playwright.sync_api import (
     Browser,
@@ -46,17 +44,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Wide enough for sphinx-book-theme to show its sidebar next to the text.
 VIEWPORT = {"width": 1280, "height": 900}
 #: How long a chart may take to draw after the page has loaded.
@@ -67,18 +54,9 @@ ROOT_PAGE = f"{TOC[0]}.html"
 PAGES = [f"{name}.html" for name in TOC]
 REVENUES_PAGE = "chapters/revenues.html"
 
-#: The container the book's Altair renderer draws each chart into (see iijbook.render).
-CHART = "div.iijbook-chart-canvas"
-#: Vega gives the groups of data marks (bars, lines, points, rules, labels) the class
-#: ``role-mark``; axes, legends and titles have other roles. A drawn chart has at least
-#: one such group with an element in it.
-DRAWN_MARK = "svg g.role-mark > *"
 #: The text of data labels (not axis labels or titles).
 DATA_LABEL = "svg g.role-mark.mark-text text"
 SIDEBAR_LINK = "nav.bd-docs-nav a"
-
-_CHARTS_DRAWN_JS = """([chart, mark]) =>
-  [...document.querySelectorAll(chart)].every((c) => c.querySelector(mark) !== null)"""
 
 _CHART_REPORT_JS = """([chart, mark, label]) => {
   const named = (el) => (el?.getAttribute("aria-label") || "").trim() !== "";
@@ -123,25 +101,11 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
     """The built site, served by a threaded ``http.server`` on a free port of 127.0.0.1."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="book-site", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +117,7 @@ def playwright() -> Iterator[Playwright]:
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's chromium; Playwright gives it a fresh temporary profile."""
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    browser = launch(playwright)
     try:
         yield browser
     finally:
@@ -235,7 +199,7 @@ def wait_for_charts(page: Page) -> bool:
     """Wait until every chart container holds drawn marks; False if some never do."""
     try:
         page.wait_for_function(
-            _CHARTS_DRAWN_JS, arg=[CHART, DRAWN_MARK], timeout=CHART_TIMEOUT_MS, polling=100
+            CHARTS_DRAWN_JS, arg=[CHART, DRAWN_MARK], timeout=CHART_TIMEOUT_MS, polling=100
         )
     except PlaywrightTimeoutError:
         return False

@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build)")
     b.add_argument("--force", action="store_true", help="ignore the execution cache")
     b.add_argument("-j", "--jobs", type=int, default=None, help="chapters run at once (default: cores)")
+    pdf = sub.add_parser("pdf", help="print the built site to one PDF (needs make book first)")
+    pdf.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build)")
+    pdf.add_argument("-o", "--output", type=Path, default=None, help="the PDF (default: _build/book.pdf)")
     sub.add_parser(
         "params",
         help="list every chapter's parameters with types, defaults and comments",
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "params":
         print(params_table())
         return 0
+    if args.command == "pdf":
+        return _pdf(args)
     try:
         chapters = discover()
         names = [c.name for c in chapters]
@@ -129,6 +134,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"iijbook: {'refused' if refused else 'build failed'}: {exc}", file=sys.stderr)
         return 2 if refused else 1
     print(f"iijbook: built {result.site} in {result.seconds:.1f} s")
+    return 0
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    from .chapters import project_root
+    from .pdf import PdfError, print_book
+
+    build_dir = args.build_dir or project_root() / "_build"
+    out = args.output or build_dir / "book.pdf"
+    try:
+        path, pages = print_book(build_dir / "html", out)
+    except (PdfError, FileNotFoundError) as exc:
+        print(f"iijbook: pdf failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"iijbook: printed {pages} pages of the book into {path}")
     return 0
 
 

@@ -1,0 +1,54 @@
+"""Print the built book to one PDF, charts included, with no network.
+
+Each page of the table of contents is opened in headless Chromium, served
+from 127.0.0.1; once its charts are drawn it is printed with the print
+stylesheet (no sidebars), and the pages are joined in book order.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .browser import launch, serve, wait_for_charts
+from .chapters import project_root, toc_files
+
+
+class PdfError(RuntimeError):
+    """A page that could not be printed, named."""
+
+
+def print_book(site: Path, out: Path, root: Path | None = None) -> tuple[Path, int]:
+    """Print every page of ``site`` in book order into ``out``; return (path, pages printed)."""
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfWriter
+
+    pages = [f"{name}.html" for name in toc_files(root or project_root())]
+    missing = [p for p in pages if not (site / p).exists()]
+    if missing:
+        raise PdfError(f"the site in {site} lacks {', '.join(missing)}: run make book first")
+    writer = PdfWriter()
+    with serve(site) as url, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            for name in pages:
+                page.goto(f"{url}/{name}", wait_until="load")
+                if not wait_for_charts(page):
+                    raise PdfError(f"{name}: its charts were not drawn within 15 s")
+                page.emulate_media(media="print")
+                blob = page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"},
+                )
+                writer.append(io.BytesIO(blob))
+        finally:
+            browser.close()
+    writer.add_metadata({"/Title": "IIJ 2Q FY2002: an analysis book"})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        writer.write(fh)
+    tmp.replace(out)
+    return out, len(pages)

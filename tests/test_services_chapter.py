@@ -1,0 +1,50 @@
+"""The services chapter runs with figures entered from the original deck and other CATV assumptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _glued(path: Path) -> dict[str, str]:
+    nb = nbformat.read(path, as_version=4)
+    glued = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key:
+                glued[key] = o["data"].get("application/papermill.record/text/plain", "")
+    return glued
+
+
+def test_services_runs_with_entered_figures_and_twenty_operators(tmp_path):
+    out = tmp_path / "services.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "chapters" / "services.ipynb"),
+        str(out),
+        parameters={
+            "dedicated_contracts": 2000,
+            "dedicated_bandwidth_gbps": 10.0,
+            "ip_service_arpu_jpy": 100000.0,
+            "catv_operators": 20,
+            "catv_subscribers_per_operator": 30000.0,
+        },
+        cwd=str(ROOT / "chapters"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    glued = _glued(out)
+    # 10 Gbps × 1,000 / 2,000 = 5.00 Mbps; ¥100,000 / 5 = ¥20,000 per Mbps a month;
+    # ¥100,000 × 2,000 × 3 = ¥600M a quarter
+    assert glued["mbps_per_contract"] == "'5.00 Mbps'"
+    assert glued["price_per_mbps"] == "'¥20,000'"
+    assert glued["implied_revenue"] == "'¥600M'"
+    # 20 × 30,000 = 600,000 = 33.3% of 1.8M; fee: 0.01 × ¥10.6B / (3 × 20) = ¥1.77M → ¥1.8M
+    assert glued["reach"] == "'600,000'"
+    assert glued["reach_share"] == "'33.3%'"
+    assert glued["n_ops"] == "'20'"
+    assert glued["fee_needed"] == "'¥1.8M'"
