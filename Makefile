@@ -20,6 +20,10 @@ test: $(STAMP) chromium
 pdf: book chromium
 	$(BIN)/iijbook pdf
 
+# Times cold, no-change, one-chapter and naive builds; writes _build/benchmark.{json,md}.
+bench: $(STAMP)
+	$(BIN)/python -m iijbook.bench
+
 params: $(STAMP)
 	@$(BIN)/iijbook params
 

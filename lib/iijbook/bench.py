@@ -1,0 +1,166 @@
+"""Time the build, as a user runs it, and write the figures down.
+
+Four scenarios, each repeated and summarised by its median:
+
+- **cold**: a fresh build folder (no cache, no staged book), every chapter executed;
+- **no change**: the same command again, nothing changed;
+- **one chapter**: ``--chapter revenues`` with a new ``jpy_per_usd`` each time;
+- **naive**: jupyter-book alone on a copy of the project, executing every
+  notebook itself, one after another (``execute_notebooks: force``).
+
+The results go to ``_build/benchmark.json`` and ``_build/benchmark.md`` with
+the ratios the project aims for (cold ≤ 45 s; no change ≤ 0.25 × cold; one
+chapter ≤ 0.5 × cold; cold ≤ 0.6 × naive). Run with ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from .build import child_env
+from .chapters import project_root
+from .render import write_bundle
+
+TARGETS = {
+    "cold_s": 45.0,
+    "no_change_over_cold": 0.25,
+    "one_chapter_over_cold": 0.5,
+    "cold_over_naive": 0.6,
+}
+
+
+def _run(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=child_env())
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return seconds
+
+
+def _naive_copy(root: Path, where: Path) -> Path:
+    """A copy of the book that jupyter-book executes itself, serially."""
+    copy = where / "naive"
+    shutil.copytree(
+        root,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", "_build", ".git", "tests", "__pycache__", "*.egg-info"),
+    )
+    config = yaml.safe_load((copy / "_config.yml").read_text())
+    config["execute"] = {"execute_notebooks": "force", "timeout": 300}
+    (copy / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return copy
+
+
+def run(repeat: int = 3) -> dict:
+    root = project_root()
+    exe = str(Path(sys.executable).with_name("iijbook"))
+    jb = str(Path(sys.executable).with_name("jupyter-book"))
+    write_bundle(root / "_static")
+    times: dict[str, list[float]] = {"cold": [], "no_change": [], "one_chapter": [], "naive": []}
+    with tempfile.TemporaryDirectory(prefix="iijbook-bench-") as tmp:
+        tmpdir = Path(tmp)
+        for i in range(repeat):
+            build_dir = tmpdir / f"build-{i}"
+            times["cold"].append(_run([exe, "build", "--build-dir", str(build_dir)], root))
+            times["no_change"].append(_run([exe, "build", "--build-dir", str(build_dir)], root))
+            rate = f"{140 + i}.5"
+            times["one_chapter"].append(
+                _run(
+                    [
+                        exe,
+                        "build",
+                        "--build-dir",
+                        str(build_dir),
+                        "-p",
+                        "jpy_per_usd",
+                        rate,
+                        "--chapter",
+                        "revenues",
+                    ],
+                    root,
+                )
+            )
+            shutil.rmtree(build_dir)
+            print(
+                f"  round {i + 1}/{repeat}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items() if v)
+            )
+        naive = _naive_copy(root, tmpdir)
+        for i in range(repeat):
+            shutil.rmtree(naive / "_build", ignore_errors=True)
+            times["naive"].append(_run([jb, "build", str(naive), "--builder", "html"], naive))
+            print(f"  naive {i + 1}/{repeat}: {times['naive'][-1]:.1f} s")
+    med = {k: round(statistics.median(v), 2) for k, v in times.items()}
+    ratios = {
+        "no_change_over_cold": round(med["no_change"] / med["cold"], 3),
+        "one_chapter_over_cold": round(med["one_chapter"] / med["cold"], 3),
+        "cold_over_naive": round(med["cold"] / med["naive"], 3),
+    }
+    met = {
+        "cold_s": med["cold"] <= TARGETS["cold_s"],
+        **{k: ratios[k] <= TARGETS[k] for k in ratios},
+    }
+    return {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+        },
+        "repeat": repeat,
+        "seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
+        "median_s": med,
+        "ratios": ratios,
+        "targets": TARGETS,
+        "targets_met": met,
+    }
+
+
+def to_markdown(result: dict) -> str:
+    med, r, t, met = result["median_s"], result["ratios"], result["targets"], result["targets_met"]
+    ok = {True: "met", False: "missed"}
+    lines = [
+        f"Benchmark: {result['machine']['cores']} cores, Python {result['machine']['python']}, "
+        f"median of {result['repeat']} runs",
+        "",
+        "| scenario | median (s) | ratio | target |",
+        "|---|---|---|---|",
+        f"| cold build | {med['cold']:.1f} | | ≤ {t['cold_s']:.0f} s: {ok[met['cold_s']]} |",
+        f"| rebuild, nothing changed | {med['no_change']:.1f} | {r['no_change_over_cold']:.2f} × cold | "
+        f"≤ {t['no_change_over_cold']} × cold: {ok[met['no_change_over_cold']]} |",
+        f"| one chapter, new parameter | {med['one_chapter']:.1f} | {r['one_chapter_over_cold']:.2f} × cold | "
+        f"≤ {t['one_chapter_over_cold']} × cold: {ok[met['one_chapter_over_cold']]} |",
+        f"| naive: jupyter-book executes, serially | {med['naive']:.1f} | cold = {r['cold_over_naive']:.2f} × naive | "
+        f"cold ≤ {t['cold_over_naive']} × naive: {ok[met['cold_over_naive']]} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="iijbook bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each scenario (default 3)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the results (default _build)")
+    args = parser.parse_args(argv)
+    result = run(args.repeat)
+    out = args.out or project_root() / "_build"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "benchmark.md").write_text(to_markdown(result))
+    print(to_markdown(result))
+    print(f"written to {out / 'benchmark.json'} and {out / 'benchmark.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
