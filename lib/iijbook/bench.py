@@ -137,11 +137,14 @@ def to_markdown(result: dict) -> str:
         "| scenario | median (s) | ratio | target |",
         "|---|---|---|---|",
         f"| cold build | {med['cold']:.1f} | | ≤ {t['cold_s']:.0f} s: {ok[met['cold_s']]} |",
-        f"| rebuild, nothing changed | {med['no_change']:.1f} | {r['no_change_over_cold']:.2f} × cold | "
+        f"| rebuild, nothing changed | {med['no_change']:.1f} | "
+        f"{r['no_change_over_cold']:.2f} × cold | "
         f"≤ {t['no_change_over_cold']} × cold: {ok[met['no_change_over_cold']]} |",
-        f"| one chapter, new parameter | {med['one_chapter']:.1f} | {r['one_chapter_over_cold']:.2f} × cold | "
+        f"| one chapter, new parameter | {med['one_chapter']:.1f} | "
+        f"{r['one_chapter_over_cold']:.2f} × cold | "
         f"≤ {t['one_chapter_over_cold']} × cold: {ok[met['one_chapter_over_cold']]} |",
-        f"| naive: jupyter-book executes, serially | {med['naive']:.1f} | cold = {r['cold_over_naive']:.2f} × naive | "
+        f"| naive: jupyter-book executes, serially | {med['naive']:.1f} | "
+        f"cold = {r['cold_over_naive']:.2f} × naive | "
         f"cold ≤ {t['cold_over_naive']} × naive: {ok[met['cold_over_naive']]} |",
     ]
     return "\n".join(lines) + "\n"
