@@ -1,0 +1,55 @@
+"""The broadband chapter runs with a non-default cut-off, and its figures follow the parameter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _glued(nb: nbformat.NotebookNode) -> dict[str, str]:
+    values = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key:
+                values[key] = o["data"].get("application/papermill.record/text/plain", "")
+    return values
+
+
+def test_broadband_runs_with_an_earlier_cutoff(tmp_path):
+    out = tmp_path / "broadband.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "chapters" / "broadband.ipynb"),
+        str(out),
+        parameters={"projection_cutoff": "2002-06"},
+        cwd=str(ROOT / "chapters"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    glued = _glued(nbformat.read(out, as_version=4))
+    assert glued["cutoff"] == "'2002-06'"
+    # by hand (tests/test_broadband.py): a = 3,238,440.3, b = 273,714.0 a month,
+    # 2003-12 = a + 18 b = 8,165,292.9; against 10,272,052 recorded: 8,165,293 / 10,272,052 - 1 = -20.5%
+    assert glued["projected"] == "'8,165,293'"
+    assert glued["error"] == "'−20.5%'"
+    assert glued["points"] == "'9'"
+    # the figures before the projection do not depend on the cut-off
+    assert glued["adsl_series"] == "'4,639,545'"
+    assert "fig-broadband-projection-chart" in glued
+
+
+def test_broadband_refuses_a_cutoff_with_too_few_points(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="only 2 FTTH observation"):
+        pm.execute_notebook(
+            str(ROOT / "chapters" / "broadband.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"projection_series": "FTTH", "projection_cutoff": "2002-03"},
+            cwd=str(ROOT / "chapters"),
+            progress_bar=False,
+            kernel_name="python3",
+        )
