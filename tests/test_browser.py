@@ -328,3 +328,49 @@ def test_exchange_rate_slider_redraws_the_dollar_labels(browser: Browser, base_u
 
     assert after != before, f"moving the slider left the labels at {before}"
     assert all(label.startswith("$") for label in after), f"labels after the move: {after}"
+
+
+# --- accessibility -----------------------------------------------------------------------
+
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core from the npm registry (``make test`` runs ``npm ci`` in tests/axe)."""
+    if AXE.exists():
+        return AXE.read_text(encoding="utf-8")
+    message = f"ACCESSIBILITY TESTS SKIPPED: {AXE} is missing; `make test` installs it with npm"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    warnings.warn(message, BrowserTestsSkipped, stacklevel=1)
+    pytest.skip(message)
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_no_serious_accessibility_violations(
+    page_path: str,
+    browser: Browser,
+    base_url: str,
+    axe_source: str,
+    screenshot_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with visit(browser, f"{base_url}/{page_path}") as seen:
+        wait_for_charts(seen.page)
+        seen.page.add_script_tag(content=axe_source)
+        result = seen.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    by_impact: dict[str, int] = {}
+    serious: list[str] = []
+    for violation in result["violations"]:
+        impact = violation.get("impact") or "unknown"
+        by_impact[impact] = by_impact.get(impact, 0) + len(violation["nodes"])
+        if impact in ("serious", "critical"):
+            targets = ", ".join(str(n["target"]) for n in violation["nodes"][:3])
+            serious.append(f"{impact}: {violation['id']} ({violation['help']}) at {targets}")
+    report = screenshot_dir / "axe.txt"
+    with report.open("a", encoding="utf-8") as fh:
+        fh.write(f"{page_path}: {by_impact or 'no violations'}\n")
+    with capsys.disabled():
+        print(f"\n{page_path}: axe violations by impact {by_impact or 'none'}")
+    assert not serious, f"{page_path}:\n  " + "\n  ".join(serious)

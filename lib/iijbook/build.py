@@ -181,24 +181,31 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
 
 # --------------------------------------------------------------------------
 # 2. stage
-def _sync_file(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` unless identical (so Sphinx sees no change)."""
+def _sync_file(src: Path, dst: Path) -> bool:
+    """Copy ``src`` to ``dst`` unless identical (so Sphinx sees no change); True if copied."""
     if dst.exists() and dst.read_bytes() == src.read_bytes():
-        return
+        return False
     _atomic_copy(src, dst)
+    return True
 
 
-def _sync_text(text: str, dst: Path) -> None:
+def _sync_text(text: str, dst: Path) -> bool:
     if dst.exists() and dst.read_text(encoding="utf-8") == text:
-        return
+        return False
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(dst)
+    return True
 
 
-def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Path, str]) -> None:
-    """Lay out the book in ``stage_dir``: executed notebooks for chapters, ``pages`` written in."""
+def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Path, str]) -> bool:
+    """Lay out the book in ``stage_dir``: executed notebooks for chapters, ``pages`` written in.
+
+    Returns True when a file that every page depends on changed (configuration,
+    table of contents, static files): Sphinx does not notice those by itself,
+    so the site must then be rendered in full.
+    """
     wanted: set[Path] = {Path(name) for name in BOOK_FILES}
     for folder in BOOK_DIRS:
         wanted |= {p.relative_to(root) for p in (root / folder).rglob("*") if p.is_file()}
@@ -206,25 +213,34 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
         for ext in (".md", ".ipynb"):
             if (root / f"{entry}{ext}").exists():
                 wanted.add(Path(f"{entry}{ext}"))
+    whole_site = False
     for rel in sorted(wanted):
         if rel in pages:
             _sync_text(pages[rel], stage_dir / rel)
         elif rel.suffix == ".ipynb" and rel.stem in executed:
             _sync_file(executed[rel.stem], stage_dir / rel)
-        else:
-            _sync_file(root / rel, stage_dir / rel)
+        elif _sync_file(root / rel, stage_dir / rel):
+            whole_site = whole_site or rel.parts[0] in BOOK_DIRS or str(rel) in BOOK_FILES
     for path in sorted(stage_dir.rglob("*"), reverse=True):
         rel = path.relative_to(stage_dir)
         if path.is_file() and rel not in wanted and rel.parts[0] != "_build":
             path.unlink()
+            whole_site = True
+    return whole_site
 
 
 # --------------------------------------------------------------------------
 # 3. render
-def render(stage_dir: Path) -> Path:
-    """Run jupyter-book on the staged copy; raise :class:`BuildError` on any warning."""
+def render(stage_dir: Path, whole_site: bool = False) -> Path:
+    """Run jupyter-book on the staged copy; raise :class:`BuildError` on any warning.
+
+    ``whole_site`` re-renders every page (after a change to configuration or
+    static files); otherwise Sphinx re-renders only the pages whose source changed.
+    """
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe), "build", str(stage_dir), "--builder", "html", "-W", "-n", "--keep-going"]
+    if whole_site:
+        cmd.append("--all")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env())
     if proc.returncode != 0:
         out = (proc.stdout + proc.stderr).splitlines()
@@ -339,9 +355,9 @@ def build(
         say("  rendering the site with jupyter-book")
         stage_dir = build_dir / "stage"
         executed = {r.name: Path(r.executed) for r in runs}
-        stage(root, stage_dir, executed, pages)
+        whole_site = stage(root, stage_dir, executed, pages)
         t0 = time.perf_counter()
-        new_site = render(stage_dir)
+        new_site = render(stage_dir, whole_site)
         say(f"  rendered in {time.perf_counter() - t0:.1f} s")
         site = build_dir / "html"
         publish(new_site, site)

@@ -70,7 +70,8 @@ def offline_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str | dict]:
     chart_id = f"iijchart-{digest}-{next(_counter)}"
     safe_payload = payload.replace("</", "<\\/")
     summary = f"{title}: {description}"
-    markup = f"""<div class="iijbook-chart" data-chart-title="{html.escape(title)}">
+    markup = f"""<div class="iijbook-chart" data-chart-title="{html.escape(title)}" tabindex="0"
+ role="group" aria-label="{html.escape(title)}">
 <div id="{chart_id}" class="iijbook-chart-canvas" aria-describedby="{chart_id}-desc"></div>
 <p id="{chart_id}-desc" class="iijbook-sr-only">{html.escape(summary)}</p>
 <noscript><p>{html.escape(summary)} (This chart needs JavaScript.)</p></noscript>

@@ -60,6 +60,9 @@ def _theme() -> alt.theme.ThemeConfig:
             "line": {"color": PALETTE[0], "strokeWidth": 2.5},
             "point": {"color": PALETTE[0], "size": 70, "filled": True},
             "text": {"fontSize": 12, "color": "#222"},
+            # reference lines carry no data of their own: keep them out of the
+            # screen-reader tree (Vega would expose them as unnamed graphics)
+            "rule": {"aria": False},
         }
     }
 
