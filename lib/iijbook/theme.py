@@ -26,6 +26,13 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow
 )
 
+#: Darker shades of palette colours for text drawn on white (contrast at least 4.5:1),
+#: e.g. a label beside a line drawn in the palette colour.
+TEXT_ON_WHITE: dict[str, str] = {
+    "#009E73": "#1b5e4a",  # bluish green
+    "#E69F00": "#8a5a00",  # orange
+}
+
 #: Named roles, so that "actual" and "guided" look the same on every page.
 ROLE_COLOURS: dict[str, str] = {
     "reported": PALETTE[0],

@@ -1,0 +1,170 @@
+"""The built site as a whole: links resolve, builds repeat, charts keep to the palette."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+from iijbook import theme
+
+from .conftest import run_cli
+
+#: Pages whose content legitimately changes from build to build: the status page
+#: reports execution times. The search index indexes that page's words too.
+BUILD_STAMPED = {"chapters/status.html", "_sources/chapters/status.md"}
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("name"):
+            self.ids.add(a["name"])
+        if tag in ("a", "link") and a.get("href"):
+            self.hrefs.append(a["href"])
+        if tag in ("script", "img") and a.get("src"):
+            self.hrefs.append(a["src"])
+
+
+def _parse(page: Path) -> _Links:
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_no_broken_internal_links_or_anchors(site: Path, built_book: Path):
+    # every page of the site (the theme's _static/*.html are templates, not pages)
+    pages = {p: _parse(p) for p in site.rglob("*.html") if p.relative_to(site).parts[0] != "_static"}
+    broken: list[str] = []
+    external: set[str] = set()
+    checked = 0
+    for page, parsed in pages.items():
+        for href in parsed.hrefs:
+            parts = urlsplit(href)
+            if parts.scheme in ("http", "https", "mailto"):
+                external.add(href)
+                continue
+            if parts.scheme in ("data", "javascript"):
+                continue
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            checked += 1
+            if not target.exists():
+                broken.append(f"{page.relative_to(site)}: {href} (no such file)")
+                continue
+            if parts.fragment and target.suffix == ".html":
+                ids = pages[target].ids if target in pages else _parse(target).ids
+                if unquote(parts.fragment) not in ids:
+                    broken.append(f"{page.relative_to(site)}: {href} (no such anchor)")
+    (built_book / "external_links.txt").write_text("\n".join(sorted(external)) + "\n")
+    print(f"\n{checked} internal links checked in {len(pages)} pages; {len(external)} external links listed")
+    assert checked > 500
+    assert not broken, "broken links:\n  " + "\n  ".join(broken[:30])
+
+
+def _search_index(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text[text.index("(") + 1 : text.rindex(")")])
+
+
+def _without_doc(index: dict, doc: int) -> dict:
+    """The search index with one document's postings removed."""
+    terms = {}
+    for key in ("terms", "titleterms"):
+        cleaned = {}
+        for term, postings in index[key].items():
+            postings = [postings] if isinstance(postings, int) else postings
+            kept = [p for p in postings if p != doc]
+            if kept:
+                cleaned[term] = kept
+        terms[key] = cleaned
+    return {**{k: v for k, v in index.items() if k not in ("terms", "titleterms")}, **terms}
+
+
+def test_two_builds_of_the_same_inputs_give_the_same_pages(built_book: Path, tmp_path: Path):
+    again = tmp_path / "_build"
+    proc = run_cli("build", "--build-dir", str(again))
+    assert proc.returncode == 0, proc.stderr
+    first, second = built_book / "html", again / "html"
+    files = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
+    differ = [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
+    unexpected = [f for f in differ if f not in BUILD_STAMPED | {"searchindex.js"}]
+    assert not unexpected, f"pages that differ between two builds: {unexpected}"
+    if "searchindex.js" in differ:
+        a, b = _search_index(first / "searchindex.js"), _search_index(second / "searchindex.js")
+        status = a["docnames"].index("chapters/status")
+        assert _without_doc(a, status) == _without_doc(b, status)
+    # the executed notebooks, too, are the same apart from nothing
+    for nb in (built_book / "executed").glob("*.ipynb"):
+        assert nb.read_bytes() == (again / "executed" / nb.name).read_bytes(), nb.name
+
+
+def _chart_colours(spec, found: set[str]) -> None:
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key in ("color", "fill", "stroke") and isinstance(value, str):
+                found.add(value)
+            elif (
+                key in ("color", "fill", "stroke")
+                and isinstance(value, dict)
+                and isinstance(value.get("value"), str)
+            ):
+                found.add(value["value"])
+            elif key == "range" and isinstance(value, list):
+                found.update(v for v in value if isinstance(v, str) and v.startswith("#"))
+            _chart_colours(value, found)
+    elif isinstance(spec, list):
+        for item in spec:
+            _chart_colours(item, found)
+
+
+def _is_grey(colour: str) -> bool:
+    hex_digits = colour.lstrip("#")
+    if len(hex_digits) == 3:
+        hex_digits = "".join(c * 2 for c in hex_digits)
+    return len(hex_digits) == 6 and hex_digits[0:2] == hex_digits[2:4] == hex_digits[4:6]
+
+
+def test_charts_use_only_the_book_palette(built_book: Path):
+    allowed = {c.lower() for c in (*theme.PALETTE, *theme.TEXT_ON_WHITE.values())}
+    stray: dict[str, set[str]] = {}
+    charts = 0
+    for path in sorted((built_book / "executed").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                for mime, spec in output.get("data", {}).items():
+                    if "vegalite" not in mime:
+                        continue
+                    charts += 1
+                    found: set[str] = set()
+                    _chart_colours(spec, found)
+                    bad = {
+                        c
+                        for c in found
+                        if re.fullmatch(r"#[0-9a-fA-F]{3,6}", c)
+                        and c.lower() not in allowed
+                        and not _is_grey(c)
+                    }
+                    bad |= {
+                        c
+                        for c in found
+                        if not c.startswith("#")
+                        and c not in ("white", "black", "transparent")
+                        and re.fullmatch(r"[a-z]+", c)
+                        and c in ("red", "green", "blue", "orange", "purple")
+                    }
+                    if bad:
+                        stray.setdefault(path.stem, set()).update(bad)
+    assert charts >= 15
+    assert not stray, f"colours outside the palette: {stray}"
