@@ -9,12 +9,12 @@ STAMP := $(VENV)/.requirements-installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: book test pdf bench venv chromium clean lock params
+.PHONY: book test pdf bench venv chromium axe hooks clean lock params
 
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 pdf: book chromium
@@ -43,6 +43,20 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "WARNING: chromium is missing and cannot be installed here: the browser tests will skip"; fi
 
+# axe-core from the npm registry, for the accessibility tests (pinned in tests/axe/package-lock.json).
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "installing Debian's npm for axe-core" && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } || \
+	  echo "WARNING: npm is missing: the accessibility tests will skip"
+	@if command -v npm >/dev/null 2>&1; then cd tests/axe && npm ci --no-audit --no-fund --ignore-scripts --silent && touch node_modules/axe-core/axe.min.js; fi
+
+# Contributors: strip notebook outputs and run ruff before each commit.
+hooks: $(STAMP)
+	$(BIN)/pre-commit install
+
 # Re-pin requirements.txt from requirements.in in a throwaway venv.
 lock:
 	rm -rf /tmp/iijbook-lock && $(PYTHON) -m venv /tmp/iijbook-lock
@@ -52,4 +66,4 @@ lock:
 	  echo "# the book's helper package, editable so notebooks import it from lib/"; echo "-e ."; } > requirements.txt
 
 clean:
-	rm -rf _build _static/vega .pytest_cache
+	rm -rf _build _static/vega .pytest_cache tests/axe/node_modules
