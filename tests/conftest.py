@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+import papermill as pm
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,3 +77,39 @@ def make_mini_project(where: Path, chapters: tuple[str, ...] = ("tiny",)) -> Pat
         toc.append(f"  - file: chapters/{page}")
     (root / "_toc.yml").write_text("\n".join(toc) + "\n")
     return root
+
+
+def execute_chapter(name: str, out_dir: Path, parameters: dict | None = None) -> Path:
+    """Run ``chapters/<name>.ipynb`` with papermill, as the build does; return the executed copy."""
+    out = out_dir / f"{name}.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "chapters" / f"{name}.ipynb"),
+        str(out),
+        parameters=parameters or {},
+        cwd=str(ROOT / "chapters"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    return out
+
+
+def glued_values(notebook: Path, unquote: bool = False, mime: str = "text/plain") -> dict[str, str]:
+    """The values a notebook glued, by name: their ``mime`` form (``repr`` for text/plain).
+
+    ``unquote`` turns ``"'¥10.6B'"`` into ``"¥10.6B"``.
+    """
+    values: dict[str, str] = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            data = output.get("data", {}).get(f"application/papermill.record/{mime}")
+            if name and data is not None:
+                values[name] = ast.literal_eval(data) if unquote and data[:1] in "'\"" else data
+    return values
+
+
+def run_chapter(
+    name: str, out_dir: Path, parameters: dict | None = None, unquote: bool = False
+) -> dict[str, str]:
+    """Run a chapter with ``parameters`` and return what it glued."""
+    return glued_values(execute_chapter(name, out_dir, parameters), unquote=unquote)

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
 import papermill as pm
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _glued(nb: nbformat.NotebookNode) -> dict[str, str]:
-    values = {}
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                values[key] = o["data"].get("application/papermill.record/text/plain", "")
-    return values
+from .conftest import execute_chapter, glued_values
 
 
 def test_broadband_runs_with_an_earlier_cutoff(tmp_path):
-    out = tmp_path / "broadband.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "chapters" / "broadband.ipynb"),
-        str(out),
-        parameters={"projection_cutoff": "2002-06"},
-        cwd=str(ROOT / "chapters"),
-        progress_bar=False,
-        kernel_name="python3",
-    )
-    glued = _glued(nbformat.read(out, as_version=4))
+    out = execute_chapter("broadband", tmp_path, {"projection_cutoff": "2002-06"})
+    glued = glued_values(out)
     assert glued["cutoff"] == "'2002-06'"
     # by hand (tests/test_broadband.py): a = 3,238,440.3, b = 273,714.0 a month,
     # 2003-12 = a + 18 b = 8,165,292.9; against 10,272,052 recorded: 8,165,293 / 10,272,052 - 1 = -20.5%
@@ -45,11 +24,4 @@ def test_broadband_runs_with_an_earlier_cutoff(tmp_path):
 
 def test_broadband_refuses_a_cutoff_with_too_few_points(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="only 2 FTTH observation"):
-        pm.execute_notebook(
-            str(ROOT / "chapters" / "broadband.ipynb"),
-            str(tmp_path / "out.ipynb"),
-            parameters={"projection_series": "FTTH", "projection_cutoff": "2002-03"},
-            cwd=str(ROOT / "chapters"),
-            progress_bar=False,
-            kernel_name="python3",
-        )
+        execute_chapter("broadband", tmp_path, {"projection_series": "FTTH", "projection_cutoff": "2002-03"})

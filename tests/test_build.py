@@ -11,7 +11,7 @@ import pytest
 from iijbook import build as build_mod
 from iijbook.chapters import discover
 
-from .conftest import make_mini_project
+from .conftest import execute_chapter, make_mini_project, run_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -82,37 +82,15 @@ def test_source_notebooks_were_not_written(built_book):
 
 
 def test_revenues_runs_with_a_non_default_rate(tmp_path):
-    out = tmp_path / "revenues.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "chapters" / "revenues.ipynb"),
-        str(out),
-        parameters={"jpy_per_usd": 150.0, "guidance_point": "low"},
-        cwd=str(ROOT / "chapters"),
-        progress_bar=False,
-        kernel_name="python3",
-    )
-    nb = nbformat.read(out, as_version=4)
-    glued = {}
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                glued[key] = o["data"].get("application/papermill.record/text/plain", "")
-    assert glued["rev_at_rate"] == "'$70.7M'"  # 10.6e9 / 150 by hand
-    assert glued["page_rate"] == "'¥150.0'"
-    assert glued["q3_02"] == "'¥10.50B'"
+    glued = run_chapter("revenues", tmp_path, {"jpy_per_usd": 150.0, "guidance_point": "low"}, unquote=True)
+    assert glued["rev_at_rate"] == "$70.7M"  # 10.6e9 / 150 by hand
+    assert glued["page_rate"] == "¥150.0"
+    assert glued["q3_02"] == "¥10.50B"
 
 
 def test_bad_parameter_value_fails_the_chapter_with_a_clear_error(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match="parameter guidance_point: .best. is out of range"):
-        pm.execute_notebook(
-            str(ROOT / "chapters" / "revenues.ipynb"),
-            str(tmp_path / "out.ipynb"),
-            parameters={"guidance_point": "best"},
-            cwd=str(ROOT / "chapters"),
-            progress_bar=False,
-            kernel_name="python3",
-        )
+        execute_chapter("revenues", tmp_path, {"guidance_point": "best"})
 
 
 def test_a_failing_chapter_fails_the_build_naming_chapter_and_cell(tmp_path):

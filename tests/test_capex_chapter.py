@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import nbformat
-import papermill as pm
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _glued(nb: nbformat.NotebookNode) -> dict[str, str]:
-    out = {}
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                text = o["data"].get("application/papermill.record/text/plain", "")
-                out[key] = ast.literal_eval(text) if text.startswith("'") or text.startswith('"') else text
-    return out
+from .conftest import execute_chapter, glued_values
 
 
 def test_capex_runs_with_an_entered_figure(tmp_path):
-    out = tmp_path / "capex.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "chapters" / "capex.ipynb"),
-        str(out),
-        parameters={"capex_jpy": 1.2e9},
-        cwd=str(ROOT / "chapters"),
-        progress_bar=False,
-        kernel_name="python3",
-    )
+    out = execute_chapter("capex", tmp_path, {"capex_jpy": 1.2e9})
     nb = nbformat.read(out, as_version=4)
-    glued = _glued(nb)
+    glued = glued_values(out, unquote=True)
     # By hand: 1,200 / 10,600 = 11.3%; 1,200 / 856 = 1.40; 662 − 1,200 = −538M
     assert glued["entered_intensity"] == "11.3%"
     assert glued["entered_vs_da"] == "1.40"

@@ -7,13 +7,12 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 from iijbook import build as build_mod
 from iijbook.chapters import Parameter, discover
 from iijbook.params import ParameterError, convert, read_params_file, resolve
 
-from .conftest import ROOT, make_mini_project, run_cli
+from .conftest import ROOT, glued_values, make_mini_project, run_cli
 
 
 def tree_digest(folder: Path) -> str:
@@ -188,17 +187,6 @@ def test_one_chapter_rerun_at_150_yen(built_book, tmp_path):
 
 
 # -- the cache and injection, on a small book ---------------------------------------------
-def _glued(notebook: Path) -> dict[str, str]:
-    nb = nbformat.read(notebook, as_version=4)
-    out = {}
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:
-                out[name] = o["data"]["application/papermill.record/text/plain"]
-    return out
-
-
 def test_cache_reuses_runs_and_notices_data_changes(tmp_path, monkeypatch):
     data_copy = tmp_path / "data"
     shutil.copytree(ROOT / "data", data_copy)
@@ -214,7 +202,7 @@ def test_cache_reuses_runs_and_notices_data_changes(tmp_path, monkeypatch):
 
     changed = build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
     assert [r.status for r in changed.runs] == ["executed", "cached"]
-    assert _glued(build_dir / "executed" / "tiny.ipynb")["product"] == "'63.0'"  # 21 * 3
+    assert glued_values(build_dir / "executed" / "tiny.ipynb")["product"] == "'63.0'"  # 21 * 3
 
     path = data_copy / "gaps.csv"
     path.write_text(path.read_text() + "extra_gap,capex,A chart,,numbers,\n")
@@ -232,7 +220,7 @@ def test_injection_in_a_string_parameter_is_inert(tmp_path):
     values = resolve(discover(root), {"label": attack})
     build_mod.build(values, root=root, build_dir=tmp_path / "_build", say=lambda _: None)
     assert not marker.exists()
-    glued = _glued(tmp_path / "_build" / "executed" / "tiny.ipynb")
+    glued = glued_values(tmp_path / "_build" / "executed" / "tiny.ipynb")
     assert glued["label"] == repr(attack)
     page = (tmp_path / "_build" / "html" / "chapters" / "tiny.html").read_text(encoding="utf-8")
     assert "import os; os.system" in page  # shown as text, not run

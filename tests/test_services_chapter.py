@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-import papermill as pm
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _glued(path: Path) -> dict[str, str]:
-    nb = nbformat.read(path, as_version=4)
-    glued = {}
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                glued[key] = o["data"].get("application/papermill.record/text/plain", "")
-    return glued
+from .conftest import execute_chapter, glued_values
 
 
 def test_services_runs_with_entered_figures_and_twenty_operators(tmp_path):
-    out = tmp_path / "services.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "chapters" / "services.ipynb"),
-        str(out),
-        parameters={
+    out = execute_chapter(
+        "services",
+        tmp_path,
+        {
             "dedicated_contracts": 2000,
             "dedicated_bandwidth_gbps": 10.0,
             "ip_service_arpu_jpy": 100000.0,
             "catv_operators": 20,
             "catv_subscribers_per_operator": 30000.0,
         },
-        cwd=str(ROOT / "chapters"),
-        progress_bar=False,
-        kernel_name="python3",
     )
-    glued = _glued(out)
+    glued = glued_values(out)
     # 10 Gbps × 1,000 / 2,000 = 5.00 Mbps; ¥100,000 / 5 = ¥20,000 per Mbps a month;
     # ¥100,000 × 2,000 × 3 = ¥600M a quarter
     assert glued["mbps_per_contract"] == "'5.00 Mbps'"

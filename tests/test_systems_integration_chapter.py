@@ -1,34 +1,10 @@
 """The systems-integration chapter runs with a non-default SI share and glues what it derives."""
 
-from pathlib import Path
-
-import nbformat
-import papermill as pm
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(tmp_path, parameters):
-    out = tmp_path / "systems_integration.ipynb"
-    pm.execute_notebook(
-        str(ROOT / "chapters" / "systems_integration.ipynb"),
-        str(out),
-        parameters=parameters,
-        cwd=str(ROOT / "chapters"),
-        progress_bar=False,
-        kernel_name="python3",
-    )
-    glued = {}
-    for cell in nbformat.read(out, as_version=4).cells:
-        for o in cell.get("outputs", []):
-            key = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                glued[key] = o["data"].get("application/papermill.record/text/plain", "")
-    return glued
+from .conftest import run_chapter
 
 
 def test_systems_integration_runs_with_a_smaller_si_share(tmp_path):
-    glued = _run(tmp_path, {"si_share_3q02": 0.25})
+    glued = run_chapter("systems_integration", tmp_path, {"si_share_3q02": 0.25})
     # by hand: 3Q02 at the midpoint 10.75; SI 10.75 * 0.25 = 2.6875, the rest 8.0625;
     # 4Q02 needed 16.6405 (revenues chapter); SI growth needed (16.6405 - 8.0625) / 2.6875 - 1 = 219%
     assert glued["q3_si"] == "'¥2.69B'"
