@@ -1,6 +1,7 @@
 """The profitability figures the release implies, checked against hand computation."""
 
 import pytest
+from iijbook import fmt
 from iijbook import profitability as pr
 from iijbook.metrics import Interval
 
@@ -124,6 +125,6 @@ def test_bad_multiple_is_refused():
 
 
 def test_millions_keeps_the_minus_with_the_figure():
-    assert pr.millions(-465.2e6) == "\u2212\u2060¥465M"
-    assert pr.millions(-0.2e6) == "¥0M"
-    assert pr.millions(1364.21e6) == "¥1,364M"
+    assert fmt.millions(-465.2e6) == "\u2212\u2060¥465M"
+    assert fmt.millions(-0.2e6) == "¥0M"
+    assert fmt.millions(1364.21e6) == "¥1,364M"

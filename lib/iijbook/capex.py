@@ -22,8 +22,9 @@ import pandas as pd
 
 from .data import data_centers, figure, later_value
 from .derived import Derived
+from .fmt import millions
 from .metrics import Interval, Number
-from .profitability import depreciation_from_ebitda, depreciation_history, ebitda_history, millions
+from .profitability import depreciation_from_ebitda, depreciation_history, ebitda_history
 
 
 def capex_at_intensity(revenue: Number, intensity: Number) -> Number:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 
 MINUS = "\u2212"  # a real minus sign, as typeset
+#: Invisible, and forbids a line break: keeps "−¥465M" on one line.
+WORD_JOINER = "\u2060"
 
 
 def _scaled(value: float, digits: int | None) -> str:
@@ -69,6 +71,28 @@ def pct(value: float, digits: int = 1, signed: bool = False) -> str:
     if value < 0 and float(text.rstrip("%").replace(",", "")) != 0:
         return MINUS + text
     return ("+" + text) if signed else text
+
+
+def millions(value: float, digits: int = 0) -> str:
+    """Yen in millions whatever the size, as the release counts operating results: ``¥1,166M``.
+
+    A word joiner after the minus sign keeps a line from breaking inside the figure.
+
+    >>> millions(1.166e9), millions(-465.2e6).replace(WORD_JOINER, ""), millions(-0.2e6)
+    ('¥1,166M', '−¥465M', '¥0M')
+    """
+    text = f"{abs(value) / 1e6:,.{digits}f}"
+    sign = MINUS + WORD_JOINER if value < 0 and float(text.replace(",", "")) != 0 else ""
+    return f"{sign}¥{text}M"
+
+
+def nobreak(text: str) -> str:
+    """Keep every minus sign on the same line as its figure (a word joiner after it).
+
+    >>> nobreak("−¥194M") == "−\u2060¥194M"
+    True
+    """
+    return text.replace(MINUS, MINUS + WORD_JOINER)
 
 
 def yen_rate(value: float, digits: int = 1) -> str:

@@ -30,27 +30,9 @@ from .revenues import guided_3q02, revenue_history, second_half
 
 # --------------------------------------------------------------------------- formatting
 
-#: Joins a minus sign to the figure after it, so that a line never breaks between them.
-WORD_JOINER = "\u2060"
-
-
-def nobreak(text: str) -> str:
-    """Keep every minus sign on the same line as its figure (a word joiner after it).
-
-    >>> nobreak("−¥194M") == "−\u2060¥194M"
-    True
-    """
-    return text.replace(fmt.MINUS, fmt.MINUS + WORD_JOINER)
-
-
-def yen_m(value: float, digits: int = 0) -> str:
-    """Yen in millions whatever the size, for operating results: ``−¥1,013M``.
-
-    >>> yen_m(-1013e6) == nobreak("−¥1,013M"), yen_m(659.2e6, 1)
-    (True, '¥659.2M')
-    """
-    sign = fmt.MINUS if value < 0 else ""
-    return nobreak(f"{sign}¥{abs(value) / 1e6:,.{digits}f}M")
+#: Formatting lives in :mod:`iijbook.fmt`; these names stay for the outlook chapter.
+nobreak = fmt.nobreak
+yen_m = fmt.millions
 
 
 # --------------------------------------------------------------------------- later figures

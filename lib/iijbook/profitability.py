@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .data import figure
 from .derived import Derived
-from .fmt import MINUS
+from .fmt import millions
 from .metrics import (
     Interval,
     Number,
@@ -35,24 +35,8 @@ from .revenues import revenue_history
 #: The quarters whose gross margin the release prints, oldest first.
 MARGIN_QUARTERS = ("2Q01", "1Q02", "2Q02")
 
-#: Invisible, and forbids a line break: keeps "−¥465M" on one line.
-WORD_JOINER = "\u2060"
-
 #: Precision given to the word "doubled": read as if printed "2.0 times" (1.95 to 2.05).
 MULTIPLE_STEP = 0.1
-
-
-def millions(value: float, digits: int = 0) -> str:
-    """Yen in millions with a thousands separator, as the release's charts count: ``¥1,166M``.
-
-    A word joiner after the minus sign keeps a line from breaking inside the figure.
-
-    >>> millions(1.166e9), millions(-465.2e6, 0).replace(WORD_JOINER, ""), millions(-194.5e6, 1)[2:]
-    ('¥1,166M', '−¥465M', '¥194.5M')
-    """
-    text = f"{abs(value) / 1e6:,.{digits}f}"
-    sign = MINUS + WORD_JOINER if value < 0 and float(text.replace(",", "")) != 0 else ""
-    return f"{sign}¥{text}M"
 
 
 def depreciation_from_ebitda(ebitda: Number, operating_income: Number) -> Number:
