@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .metrics import Interval
-from .periods import FiscalPeriod
+from .periods import FiscalPeriod, PeriodError
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,12 @@ class Derived:
     inputs: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def period(self) -> FiscalPeriod:
-        return FiscalPeriod.parse(self.period_label)
+    def period(self) -> FiscalPeriod | None:
+        """The fiscal period, or ``None`` for a label that is not one (e.g. "1999-12 to 2001-12")."""
+        try:
+            return FiscalPeriod.parse(self.period_label)
+        except PeriodError:
+            return None
 
     def as_row(self) -> dict:
         """A row for a table of derivations."""
