@@ -161,7 +161,7 @@ def test_non_numeric_value_names_file_line_and_column(broken):
 def test_missing_column(broken):
     df = pd.read_csv(broken / "gaps.csv").drop(columns=["what_is_lost"])
     df.to_csv(broken / "gaps.csv", index=False)
-    with pytest.raises(DataError, match="gaps.csv: missing column 'what_is_lost'"):
+    with pytest.raises(DataError, match=r"gaps.csv, line 1 \(the header\): missing column 'what_is_lost'"):
         load_table("gaps.csv")
 
 
@@ -210,5 +210,5 @@ def test_empty_file(broken):
 def test_file_that_is_not_utf8(broken):
     path = broken / "gaps.csv"
     path.write_bytes(path.read_bytes().replace(b"CAPEX Trend", "CAPEX \xe9 Trend".encode("latin-1")))
-    with pytest.raises(DataError, match=r"gaps.csv, line \d+: not UTF-8"):
+    with pytest.raises(DataError, match=r"gaps.csv, line \d+, column chart_title: not UTF-8"):
         load_table("gaps.csv")

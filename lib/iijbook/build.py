@@ -4,16 +4,20 @@ The steps, each in its own function:
 
 1. :func:`execute_all` runs the chapters with papermill
    (:func:`iijbook.execute.execute_chapter`), in parallel, into
-   ``_build/executed/``; the source notebooks are never written to. Runs
+   ``_build/running/``; the source notebooks are never written to. Runs
    are cached by the notebook, its parameters, the data and the lib.
 2. :func:`stage` lays out a copy of the book in ``_build/stage/`` whose
    chapters are the executed notebooks, with the parameters and status
    pages written in.
 3. :func:`render` runs ``jupyter-book build`` on that copy with execution
    off and warnings as errors.
-4. :func:`publish` swaps the new site into ``_build/html`` only when every
-   step succeeded: a failed, refused or interrupted build leaves the
-   previous site as it was.
+4. :func:`commit` files the new runs into the cache (``_build/cache/``)
+   and ``_build/executed/``, and :func:`publish` swaps the new site into
+   ``_build/html``, only when every step succeeded: a failed, refused or
+   interrupted build leaves the previous site, the cache and the executed
+   copies as they were (a failed chapter's copy goes to ``_build/failed/``).
+   SIGINT and SIGTERM stop the build, its workers and their kernels, except
+   during that last step, which finishes first.
 
 One build at a time holds ``_build/.lock``; a second one is refused at once.
 """
@@ -54,6 +58,10 @@ class Interrupted(BuildError):
     """The build was stopped by a signal; nothing was published."""
 
 
+class BuildLocked(BuildError):
+    """Another build holds the build folder's lock."""
+
+
 @dataclass
 class BuildResult:
     runs: list[ChapterRun] = field(default_factory=list)
@@ -88,7 +96,12 @@ def execute_all(
     jobs: int | None,
     say: Say = _say,
 ) -> list[ChapterRun]:
-    """Run (or reuse) every chapter; return one :class:`ChapterRun` each, in book order."""
+    """Run (or reuse) every chapter; return one :class:`ChapterRun` each, in book order.
+
+    Nothing is written to the cache or ``executed/``: a run's ``executed`` is
+    where its notebook is now (a cache entry, or ``running/<name>-<key>.ipynb``
+    for a new run), and :func:`commit` files it once the site is published.
+    """
     executed_dir, cache_dir = build_dir / "executed", build_dir / "cache"
     running_dir, failed_dir, logs = build_dir / "running", build_dir / "failed", build_dir / "logs"
     for d in (executed_dir, cache_dir, running_dir):
@@ -109,15 +122,15 @@ def execute_all(
         key = cache_key(chapter.path, run.parameters, dhash, lhash)
         cached = cache_dir / f"{chapter.name}-{key}.ipynb"
         if cached.exists() and not force:
-            _atomic_copy(cached, executed)
-            run.status = "cached"
+            run.status, run.executed = "cached", str(cached)
             continue
         todo.append((chapter, key))
 
-    total, done = len(chapters), len(chapters) - len(todo)
+    total, done = len(chapters), 0
     for run in runs.values():
         if run.status != "executed":
-            say(f"  {run.name:<22} {run.status:<8}")
+            done += 1
+            say(f"  [{done}/{total}] {run.name:<22} {run.status}")
     if todo:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
         say(f"  running {len(todo)} chapter(s) on {workers} worker(s)")
@@ -125,7 +138,7 @@ def execute_all(
         try:
             futures = {}
             for chapter, key in todo:
-                out = running_dir / f"{chapter.name}.ipynb"
+                out = running_dir / f"{chapter.name}-{key}.ipynb"
                 meta = [(p.name, p.annotation, p.default, p.comment) for p in chapter.parameters]
                 fut = pool.submit(
                     execute_chapter,
@@ -136,24 +149,23 @@ def execute_all(
                     str(chapter.path.parent),
                     str(logs / f"{chapter.name}.log"),
                 )
-                futures[fut] = (chapter, key, out)
+                futures[fut] = (chapter, out)
             for fut in as_completed(futures):
-                chapter, key, out = futures[fut]
+                chapter, out = futures[fut]
                 seconds, error = fut.result()
                 run = runs[chapter.name]
                 run.seconds = seconds
                 done += 1
                 if error:
                     kept = failed_dir / f"{chapter.name}.ipynb"
+                    kept.unlink(missing_ok=True)  # an older failure's copy would mislead
                     if out.exists():
                         _atomic_copy(out, kept)
                         out.unlink()
-                    run.status, run.executed = "failed", str(kept)
-                    run.error = f"{error}; executed copy kept at {kept}"
+                    run.status, run.error = "failed", error
+                    run.executed = str(kept) if kept.exists() else ""
                 else:
-                    _atomic_copy(out, cache_dir / f"{chapter.name}-{key}.ipynb")
-                    _atomic_copy(out, executed_dir / f"{chapter.name}.ipynb")
-                    out.unlink()
+                    run.executed = str(out)
                 say(f"  [{done}/{total}] {chapter.name:<22} {run.status:<8} {seconds:5.1f} s")
         except BaseException:
             _kill_pool(pool)
@@ -169,12 +181,27 @@ def _worker_init() -> None:
 
 
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers still running (their kernels exit when their parent does)."""
+    """Stop the workers still running, and their kernels.
+
+    A kernel runs in a session of its own (so that a Ctrl-C in the terminal
+    does not reach it) and would only notice its worker's death a second
+    later, if it is not busy in C code: it is killed here with its worker.
+    """
+    import psutil  # ipykernel's own dependency
+
     processes = list(getattr(pool, "_processes", {}).values())
+    kernels = []
+    for proc in processes:
+        with contextlib.suppress(psutil.Error, ValueError):
+            kernels += psutil.Process(proc.pid).children(recursive=True)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         if proc.is_alive():
             proc.terminate()
+    for kernel in kernels:
+        with contextlib.suppress(psutil.Error):
+            kernel.kill()
+    psutil.wait_procs(kernels, timeout=5)
     for proc in processes:
         proc.join(timeout=5)
 
@@ -251,7 +278,20 @@ def render(stage_dir: Path, whole_site: bool = False) -> Path:
 
 
 # --------------------------------------------------------------------------
-# 4. publish
+# 4. commit and publish
+def commit(runs: list[ChapterRun], build_dir: Path) -> None:
+    """File this build's runs: new ones into the cache, every chapter's copy into ``executed/``."""
+    for run in runs:
+        src, executed = Path(run.executed), build_dir / "executed" / f"{run.name}.ipynb"
+        if run.status == "executed":
+            _atomic_copy(src, build_dir / "cache" / src.name)
+        if run.status in ("executed", "cached"):
+            _sync_file(src, executed)
+        if run.status == "executed":
+            src.unlink()
+        run.executed = str(executed)
+
+
 def publish(new_site: Path, site: Path) -> None:
     """Replace ``site`` with a copy of ``new_site``; the swap itself is two renames."""
     incoming = site.with_name(site.name + ".incoming")
@@ -284,12 +324,17 @@ def build_lock(build_dir: Path) -> Iterator[None]:
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        holder = ""
+        for _ in range(20):  # the holder writes its pid just after it takes the lock
+            handle.seek(0)
+            holder = handle.read().strip()
+            if holder:
+                break
+            time.sleep(0.05)
         handle.close()
-        raise BuildError(
-            f"another build (pid {holder}) is running in {build_dir}; wait for it to finish "
-            "and run this one again"
+        raise BuildLocked(
+            f"another build (pid {holder or '?'}) holds the lock {build_dir / '.lock'}; wait for it to "
+            "finish and run this one again"
         ) from None
     try:
         handle.seek(0)
@@ -303,11 +348,33 @@ def build_lock(build_dir: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _scratch(folder: Path) -> Iterator[None]:
+    """The folder of this build's new runs: emptied at the end, whatever the end (they were filed or lost)."""
+    for leftover in folder.glob("*.ipynb"):  # from a build that was killed outright
+        leftover.unlink()
+    try:
+        yield
+    finally:
+        for leftover in folder.glob("*.ipynb"):
+            leftover.unlink()
+
+
+#: While set, a signal is recorded here instead of stopping the build (see :func:`_unstoppable`).
+_held: dict[str, Any] = {"hold": False, "signal": None}
+
+
+@contextlib.contextmanager
 def _signals_interrupt() -> Iterator[None]:
     """Turn SIGTERM (and SIGINT) into :class:`Interrupted`, so cleanup runs and nothing is published."""
 
     def handler(signum, _frame):
-        raise Interrupted(f"stopped by {signal.Signals(signum).name}; the site was not changed")
+        if _held["hold"]:
+            _held["signal"] = signum
+            return
+        raise Interrupted(
+            f"stopped by {signal.Signals(signum).name}; the site, the cache and the executed copies "
+            "were not changed"
+        )
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -315,6 +382,19 @@ def _signals_interrupt() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def _unstoppable() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT while the new site and runs are filed, then honour them."""
+    _held.update(hold=True, signal=None)
+    try:
+        yield
+    finally:
+        _held["hold"] = False
+    if _held["signal"] is not None:
+        name = signal.Signals(_held["signal"]).name
+        raise Interrupted(f"stopped by {name} while publishing; the new site was published first")
 
 
 def build(
@@ -337,16 +417,12 @@ def build(
     started = time.perf_counter()
     os.environ["PATH"] = child_env()["PATH"]
     chapters = discover(root)
-    with _signals_interrupt(), build_lock(build_dir):
+    with _signals_interrupt(), build_lock(build_dir), _scratch(build_dir / "running"):
         render_mod.write_bundle(root / "_static")
         runs = execute_all(chapters, parameters, build_dir, only=only, force=force, jobs=jobs, say=say)
         failures = [r for r in runs if r.error]
         if failures:
-            lines = [f"chapter {r.name}: {r.error}" for r in failures]
-            raise BuildError(
-                f"{len(failures)} of {len(runs)} chapters failed; the site was not changed:\n"
-                + "\n".join(lines)
-            )
+            raise BuildError(_failure_summary(failures, len(runs)))
         dhash, lhash = data_hash(data_dir()), lib_hash()
         pages = {
             reports.PARAMETERS_PAGE: reports.parameters_page(chapters),
@@ -354,16 +430,38 @@ def build(
         }
         say("  rendering the site with jupyter-book")
         stage_dir = build_dir / "stage"
+        # left by a render that did not finish: Sphinx may have half-written pages
+        unfinished = stage_dir / ".render-unfinished"
+        half_done = unfinished.exists()
         executed = {r.name: Path(r.executed) for r in runs}
-        whole_site = stage(root, stage_dir, executed, pages)
+        whole_site = stage(root, stage_dir, executed, pages) or half_done
         t0 = time.perf_counter()
+        unfinished.touch()
         new_site = render(stage_dir, whole_site)
+        unfinished.unlink()
         say(f"  rendered in {time.perf_counter() - t0:.1f} s")
         site = build_dir / "html"
-        publish(new_site, site)
-        result = BuildResult(runs, time.perf_counter() - started, str(site))
-        _write_status(build_dir, result, dhash, lhash)
+        with _unstoppable():
+            commit(runs, build_dir)
+            result = BuildResult(runs, time.perf_counter() - started, str(site))
+            _write_status(build_dir, result, dhash, lhash)
+            publish(new_site, site)
         return result
+
+
+def _failure_summary(failures: list[ChapterRun], total: int) -> str:
+    """One line per failed chapter, then where its executed copy (with any traceback) is kept."""
+    lines = [
+        f"{len(failures)} of {total} chapters failed; the site, the cache and the executed "
+        "copies were not changed:"
+    ]
+    for run in failures:
+        first, *more = (run.error or "").splitlines() or [""]
+        lines.append(f"  chapter {run.name}: {first}")
+        lines += [f"      {line}" for line in more]
+        if run.executed:
+            lines.append(f"    executed copy kept at {run.executed}")
+    return "\n".join(lines)
 
 
 def _recorded_runs(build_dir: Path) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .build import BuildError, Interrupted, build
+from .build import BuildError, BuildLocked, Interrupted, build
 from .chapters import ChapterError, discover
 from .params import ParameterError, read_params_file, resolve
 
@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
         help="re-run only this chapter (repeatable); the others keep their last run",
     )
     b.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build)")
+    b.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the book to build (default: this one); for the tests, and for building a copy of the book",
+    )
     b.add_argument("--force", action="store_true", help="ignore the execution cache")
     b.add_argument("-j", "--jobs", type=int, default=None, help="chapters run at once (default: cores)")
     pdf = sub.add_parser("pdf", help="print the built site to one PDF (needs make book first)")
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "pdf":
         return _pdf(args)
     try:
-        chapters = discover()
+        chapters = discover(args.root)
         names = [c.name for c in chapters]
         for name in args.chapter:
             if name not in names:
@@ -121,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = build(
             per_chapter_values,
+            root=args.root,
             build_dir=args.build_dir,
             only=args.chapter or None,
             force=args.force,
@@ -129,10 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as exc:
         print(f"iijbook: interrupted: {exc}", file=sys.stderr)
         return 130
+    except BuildLocked as exc:
+        print(f"iijbook: refused: {exc}", file=sys.stderr)
+        return 2
     except BuildError as exc:
-        refused = "another build" in str(exc)
-        print(f"iijbook: {'refused' if refused else 'build failed'}: {exc}", file=sys.stderr)
-        return 2 if refused else 1
+        print(f"iijbook: build failed: {exc}", file=sys.stderr)
+        return 1
     print(f"iijbook: built {result.site} in {result.seconds:.1f} s")
     return 0
 

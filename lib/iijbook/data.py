@@ -14,6 +14,7 @@ file against its schema in :mod:`iijbook.schema`; a bad file raises
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from dataclasses import dataclass
@@ -63,14 +64,20 @@ def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
     """Turn pandera's failure table into one readable line per problem."""
     lines: list[str] = []
     cases = err.failure_cases
+    # a column that could not be converted fails every later check on every row:
+    # report the conversion alone
+    unconverted = set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"])
     for _, case in cases.iterrows():
         column = case.get("column")
         column = column if isinstance(column, str) else None
         index = case.get("index")
         check = str(case.get("check"))
         value = case.get("failure_case")
+        if unconverted and not check.startswith("coerce_dtype"):
+            if column in unconverted or "TypeError" in str(value):
+                continue
         if check.startswith("column_in_dataframe"):
-            lines.append(f"{path}: missing column {value!r}")
+            lines.append(f"{path}, line 1 (the header): missing column {value!r}")
             continue
         if check.startswith("column_in_schema"):
             lines.append(f"{path}: unexpected column {value!r}")
@@ -100,6 +107,15 @@ def _check_text(check: str) -> str:
     return f"fails: {check}"
 
 
+def _column_at(blob: bytes, offset: int) -> str:
+    """``, column NAME`` for the byte at ``offset`` of a CSV file, or nothing if unclear."""
+    header = next(csv.reader([blob.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
+    line_start = blob.rfind(b"\n", 0, offset) + 1
+    prefix = blob[line_start:offset].decode("utf-8", "replace")
+    position = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+    return f", column {header[position]}" if 0 <= position < len(header) else ""
+
+
 def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
     """Read and validate one data file; raise :class:`DataError` if it is bad.
 
@@ -116,7 +132,9 @@ def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
         blob.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].count(b"\n") + 1
-        raise DataError(f"{path}, line {line}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
+        raise DataError(
+            f"{path}, line {line}{_column_at(blob, exc.start)}: not UTF-8 (byte {exc.start}: {exc.reason})"
+        ) from None
     if not blob.strip():
         raise DataError(f"{path}: empty file (expected a header row and figures)")
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,51 @@ def failing_cell(executed: str, source: str) -> str:
     return "a cell"
 
 
+def hint(ename: str, evalue: str, log: str = "") -> str:
+    """What to do about an error that says the environment lacks something, or ``""``.
+
+    >>> hint("ModuleNotFoundError", "No module named 'statsmodels.api'")
+    '; add the package that provides statsmodels to requirements.in, run make lock, then make venv'
+    >>> hint("NoSuchKernel", "No such kernel named python3")
+    '; there is no python3 kernel: ipykernel is missing from .venv, run make venv'
+    """
+    if ename == "ModuleNotFoundError":
+        found = re.search(r"No module named '([^']+)'", evalue)
+        top = found.group(1).split(".")[0] if found else "it"
+        if top in ("iijbook", "ipykernel", "ipykernel_launcher"):
+            return f"; {top} is missing from .venv: run make venv"
+        return f"; add the package that provides {top} to requirements.in, run make lock, then make venv"
+    if ename == "NoSuchKernel":
+        return "; there is no python3 kernel: ipykernel is missing from .venv, run make venv"
+    if "died before replying to kernel_info" in evalue:
+        return _kernel_start_hint(log)
+    if ename == "DeadKernelError":
+        return f"; the kernel died while running the chapter (out of memory?): its messages are in {log}"
+    return ""
+
+
+def _kernel_start_hint(log: str) -> str:
+    """Why the python3 kernel did not start: which kernelspec, which Python, what it lacked."""
+    spec = ""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        ks = KernelSpecManager().get_kernel_spec("python3")
+        spec = f" (kernelspec {ks.resource_dir}, which runs {ks.argv[0]})"
+    except Exception:  # a hint must never fail the report
+        pass
+    try:
+        text = Path(log).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    missing = re.search(r"No module named '?([\w.]+)'?", text)
+    why = f": {missing.group(0)}" if missing else f"; its messages are in {log}"
+    return (
+        f"; the python3 kernel{spec} did not start{why}. Run make venv; if that kernelspec is not "
+        "the one in .venv, remove it (jupyter kernelspec remove python3)"
+    )
+
+
 def execute_chapter(
     source: str, output: str, parameters: dict[str, Any], chapter_params: list, cwd: str, log: str
 ) -> tuple[float, str | None]:
@@ -154,8 +200,9 @@ def execute_chapter(
         )
     except pm.PapermillExecutionError as exc:
         error = f"{failing_cell(output, source)} raised {exc.ename}: {exc.evalue}"
+        error += hint(exc.ename, exc.evalue)
     except Exception as exc:  # kernel died or missing, unreadable notebook
-        error = f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}" + hint(type(exc).__name__, str(exc), log)
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)

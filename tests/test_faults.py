@@ -1,0 +1,589 @@
+"""The book broken on purpose: every fault fails the build, names its cause, and changes nothing.
+
+Each test starts from a good build of a small book (:func:`make_mini_project`) made with
+the ``iijbook`` command, breaks one thing, runs the command again, and checks three
+things: the exit status, a message that names the cause (parameter and value; file, line
+and column; chapter and cell), and that the published site (``html/``) and the cache
+(``cache/`` and ``executed/``) are byte for byte what they were.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+import yaml
+from iijbook import build as build_mod
+from iijbook import execute as execute_mod
+
+from .conftest import ROOT, make_mini_project, run_cli
+from .test_cli import tree_digest
+
+#: The chapters of the small book most tests break. raises_midway divides by its
+#: ``divisor`` (0 by default, which fails): every good build passes GOOD.
+CHAPTERS = ("tiny", "slow", "raises_midway")
+GOOD = ("-p", "divisor", "1")
+
+#: A Sphinx extension, listed in the small book's configuration, that holds jupyter-book
+#: at the start of rendering while IIJBOOK_TEST_HOLD_RENDER names a file that does not
+#: exist yet, so a test can signal the build while it renders.
+HOLD_RENDER = '''\
+import os
+import time
+from pathlib import Path
+
+
+def _hold(app):
+    hold = os.environ.get("IIJBOOK_TEST_HOLD_RENDER")
+    if not hold:
+        return
+    Path(hold + ".started").write_text(str(os.getpid()))
+    start = time.monotonic()
+    while not Path(hold).exists() and time.monotonic() - start < 120:
+        time.sleep(0.05)
+
+
+def setup(app):
+    app.connect("builder-inited", _hold)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+'''
+
+
+def snapshot(build_dir: Path) -> dict[str, str]:
+    """What a failed build must not change: the site, the cache and the executed copies."""
+    return {name: tree_digest(build_dir / name) for name in ("html", "cache", "executed")}
+
+
+def iijbook_build(book: dict, *args: str, env: dict[str, str] | None = None):
+    """``iijbook build`` on the small book ``book`` (see the fixtures), as a user runs it."""
+    where = ("--root", str(book["root"]), "--build-dir", str(book["build_dir"]))
+    return run_cli("build", *where, *args, env={**book["env"], **(env or {})}, timeout=300)
+
+
+def start_build(book: dict, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``iijbook build`` in a session of its own; its output goes to files in the build folder."""
+    exe = Path(sys.executable).with_name("iijbook")
+    where = ("--root", str(book["root"]), "--build-dir", str(book["build_dir"]))
+    tag = len(book["started"])
+    out_path, err_path = (book["build_dir"].parent / f"{kind}-{tag}.txt" for kind in ("out", "err"))
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.Popen(
+            [str(exe), "build", *where, *args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=err,
+            env={**os.environ, **book["env"], **(env or {})},
+            start_new_session=True,
+        )
+    proc.out_path, proc.err_path = out_path, err_path  # type: ignore[attr-defined]
+    book["started"].append(proc)
+    return proc
+
+
+def output(proc: subprocess.Popen) -> tuple[str, str]:
+    return proc.out_path.read_text(), proc.err_path.read_text()  # type: ignore[attr-defined]
+
+
+def wait_for(condition: Callable[[], bool], procs: list[subprocess.Popen], what: str, timeout=120) -> None:
+    """Wait until ``condition`` holds; fail at once if a build ends first, or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        for proc in procs:
+            if proc.poll() is not None:
+                out, err = output(proc)
+                pytest.fail(f"the build ended (exit {proc.returncode}) before {what}:\n{out}\n{err}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} after {timeout} s")
+        time.sleep(0.02)
+
+
+def finish(proc: subprocess.Popen, timeout: int = 120) -> tuple[int, str, str]:
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the build did not end within {timeout} s of its signal:\n{output(proc)}")
+    return (proc.returncode, *output(proc))
+
+
+def assert_gone(procs: list[psutil.Process], timeout: float = 10) -> None:
+    """Every process in ``procs`` has exited (a zombie waiting for its reaper counts as gone)."""
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    running = []
+    for p in alive:
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                running.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
+        except psutil.NoSuchProcess:
+            pass
+    assert not running, f"left running after the build ended: {running}"
+
+
+def assert_unlocked(build_dir: Path) -> None:
+    with open(build_dir / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if still held
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _good_book(tmp_path_factory, name: str, chapters: tuple[str, ...], *args: str) -> dict:
+    where = tmp_path_factory.mktemp(name)
+    root = make_mini_project(where, chapters)
+    hooks = where / "hooks"
+    hooks.mkdir()
+    (hooks / "hold_render.py").write_text(HOLD_RENDER)
+    config = root / "_config.yml"
+    ours = "      - iijbook.sphinxext\n"
+    config.write_text(config.read_text().replace(ours, ours + "      - hold_render\n"))
+    book = {"root": root, "build_dir": where / "_build", "env": {"PYTHONPATH": str(hooks)}}
+    proc = iijbook_build(book, *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return book
+
+
+@pytest.fixture(scope="module")
+def good_book(tmp_path_factory) -> dict:
+    """The small book, built once: its chapters all executed and cached, its site published."""
+    return _good_book(tmp_path_factory, "book", CHAPTERS, *GOOD)
+
+
+@pytest.fixture
+def book(good_book, tmp_path):
+    """A copy of the good build for one test to break; ``before`` is its snapshot.
+
+    Builds the test started and left running (because it failed) are killed at the end.
+    """
+    build_dir = tmp_path / "_build"
+    shutil.copytree(good_book["build_dir"], build_dir)
+    book = {**good_book, "build_dir": build_dir, "before": snapshot(build_dir), "started": []}
+    yield book
+    for proc in book["started"]:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# -- 1. data ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def good_data_book(tmp_path_factory) -> dict:
+    return _good_book(tmp_path_factory, "data-book", ("tiny", "loads_data"))
+
+
+@pytest.fixture
+def data_book(good_data_book, tmp_path) -> dict:
+    """A copy of the good data book's build, and a copy of data/ for the test to break."""
+    build_dir = tmp_path / "_build"
+    shutil.copytree(good_data_book["build_dir"], build_dir)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    env = {**good_data_book["env"], "IIJBOOK_DATA_DIR": str(data)}
+    return {**good_data_book, "build_dir": build_dir, "before": snapshot(build_dir), "data": data, "env": env}
+
+
+def _replace(path: Path, old: bytes, new: bytes) -> int:
+    """Replace the first ``old`` in ``path``; return the line it is on."""
+    blob = path.read_bytes()
+    at = blob.index(old)
+    path.write_bytes(blob.replace(old, new, 1))
+    return blob[:at].count(b"\n") + 1
+
+
+def _drop_column(path: Path, column: str) -> None:
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    fields = [c for c in rows[0] if c != column]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+FIGURES_CELL = "cell 1 (id d-01)"  # loads_data.ipynb: data.figures()
+CENTERS_CELL = "cell 2 (id d-02)"  # loads_data.ipynb: data.data_centers()
+
+# Each breaks one thing in the copy of data/ and returns (the cell that fails, the line of the
+# error that names the file, line and column).
+
+
+def _non_numeric(data: Path) -> tuple[str, str]:
+    _replace(data / "release_figures.csv", b",10600000000,JPY,", b",ten billion,JPY,")
+    return FIGURES_CELL, (
+        f"{data}/release_figures.csv, line 2 (id revenue_2q02), column value: 'ten billion' is not a number"
+    )
+
+
+def _missing_column(data: Path) -> tuple[str, str]:
+    _drop_column(data / "data_centers.csv", "printed")
+    return CENTERS_CELL, f"{data}/data_centers.csv, line 1 (the header): missing column 'printed'"
+
+
+def _duplicate_id(data: Path) -> tuple[str, str]:
+    _replace(data / "release_figures.csv", b"\nrevenue_usd_2q02,", b"\nrevenue_2q02,")
+    return FIGURES_CELL, (
+        f"{data}/release_figures.csv, line 3 (id revenue_2q02), column id: 'revenue_2q02' is a duplicate "
+        "(ids must be unique)"
+    )
+
+
+def _unknown_unit(data: Path) -> tuple[str, str]:
+    _replace(data / "data_centers.csv", b",19420,m2,", b",19420,tsubo,")
+    return CENTERS_CELL, (
+        f"{data}/data_centers.csv, line 2 (id yokohama1_step1_floor_space), column unit: 'tsubo' is not "
+        "allowed (isin(['m2', 'seats']))"
+    )
+
+
+def _not_a_quarter(data: Path) -> tuple[str, str]:
+    row = b"revenue_2q02,highlights,total_revenues,"
+    _replace(data / "release_figures.csv", row + b"2Q02,", row + b"5Q02,")
+    return FIGURES_CELL, (
+        f"{data}/release_figures.csv, line 2 (id revenue_2q02), column period: '5Q02' fails: not a fiscal "
+        "period (write 2Q02, 1H02 or FY2002)"
+    )
+
+
+def _empty_file(data: Path) -> tuple[str, str]:
+    (data / "data_centers.csv").write_bytes(b"")
+    return CENTERS_CELL, f"{data}/data_centers.csv: empty file (expected a header row and figures)"
+
+
+def _not_utf8(data: Path) -> tuple[str, str]:
+    path, old = data / "data_centers.csv", b"Saitama 1 Data Center table"
+    at = path.read_bytes().index(old) + len(b"Saitama 1 Data Center t")
+    line = _replace(path, old, "Saitama 1 Data Center t\xe9ble".encode("latin-1"))
+    return CENTERS_CELL, (
+        f"{path}, line {line}, column source: not UTF-8 (byte {at}: invalid continuation byte)"
+    )
+
+
+def _error_lines(stderr: str) -> list[str]:
+    """The lines of the summary that carry the chapters' errors, without their prefixes."""
+    return [line.split("raised DataError: ")[-1].strip() for line in stderr.splitlines()[1:]]
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [_non_numeric, _missing_column, _duplicate_id, _unknown_unit, _not_a_quarter, _empty_file, _not_utf8],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_bad_data_fails_the_build_naming_chapter_cell_file_line_and_column(data_book, breakage):
+    cell, where = breakage(data_book["data"])
+    proc = iijbook_build(data_book)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"\[\d/2\] loads_data +failed", proc.stdout), proc.stdout
+    assert re.search(r"\[\d/2\] tiny +executed", proc.stdout), proc.stdout  # new data: a cache miss
+    lines = proc.stderr.splitlines()
+    assert lines[0] == (
+        "iijbook: build failed: 1 of 2 chapters failed; the site, the cache and the executed copies "
+        "were not changed:"
+    )
+    assert lines[1].startswith(f"  chapter loads_data: {cell} raised DataError: "), proc.stderr
+    assert where in _error_lines(proc.stderr), proc.stderr
+    kept = data_book["build_dir"] / "failed" / "loads_data.ipynb"
+    assert lines[-1] == f"    executed copy kept at {kept}"
+    # tiny ran again without fault, yet a build that publishes nothing files nothing either
+    assert snapshot(data_book["build_dir"]) == data_book["before"]
+    assert not list((data_book["build_dir"] / "running").iterdir())
+
+
+def test_a_non_numeric_value_is_reported_alone(data_book):
+    _, where = _non_numeric(data_book["data"])
+    proc = iijbook_build(data_book)
+    assert proc.returncode == 1
+    assert _error_lines(proc.stderr)[:-1] == [where]
+
+
+def test_after_bad_data_the_good_cache_entries_serve_the_next_build(data_book):
+    _non_numeric(data_book["data"])
+    assert iijbook_build(data_book).returncode == 1
+    data_book["env"].pop("IIJBOOK_DATA_DIR")  # the data as it was
+    proc = iijbook_build(data_book)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"loads_data +cached", proc.stdout) and re.search(r"tiny +cached", proc.stdout)
+    assert "running" not in proc.stdout
+    after, before = snapshot(data_book["build_dir"]), data_book["before"]
+    assert (after["cache"], after["executed"]) == (before["cache"], before["executed"])
+
+
+# -- 2. parameters --------------------------------------------------------------------------
+# Values given with -p, and params files read as Python, are covered in test_cli; here the
+# params file through the command: exit status, one line, nothing changed.
+BAD_PARAMS_FILES = {
+    "bad-yaml": ("rate: [2\n", "params file {path}: not valid YAML at line 2, column 1"),
+    "a-list": ("- rate\n- 3\n", "params file {path}: expected a mapping of 'name: value' lines and "
+               "'chapter:' blocks, got a list"),
+    "list-value": ("rate: [1, 2]\n", "params file {path}: rate must be a single value, not a list"),
+    "mapping-value": ("tiny:\n  rate: {a: 1}\n", "params file {path}: tiny.rate must be a single value"),
+    "unknown-chapter": ("no_such_chapter:\n  rate: 3\n", "params file {path}: 'no_such_chapter' is not a "
+                        "chapter (chapters: tiny, slow, raises_midway)"),
+    "not-that-chapters": ("slow:\n  rate: 3\n", "chapter slow has no parameter 'rate' (it takes: hold)"),
+    "unknown-name": ("rat: 3\n", "unknown parameter 'rat' (the chapters take: divisor, hold, label, rate)"),
+    "wrong-type": ("rate: three\n", "parameter rate: 'three' is not a float"),
+    "infinite": ("rate: .inf\n", "parameter rate: inf is not a float"),
+    "out-of-range": ("rate: 101\n", "parameter rate: 101.0 is out of range: allowed (0, 100]"),
+    "yaml-boolean": ("rate: true\n", "parameter rate: True is not a float"),
+    "per-chapter-range": ("tiny:\n  rate: 0\n", "parameter rate: 0.0 is out of range: allowed (0, 100]"),
+    "not-utf8": (b"label: caf\xe9\n", "params file {path}: cannot read it"),
+}
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_PARAMS_FILES.values(), ids=BAD_PARAMS_FILES.keys())
+def test_bad_params_file_is_refused_in_one_line_and_changes_nothing(book, tmp_path, text, message):
+    path = tmp_path / "params.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    proc = iijbook_build(book, "-f", str(path))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("iijbook: refused: "), proc.stderr
+    assert message.format(path=path) in lines[0]
+    assert proc.stdout == ""  # refused before anything ran
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_missing_params_file_is_refused(book, tmp_path):
+    proc = iijbook_build(book, "-f", str(tmp_path / "nowhere.yaml"))
+    assert proc.returncode == 2
+    missing = tmp_path / "nowhere.yaml"
+    assert proc.stderr.startswith(f"iijbook: refused: params file {missing}: cannot read it")
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_code_quotes_and_newlines_in_a_params_file_stay_text(book, tmp_path):
+    marker = tmp_path / "pwned"
+    label = f"it's \"quoted\"\n'); import os; os.system('touch {marker}'); ('\n{{{{glue}}}}"
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"tiny": {"label": label}, "divisor": 1}))
+    proc = iijbook_build(book, "-f", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+    executed = nbformat.read(book["build_dir"] / "executed" / "tiny.ipynb", as_version=4)
+    glued = [o for c in executed.cells for o in c.get("outputs", []) if "scrapbook" in o.get("metadata", {})]
+    assert {o.metadata.scrapbook.name: o.data["application/papermill.record/text/plain"] for o in glued}[
+        "label"
+    ] == repr(label)
+    page = (book["build_dir"] / "html" / "chapters" / "tiny.html").read_text(encoding="utf-8")
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    # shown as text (Sphinx typesets the quotes), never run
+    assert "import os; os.system(" in shown and str(marker) in shown and "{{glue}}" in shown
+
+
+# -- 3. a chapter that raises ---------------------------------------------------------------
+def test_a_chapter_that_raises_exits_1_printing_cell_and_kept_copy(book):
+    proc = iijbook_build(book)  # raises_midway with its default divisor, 0
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # one line a chapter, with its cache status and time
+    out = proc.stdout.splitlines()
+    assert re.fullmatch(r"  \[1/3\] tiny +cached", out[0]), out
+    assert re.fullmatch(r"  \[2/3\] slow +cached", out[1]), out
+    assert out[2] == "  running 1 chapter(s) on 1 worker(s)"
+    assert re.fullmatch(r"  \[3/3\] raises_midway +failed +\d+\.\d s", out[3]), out
+    assert len(out) == 4  # nothing rendered
+    # the errors at the end: one line per failed chapter, then where its executed copy is
+    kept = book["build_dir"] / "failed" / "raises_midway.ipynb"
+    assert proc.stderr.splitlines() == [
+        "iijbook: build failed: 1 of 3 chapters failed; the site, the cache and the executed copies "
+        "were not changed:",
+        "  chapter raises_midway: cell 3 (id f-03) raised ZeroDivisionError: float division by zero",
+        f"    executed copy kept at {kept}",
+    ]
+    nb = nbformat.read(kept, as_version=4)
+    tracebacks = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert len(tracebacks) == 1 and tracebacks[0].ename == "ZeroDivisionError"
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+# -- 4. interruption ------------------------------------------------------------------------
+def _descendants(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children(recursive=True)
+
+
+def _send(proc: subprocess.Popen, signum: signal.Signals) -> None:
+    """SIGINT as a terminal's Ctrl-C sends it (to the whole group); SIGTERM as kill sends it."""
+    if signum == signal.SIGINT:
+        os.killpg(proc.pid, signum)
+    else:
+        os.kill(proc.pid, signum)
+
+
+def _interrupted(book: dict, proc: subprocess.Popen, signum, helpers: list[psutil.Process]) -> None:
+    """The build stopped at once with 130, its helpers gone, the lock free and nothing changed."""
+    code, out, err = finish(proc)
+    assert code == 130, out + err
+    assert err.splitlines() == [
+        f"iijbook: interrupted: stopped by {signum.name}; the site, the cache and the executed copies "
+        "were not changed"
+    ]
+    assert_gone(helpers)
+    assert_unlocked(book["build_dir"])
+    assert snapshot(book["build_dir"]) == book["before"]
+    assert not list((book["build_dir"] / "running").iterdir())
+
+
+def _next_build_succeeds(book: dict) -> None:
+    again = iijbook_build(book, *GOOD)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert all(re.search(rf"\] {name} +cached", again.stdout) for name in CHAPTERS)
+    page = (book["build_dir"] / "html" / "chapters" / "tiny.html").read_text(encoding="utf-8")
+    assert "The product is 42.0" in re.sub(r"<[^>]+>", "", page)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_interrupted_while_a_chapter_runs(book, tmp_path, signum):
+    hold = tmp_path / "hold"
+    proc = start_build(book, *GOOD, "-p", "hold", str(hold))
+    started = Path(f"{hold}.started")
+    wait_for(lambda: started.exists() and started.read_text(), [proc], "kernel waiting in slow.ipynb")
+    kernel = psutil.Process(int(started.read_text()))
+    helpers = _descendants(proc.pid)
+    assert kernel in helpers and len(helpers) >= 2  # a worker and its kernel at least
+    assert [p.name for p in (book["build_dir"] / "running").iterdir()][0].startswith("slow-")
+    _send(proc, signum)
+    _interrupted(book, proc, signum, helpers)
+    _next_build_succeeds(book)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_interrupted_while_the_site_renders(book, tmp_path, signum):
+    hold = tmp_path / "render"
+    proc = start_build(book, *GOOD, "-p", "rate", "3", env={"IIJBOOK_TEST_HOLD_RENDER": str(hold)})
+    started = Path(f"{hold}.started")
+    wait_for(lambda: started.exists() and started.read_text(), [proc], "jupyter-book holding")
+    assert output(proc)[0].splitlines()[-1] == "  rendering the site with jupyter-book"
+    renderer = psutil.Process(int(started.read_text()))
+    assert "jupyter-book" in " ".join(renderer.cmdline())
+    helpers = _descendants(proc.pid)
+    assert renderer in helpers
+    _send(proc, signum)
+    _interrupted(book, proc, signum, helpers)
+    # the render that was cut short is marked, and the next one renders every page again,
+    # since Sphinx may have left pages half-written
+    unfinished = book["build_dir"] / "stage" / ".render-unfinished"
+    assert unfinished.exists()
+    _next_build_succeeds(book)
+    assert not unfinished.exists()
+
+
+def test_a_signal_while_publishing_waits_for_the_new_site(tmp_path, monkeypatch):
+    root = make_mini_project(tmp_path)
+    build_dir = tmp_path / "_build"
+    build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
+    real_publish = build_mod.publish
+
+    def publish_while_signalled(new_site: Path, site: Path) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # half-way: between filing the runs and the swap
+        real_publish(new_site, site)
+
+    monkeypatch.setattr(build_mod, "publish", publish_while_signalled)
+    with pytest.raises(build_mod.Interrupted, match="stopped by SIGTERM while publishing; the new site was"):
+        build_mod.build({"tiny": {"rate": 3.0}}, root=root, build_dir=build_dir, say=lambda _: None)
+    page = (build_dir / "html" / "chapters" / "tiny.html").read_text(encoding="utf-8")
+    assert "63.0" in page  # the whole new site, with the run filed in the cache
+    assert len(list((build_dir / "cache").glob("tiny-*.ipynb"))) == 2
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the build's handler is gone again
+
+
+# -- 5. two builds at once ------------------------------------------------------------------
+def _refusal(holder: subprocess.Popen, build_dir: Path) -> str:
+    return (
+        f"iijbook: refused: another build (pid {holder.pid}) holds the lock {build_dir / '.lock'}; "
+        "wait for it to finish and run this one again"
+    )
+
+
+def test_a_second_build_is_refused_at_once_naming_the_lock(book, tmp_path):
+    hold = tmp_path / "hold"
+    first = start_build(book, *GOOD, "-p", "hold", str(hold))
+    wait_for(lambda: Path(f"{hold}.started").exists(), [first], "the first build running its chapter")
+    second = iijbook_build(book, *GOOD)
+    assert second.returncode == 2
+    assert second.stderr.splitlines() == [_refusal(first, book["build_dir"])]
+    assert second.stdout == ""
+    assert snapshot(book["build_dir"]) == book["before"]  # the first has filed nothing yet
+    hold.touch()
+    code, out, err = finish(first)
+    assert code == 0, out + err
+    assert re.search(r"\[3/3\] slow +executed", out)
+    after = iijbook_build(book, *GOOD)
+    assert after.returncode == 0, after.stderr
+    assert all(re.search(rf"\] {name} +cached", after.stdout) for name in CHAPTERS)
+
+
+def test_two_builds_started_together(book, tmp_path):
+    hold = tmp_path / "hold"
+    builds = [start_build(book, *GOOD, "-p", "hold", str(hold)) for _ in range(2)]
+    wait_for(lambda: any(b.poll() is not None for b in builds), [], "either build ending")
+    loser = next(b for b in builds if b.poll() is not None)
+    winner = next(b for b in builds if b is not loser)
+    code, out, err = finish(loser)
+    assert code == 2 and err.splitlines() == [_refusal(winner, book["build_dir"])], out + err
+    assert winner.poll() is None  # it cannot end before the hold is released
+    wait_for(lambda: Path(f"{hold}.started").exists(), [winner], "the winner running its chapter")
+    assert snapshot(book["build_dir"]) == book["before"]
+    hold.touch()
+    code, out, err = finish(winner)
+    assert code == 0, out + err
+    site = book["build_dir"] / "html"
+    assert (site / "index.html").exists() and (site / "chapters" / "slow.html").exists()
+    assert len(list((book["build_dir"] / "cache").glob("slow-*.ipynb"))) == 2  # default, and with hold
+    after = iijbook_build(book, *GOOD)
+    assert after.returncode == 0, after.stderr
+    assert all(re.search(rf"\] {name} +cached", after.stdout) for name in CHAPTERS)
+
+
+# -- 6. the environment ---------------------------------------------------------------------
+def test_a_chapter_importing_a_missing_package_says_what_to_install(book, tmp_path):
+    book["root"] = make_mini_project(tmp_path, (*CHAPTERS, "imports_missing"))  # a new chapter
+    proc = iijbook_build(book, *GOOD)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines()[1] == (
+        "  chapter imports_missing: cell 2 (id m-02) raised ModuleNotFoundError: No module named "
+        "'iijbook_no_such_module'; add the package that provides iijbook_no_such_module to "
+        "requirements.in, run make lock, then make venv"
+    )
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_a_kernel_that_cannot_start_says_which_and_how_to_fix_it(book, tmp_path):
+    # A python3 kernelspec earlier on the Jupyter path than .venv's, for a Python without
+    # ipykernel: what a stale ~/.local/share/jupyter/kernels/python3 does.
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [str(bare / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Py", "language": "python"}))
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3", env={"JUPYTER_PATH": str(tmp_path / "jupyter")})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines()[1] == (
+        "  chapter tiny: RuntimeError: Kernel died before replying to kernel_info; the python3 kernel "
+        f"(kernelspec {spec}, which runs {bare}/bin/python) did not start: No module named "
+        "ipykernel_launcher. Run make venv; if that kernelspec is not the one in .venv, remove it "
+        "(jupyter kernelspec remove python3)"
+    )
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_no_python3_kernel_at_all_says_run_make_venv(tmp_path, monkeypatch):
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    # neither .venv's kernelspec nor ipykernel: what a venv without ipykernel looks like
+    monkeypatch.setattr(KernelSpecManager, "_find_spec_directory", lambda self, name: None)
+    source, out = ROOT / "tests" / "fixtures" / "tiny.ipynb", tmp_path / "tiny.ipynb"
+    log = tmp_path / "tiny.log"
+    _, error = execute_mod.execute_chapter(str(source), str(out), {}, [], str(tmp_path), str(log))
+    assert error == (
+        "NoSuchKernel: No such kernel named python3; there is no python3 kernel: ipykernel is missing "
+        "from .venv, run make venv"
+    )
