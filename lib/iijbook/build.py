@@ -131,6 +131,12 @@ def execute_all(
         if run.status != "executed":
             done += 1
             say(f"  [{done}/{total}] {run.name:<22} {run.status}")
+    # longest first (by the last recorded time, else by notebook size), so that the
+    # workers finish together rather than one waiting on a long chapter at the end
+    todo.sort(
+        key=lambda item: (previous.get(item[0].name, {}).get("seconds") or 0, item[0].path.stat().st_size),
+        reverse=True,
+    )
     if todo:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
         say(f"  running {len(todo)} chapter(s) on {workers} worker(s)")

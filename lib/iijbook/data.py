@@ -193,29 +193,36 @@ def figures() -> pd.DataFrame:
     return _figures(str(data_dir())).copy()
 
 
+@cache
+def _figure_index(directory: str) -> dict[str, Figure]:
+    """Every figure of the file by id (built once: chapters look figures up hundreds of times)."""
+    index: dict[str, Figure] = {}
+    for r in _figures(directory).to_dict("records"):
+        index[r["id"]] = Figure(
+            id=r["id"],
+            section=r["section"],
+            metric=r["metric"],
+            period=FiscalPeriod.parse(r["period"]) if isinstance(r["period"], str) else None,
+            as_of=r["as_of"] if isinstance(r["as_of"], str) else None,
+            value=float(r["value"]),
+            unit=r["unit"],
+            printed=r["printed"],
+            source=r["source"],
+            note=r["note"] if isinstance(r["note"], str) else "",
+        )
+    return index
+
+
 def figure(figure_id: str) -> Figure:
     """One figure by id.
 
     >>> figure("ebitda_2q02").value / 1e6
     662.0
     """
-    table = _figures(str(data_dir()))
-    rows = table[table["id"] == figure_id]
-    if rows.empty:
-        raise KeyError(f"no figure with id {figure_id!r} in release_figures.csv")
-    r = rows.iloc[0]
-    return Figure(
-        id=r["id"],
-        section=r["section"],
-        metric=r["metric"],
-        period=FiscalPeriod.parse(r["period"]) if isinstance(r["period"], str) else None,
-        as_of=r["as_of"] if isinstance(r["as_of"], str) else None,
-        value=float(r["value"]),
-        unit=r["unit"],
-        printed=r["printed"],
-        source=r["source"],
-        note=r["note"] if isinstance(r["note"], str) else "",
-    )
+    try:
+        return _figure_index(str(data_dir()))[figure_id]
+    except KeyError:
+        raise KeyError(f"no figure with id {figure_id!r} in release_figures.csv") from None
 
 
 def data_centers() -> pd.DataFrame:

@@ -197,6 +197,12 @@ def execute_chapter(
             cwd=cwd,
             progress_bar=False,
             log_output=False,
+            # write the executed copy once, at the end (or with the traceback on failure),
+            # not after every cell: that rewrote large chart outputs dozens of times
+            request_save_on_cell_execute=False,
+            # every output is in once the last cell is idle: stop the kernel at once rather
+            # than wait for it to wind down (half a second a chapter)
+            shutdown_kernel="immediate",
         )
     except pm.PapermillExecutionError as exc:
         error = f"{failing_cell(output, source)} raised {exc.ename}: {exc.evalue}"

@@ -101,6 +101,15 @@ def enable() -> str:
     return RENDERER_NAME
 
 
+def _bundle_header() -> str:
+    import vl_convert as vlc
+
+    return (
+        f"/* Vega {vlc.get_vega_version()}, Vega-Lite {alt.VEGALITE_VERSION}, "
+        f"Vega-Embed {vlc.get_vega_embed_version()}; built by vl-convert-python. */\n"
+    )
+
+
 def bundle_text() -> str:
     """The JavaScript of the local bundle (Vega, Vega-Lite, Vega-Embed) as one classic script.
 
@@ -111,22 +120,26 @@ def bundle_text() -> str:
     """
     import vl_convert as vlc
 
-    header = (
-        f"/* Vega {vlc.get_vega_version()}, Vega-Lite {alt.VEGALITE_VERSION}, "
-        f"Vega-Embed {vlc.get_vega_embed_version()}; built by vl-convert-python. */\n"
-    )
     major_minor = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
     module = vlc.javascript_bundle(_READY_SNIPPET, vl_version=major_minor)
-    return header + "(function () {\n" + module + "\n})();\n"
+    return _bundle_header() + "(function () {\n" + module + "\n})();\n"
 
 
 def write_bundle(static_dir: Path) -> Path:
-    """Write the bundle under ``static_dir`` unless an identical one is there."""
+    """Write the bundle under ``static_dir`` unless one for the same versions is there.
+
+    Building the bundle takes about a second, so a bundle whose first line names the
+    installed versions, and that ends as a whole bundle does, is kept as it is.
+    """
     target = Path(static_dir) / BUNDLE_PATH
+    if target.exists():
+        with open(target, encoding="utf-8") as fh:
+            same_versions = fh.readline() == _bundle_header()
+        if same_versions and target.read_bytes().endswith(b"})();\n"):
+            return target
     text = bundle_text()
-    if not target.exists() or target.read_text(encoding="utf-8") != text:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
     return target
