@@ -138,7 +138,9 @@ def execute_all(
         reverse=True,
     )
     if todo:
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        # one more worker than cores: a chapter spends part of its time starting and
+        # stopping its kernel, when the cores would otherwise wait
+        workers = max(1, min(jobs or (os.cpu_count() or 1) + 1, len(todo)))
         say(f"  running {len(todo)} chapter(s) on {workers} worker(s)")
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
         try:

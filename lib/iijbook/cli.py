@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the book to build (default: this one); for the tests, and for building a copy of the book",
     )
     b.add_argument("--force", action="store_true", help="ignore the execution cache")
-    b.add_argument("-j", "--jobs", type=int, default=None, help="chapters run at once (default: cores)")
+    b.add_argument("-j", "--jobs", type=int, default=None, help="chapters run at once (default: cores + 1)")
     pdf = sub.add_parser("pdf", help="print the built site to one PDF (needs make book first)")
     pdf.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build)")
     pdf.add_argument("-o", "--output", type=Path, default=None, help="the PDF (default: _build/book.pdf)")
