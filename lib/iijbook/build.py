@@ -42,7 +42,7 @@ from typing import Any
 from . import render as render_mod
 from . import reports
 from .chapters import Chapter, discover, project_root, toc_files
-from .data import data_dir, data_hash
+from .datafiles import data_dir, data_hash
 from .execute import ChapterRun, cache_key, execute_chapter, lib_hash
 
 #: Files and folders at the top of the project that the staged book needs.

@@ -15,8 +15,6 @@ file against its schema in :mod:`iijbook.schema`; a bad file raises
 from __future__ import annotations
 
 import csv
-import hashlib
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from .datafiles import data_dir, data_hash  # noqa: F401 - part of this module's interface
 from .metrics import Interval, precision_of
 from .periods import FiscalPeriod
 from .schema import SCHEMAS
@@ -34,18 +33,6 @@ _ROUNDED_UNITS = {"JPY", "USD", "ratio", "subscribers", "m2"}
 
 class DataError(ValueError):
     """A data file that does not match its schema, with where and why."""
-
-
-def data_dir() -> Path:
-    """The folder holding the data files.
-
-    ``IIJBOOK_DATA_DIR`` overrides it (the tests use that to load broken
-    copies); otherwise it is ``data/`` at the top of the project.
-    """
-    override = os.environ.get("IIJBOOK_DATA_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "data"
 
 
 def _where(path: Path, line: int | None, row: pd.Series | None, column: str | None) -> str:
@@ -275,14 +262,3 @@ def broadband_per_100() -> pd.DataFrame:
 def si_key_customers() -> pd.DataFrame:
     """The systems-integration customers the release names, with their line of business."""
     return load_table("si_key_customers.csv")
-
-
-def data_hash(directory: Path | None = None) -> str:
-    """A short SHA-256 over every data file (names and bytes), for status pages and caches."""
-    h = hashlib.sha256()
-    root = directory or data_dir()
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]

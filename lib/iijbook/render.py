@@ -26,8 +26,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import altair as alt
-
 RENDERER_NAME = "iijbook"
 #: JupyterLab's MIME type for Vega-Lite 6 (nbformat needs the ``+json`` suffix for a dict).
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
@@ -96,17 +94,27 @@ def offline_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str | dict]:
 
 def enable() -> str:
     """Register the renderer with Altair and switch to it; returns its name."""
+    import altair as alt
+
     alt.renderers.register(RENDERER_NAME, offline_renderer)
     alt.renderers.enable(RENDERER_NAME)
     return RENDERER_NAME
 
 
+def _bundle_stamp() -> str:
+    """The versions the bundle is built from, read without importing them (cheap)."""
+    from importlib import metadata
+
+    return f"altair {metadata.version('altair')}, vl-convert-python {metadata.version('vl-convert-python')}"
+
+
 def _bundle_header() -> str:
+    import altair as alt
     import vl_convert as vlc
 
     return (
         f"/* Vega {vlc.get_vega_version()}, Vega-Lite {alt.VEGALITE_VERSION}, "
-        f"Vega-Embed {vlc.get_vega_embed_version()}; built by vl-convert-python. */\n"
+        f"Vega-Embed {vlc.get_vega_embed_version()}; {_bundle_stamp()} */\n"
     )
 
 
@@ -118,6 +126,7 @@ def bundle_text() -> str:
     declare globals such as ``_``), and that loads from ``file://`` too, where
     browsers refuse module scripts.
     """
+    import altair as alt
     import vl_convert as vlc
 
     major_minor = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
@@ -134,7 +143,7 @@ def write_bundle(static_dir: Path) -> Path:
     target = Path(static_dir) / BUNDLE_PATH
     if target.exists():
         with open(target, encoding="utf-8") as fh:
-            same_versions = fh.readline() == _bundle_header()
+            same_versions = fh.readline().endswith(f"; {_bundle_stamp()} */\n")
         if same_versions and target.read_bytes().endswith(b"})();\n"):
             return target
     text = bundle_text()
