@@ -375,19 +375,3 @@ def test_no_serious_accessibility_violations(
         print(f"\n{page_path}: axe violations by impact {by_impact or 'none'}")
     assert not serious, f"{page_path}:\n  " + "\n  ".join(serious)
 
-
-# --- the PDF ------------------------------------------------------------------------------
-
-
-def test_pdf_prints_every_page_with_its_charts(site: Path, tmp_path: Path) -> None:
-    from iijbook.pdf import print_book
-    from pypdf import PdfReader
-
-    out, pages = print_book(site, tmp_path / "book.pdf")
-    reader = PdfReader(str(out))
-    text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    assert pages == len(PAGES) and len(reader.pages) >= len(PAGES)
-    assert "¥10.6B" in text and "Glossary" in text
-    # Vega draws charts as SVG text and paths: a chart's title and its axis titles are in the PDF
-    assert "Quarterly revenues: one printed, three derived, one guided" in text
-    assert "Total revenues (¥ billions)" in text
