@@ -98,6 +98,23 @@ def later_figure(metric: str, period: str) -> LaterFigure:
 # --------------------------------------------------------------------------- revenues
 
 
+def _year_before(period: str) -> Derived:
+    """Revenues a year before ``period``, implied by its later-reported revenues and YoY growth.
+
+    year before = revenues / (1 + YoY growth), with the interval their printing allows.
+    """
+    rev = later_figure("total_revenues", period)
+    g = later_figure("revenue_growth_yoy", period)
+    earlier = FiscalPeriod.parse(period).year_ago().label
+    return Derived(
+        f"{earlier} total revenues",
+        earlier,
+        implied_prior(rev.value, g.value),
+        implied_prior(rev.interval, g.interval),
+        f"{period} / (1 + YoY growth) = ¥{rev.value / 1e9:.1f}B / {1 + g.value:.3f}",
+    )
+
+
 def fy2001_implied() -> Derived:
     """FY2001 total revenues implied by IIJ's later FY2002 report.
 
@@ -108,15 +125,7 @@ def fy2001_implied() -> Derived:
     >>> round(d.interval.lo / 1e9, 2), round(d.interval.hi / 1e9, 2)
     (39.83, 39.95)
     """
-    rev = later_figure("total_revenues", "FY2002")
-    g = later_figure("revenue_growth_yoy", "FY2002")
-    return Derived(
-        "FY2001 total revenues",
-        "FY2001",
-        implied_prior(rev.value, g.value),
-        implied_prior(rev.interval, g.interval),
-        f"FY2002 / (1 + YoY growth) = ¥{rev.value / 1e9:.1f}B / {1 + g.value:.3f}",
-    )
+    return _year_before("FY2002")
 
 
 def fy2001_base(fy2001_revenue_jpy: float | None) -> tuple[float, str]:
@@ -149,15 +158,7 @@ def implied_3q01() -> Derived:
     >>> round(d.interval.lo / 1e9, 3), round(d.interval.hi / 1e9, 3)
     (9.92, 10.024)
     """
-    rev = later_figure("total_revenues", "3Q02")
-    g = later_figure("revenue_growth_yoy", "3Q02")
-    return Derived(
-        "3Q01 total revenues",
-        "3Q01",
-        implied_prior(rev.value, g.value),
-        implied_prior(rev.interval, g.interval),
-        f"3Q02 / (1 + YoY growth) = ¥{rev.value / 1e9:.1f}B / {1 + g.value:.3f}",
-    )
+    return _year_before("3Q02")
 
 
 def implied_4q01() -> Derived:
@@ -168,15 +169,7 @@ def implied_4q01() -> Derived:
     >>> round(implied_4q01().value / 1e9, 2)
     12.07
     """
-    rev = later_figure("total_revenues", "4Q02")
-    g = later_figure("revenue_growth_yoy", "4Q02")
-    return Derived(
-        "4Q01 total revenues",
-        "4Q01",
-        implied_prior(rev.value, g.value),
-        implied_prior(rev.interval, g.interval),
-        f"4Q02 / (1 + YoY growth) = ¥{rev.value / 1e9:.1f}B / {1 + g.value:.3f}",
-    )
+    return _year_before("4Q02")
 
 
 def position_in_range(value: float, low: float, high: float) -> float:
