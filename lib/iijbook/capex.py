@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .data import data_centers, figure, later_value
-from .derived import Derived
+from .derived import Derived, combine
 from .fmt import millions
 from .metrics import Interval, Number
 from .profitability import depreciation_from_ebitda, depreciation_history, ebitda_history
@@ -61,19 +61,10 @@ def replacement_intensity(multiple: float = 2.0) -> list[Derived]:
     revs = {d.period_label: d for d in revenue_history()}
     out = []
     for da in depreciation_history(multiple):
-        p = da.period_label
-        r = revs[p]
-        out.append(
-            Derived(
-                f"{p} D&A as a share of revenues",
-                p,
-                capital_intensity(da.value, r.value),
-                capital_intensity(da.interval, r.interval),
-                f"D&A / revenues = {millions(da.value)} / ¥{r.value / 1e9:.3f}B",
-                unit="ratio",
-                inputs=da.inputs,
-            )
-        )
+        r = revs[da.period_label]
+        formula = f"D&A / revenues = {millions(da.value)} / ¥{r.value / 1e9:.3f}B"
+        name = f"{da.period_label} D&A as a share of revenues"
+        out.append(combine(name, da, r, capital_intensity, formula, unit="ratio"))
     return out
 
 

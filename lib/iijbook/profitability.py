@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .data import figure
-from .derived import Derived
+from .derived import Derived, combine
 from .fmt import millions
 from .metrics import (
     Interval,
@@ -204,20 +204,16 @@ def depreciation_history(multiple: float = 2.0) -> list[Derived]:
     >>> d = depreciation_history()[1]; d.interval.lo / 1e6, d.interval.hi / 1e6
     (855.0, 857.0)
     """
-    out = []
-    for e, oi in zip(ebitda_history(multiple), operating_income_history(), strict=True):
-        p = e.period_label
-        out.append(
-            Derived(
-                f"{p} depreciation and amortisation",
-                p,
-                depreciation_from_ebitda(e.value, oi.value),
-                depreciation_from_ebitda(e.interval, oi.interval),
-                f"EBITDA − operating income = {millions(e.value)} − ({millions(oi.value)})",
-                inputs=e.inputs + oi.inputs,
-            )
+    return [
+        combine(
+            f"{e.period_label} depreciation and amortisation",
+            e,
+            oi,
+            depreciation_from_ebitda,
+            f"EBITDA − operating income = {millions(e.value)} − ({millions(oi.value)})",
         )
-    return out
+        for e, oi in zip(ebitda_history(multiple), operating_income_history(), strict=True)
+    ]
 
 
 def operating_expense_history() -> list[Derived]:
@@ -234,18 +230,9 @@ def operating_expense_history() -> list[Derived]:
     gp = {d.period_label: d for d in gross_profit_history()}
     out = []
     for oi in operating_income_history():
-        p = oi.period_label
-        g = gp[p]
-        out.append(
-            Derived(
-                f"{p} operating expenses",
-                p,
-                operating_expenses_from(g.value, oi.value),
-                operating_expenses_from(g.interval, oi.interval),
-                f"gross profit − operating income = {millions(g.value)} − ({millions(oi.value)})",
-                inputs=g.inputs + oi.inputs,
-            )
-        )
+        g = gp[oi.period_label]
+        formula = f"gross profit − operating income = {millions(g.value)} − ({millions(oi.value)})"
+        out.append(combine(f"{oi.period_label} operating expenses", g, oi, operating_expenses_from, formula))
     return out
 
 
@@ -268,17 +255,8 @@ def margin_history(multiple: float = 2.0) -> list[Derived]:
         label = "operating income" if kind == "operating margin" else "EBITDA"
         for d in items:
             r = revs[d.period_label]
-            out.append(
-                Derived(
-                    f"{d.period_label} {kind}",
-                    d.period_label,
-                    margin(d.value, r.value),
-                    margin(d.interval, r.interval),
-                    f"{label} / revenues = {millions(d.value)} / ¥{r.value / 1e9:.3f}B",
-                    unit="ratio",
-                    inputs=d.inputs,
-                )
-            )
+            formula = f"{label} / revenues = {millions(d.value)} / ¥{r.value / 1e9:.3f}B"
+            out.append(combine(f"{d.period_label} {kind}", d, r, margin, formula, unit="ratio"))
     return out
 
 
