@@ -147,7 +147,8 @@ def _good_book(tmp_path_factory, name: str, chapters: tuple[str, ...], *args: st
     config = root / "_config.yml"
     ours = "      - iijbook.sphinxext\n"
     config.write_text(config.read_text().replace(ours, ours + "      - hold_render\n"))
-    book = {"root": root, "build_dir": where / "_build", "env": {"PYTHONPATH": str(hooks)}}
+    pythonpath = os.pathsep.join(filter(None, [str(hooks), os.environ.get("PYTHONPATH")]))
+    book = {"root": root, "build_dir": where / "_build", "env": {"PYTHONPATH": pythonpath}}
     proc = iijbook_build(book, *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return book
@@ -481,9 +482,9 @@ def test_a_signal_while_publishing_waits_for_the_new_site(tmp_path, monkeypatch)
     build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
     real_publish = build_mod.publish
 
-    def publish_while_signalled(new_site: Path, site: Path) -> None:
-        os.kill(os.getpid(), signal.SIGTERM)  # half-way: between filing the runs and the swap
-        real_publish(new_site, site)
+    def publish_while_signalled(folder: Path, publication) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # as the new site is moved into place
+        real_publish(folder, publication)
 
     monkeypatch.setattr(build_mod, "publish", publish_while_signalled)
     with pytest.raises(build_mod.Interrupted, match="stopped by SIGTERM while publishing; the new site was"):
@@ -582,7 +583,19 @@ def test_no_python3_kernel_at_all_says_run_make_venv(tmp_path, monkeypatch):
     monkeypatch.setattr(KernelSpecManager, "_find_spec_directory", lambda self, name: None)
     source, out = ROOT / "tests" / "fixtures" / "tiny.ipynb", tmp_path / "tiny.ipynb"
     log = tmp_path / "tiny.log"
-    _, error = execute_mod.execute_chapter(str(source), str(out), {}, [], str(tmp_path), str(log))
+    job = execute_mod.Job(
+        name="tiny",
+        source=str(source),
+        output=str(out),
+        parameters={},
+        chapter_params=[],
+        cwd=str(tmp_path),
+        log=str(log),
+        key="k",
+        data=str(ROOT / "data"),
+        timeout=60,
+    )
+    _, error = execute_mod.execute_chapter(job)
     assert error == (
         "NoSuchKernel: No such kernel named python3; there is no python3 kernel: ipykernel is missing "
         "from .venv, run make venv"

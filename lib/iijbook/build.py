@@ -2,48 +2,62 @@
 
 The steps, each in its own function:
 
-1. :func:`execute_all` runs the chapters with papermill
-   (:func:`iijbook.execute.execute_chapter`), in parallel, into
-   ``_build/running/``; the source notebooks are never written to. Runs
-   are cached by the notebook, its parameters, the data and the lib.
-2. :func:`stage` lays out a copy of the book in ``_build/stage/`` whose
+1. :func:`snapshot_inputs` copies what the runs read (the data files, each
+   chapter's notebook) into the build's scratch folder, and keys every run
+   by those copies: a file edited while the build runs cannot slip into a run
+   filed under the key of its earlier state.
+2. :func:`execute_all` runs the chapters with papermill
+   (:func:`iijbook.execute.execute_chapter`), in parallel, each within the
+   time limit; the source notebooks are never written to. Runs are cached by
+   the notebook, its parameters, the data and the lib.
+3. :func:`stage` lays out a copy of the book in ``_build/stage/`` whose
    chapters are the executed notebooks, with the parameters and status
-   pages written in.
-3. :func:`render` runs ``jupyter-book build`` on that copy with execution
-   off and warnings as errors.
-4. :func:`commit` files the new runs into the cache (``_build/cache/``)
-   and ``_build/executed/``, and :func:`publish` swaps the new site into
-   ``_build/html``, only when every step succeeded: a failed, refused or
-   interrupted build leaves the previous site, the cache and the executed
-   copies as they were (a failed chapter's copy goes to ``_build/failed/``).
-   SIGINT and SIGTERM stop the build, its workers and their kernels, except
-   during that last step, which finishes first.
+   pages written in. A staged file whose content changed gets the current
+   time, whatever the age of the cache entry it came from, so Sphinx re-reads it.
+4. :func:`render` runs ``jupyter-book build`` on that copy with execution
+   off and warnings as errors, and :func:`check_pages` confirms that every
+   chapter's page carries the key of the run it was given.
+5. :func:`iijbook.publish.publish` swaps in the new site, executed copies,
+   cache entries and status together, all or nothing, only when every step
+   succeeded: a failed, refused or interrupted build leaves them as they were
+   (a failed chapter's copy goes to ``_build/failed/``). SIGINT, SIGTERM and
+   SIGHUP stop the build, its workers and their kernels, except during the
+   moves that publish, which finish first.
 
-One build at a time holds ``_build/.lock``; a second one is refused at once.
+One build at a time holds ``_build/.lock`` (:mod:`iijbook.buildfolder`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
+import math
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import render as render_mod
 from . import reports
+from .buildfolder import FolderError, Locked, build_lock, checked_folder
 from .chapters import Chapter, discover, project_root, toc_files
 from .datafiles import data_dir, data_hash
-from .execute import ChapterRun, cache_key, execute_chapter, lib_hash
+from .execute import ChapterRun, Job, cache_key, execute_chapter, lib_hash, run_record
+from .publish import Publication, PublishError, publish, recover
+
+#: Seconds a chapter may run, unless ``--timeout`` says otherwise.
+DEFAULT_TIMEOUT = 300.0
+
+#: The largest data file or notebook a build reads.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 #: Files and folders at the top of the project that the staged book needs.
 BOOK_FILES = ("_config.yml", "_toc.yml")
@@ -73,58 +87,141 @@ Say = Callable[[str], None]
 
 
 def _say(message: str) -> None:
-    print(message, flush=True)
+    """Print a progress line; a reader that went away (``| head``) does not stop the build."""
+    try:
+        print(message, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
-    """Copy so that ``dst`` is either absent, the old file, or the whole new file."""
+    """Copy so that ``dst`` is either absent, the old file, or the whole new file.
+
+    The copy gets the current time, not ``src``'s: a page made from an old cache
+    entry is still new to Sphinx, which decides what to re-read by time.
+    """
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-    shutil.copy2(src, tmp)
+    shutil.copyfile(src, tmp)
     tmp.replace(dst)
 
 
 # --------------------------------------------------------------------------
-# 1. execute
+# 1. snapshot
+@dataclass
+class Inputs:
+    """The build's own copies of what the runs read, and their hashes."""
+
+    data: Path  #: a copy of the data folder, which the kernels read
+    data_origin: Path  #: the data folder it copies
+    notebooks: dict[str, Path]  #: a copy of each chapter's notebook, by chapter name
+    data_hash: str
+    lib_hash: str
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file; anything else (a pipe, a device, a huge file) is refused at once."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BuildError(f"{path}: not a regular file; the build reads only files")
+        if info.st_size > MAX_INPUT_BYTES:
+            raise BuildError(
+                f"{path}: {info.st_size:,} bytes, more than the {MAX_INPUT_BYTES:,} a build reads"
+            )
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read it ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def snapshot_inputs(chapters: list[Chapter], scratch: Path) -> Inputs:
+    """Copy the data folder and the chapters into ``scratch``; hash the copies."""
+    source = data_dir()
+    data = scratch / "data"
+    if not source.is_dir():
+        raise BuildError(f"data folder {source}: not a folder")
+    for path in sorted(source.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        if "__pycache__" in path.parts:
+            continue
+        target = data / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_read_regular(path))
+    data.mkdir(parents=True, exist_ok=True)
+    notebooks = {}
+    for chapter in chapters:
+        copy = scratch / "chapters" / chapter.path.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_bytes(_read_regular(chapter.path))
+        notebooks[chapter.name] = copy
+    return Inputs(data, source, notebooks, data_hash(data), lib_hash())
+
+
+# --------------------------------------------------------------------------
+# 2. execute
+def _reusable(path: Path, key: str | None, say: Say) -> dict[str, Any] | None:
+    """The record of an executed copy if it is whole (and of run ``key``, if given); else None."""
+    if not path.exists():
+        return None
+    record = run_record(path)
+    if record is None:
+        say(f"  {path.name}: unreadable (cut short?); the chapter runs again")
+    elif key is not None and record["key"] != key:
+        return None
+    return record
+
+
 def execute_all(
     chapters: list[Chapter],
     parameters: dict[str, dict[str, Any]],
     build_dir: Path,
+    inputs: Inputs,
+    scratch: Path,
     *,
     only: list[str] | None,
     force: bool,
     jobs: int | None,
+    timeout: float = DEFAULT_TIMEOUT,
     say: Say = _say,
 ) -> list[ChapterRun]:
     """Run (or reuse) every chapter; return one :class:`ChapterRun` each, in book order.
 
     Nothing is written to the cache or ``executed/``: a run's ``executed`` is
-    where its notebook is now (a cache entry, or ``running/<name>-<key>.ipynb``
-    for a new run), and :func:`commit` files it once the site is published.
+    where its notebook is now (a cache entry, a kept copy, or a new run in
+    ``scratch``), and publishing files it once the site is rendered.
     """
     executed_dir, cache_dir = build_dir / "executed", build_dir / "cache"
-    running_dir, failed_dir, logs = build_dir / "running", build_dir / "failed", build_dir / "logs"
-    for d in (executed_dir, cache_dir, running_dir):
-        d.mkdir(parents=True, exist_ok=True)
-    dhash, lhash = data_hash(data_dir()), lib_hash()
+    failed_dir, logs = build_dir / "failed", build_dir / "logs"
     previous = _recorded_runs(build_dir)
 
     runs: dict[str, ChapterRun] = {}
     todo: list[tuple[Chapter, str]] = []
     for chapter in chapters:
-        executed = executed_dir / f"{chapter.name}.ipynb"
-        run = ChapterRun(chapter.name, parameters.get(chapter.name, {}), executed=str(executed))
+        run = ChapterRun(chapter.name, parameters.get(chapter.name, {}))
         runs[chapter.name] = run
-        if only and chapter.name not in only and executed.exists():
-            run.status = "kept"
-            run.parameters = previous.get(chapter.name, {}).get("parameters", {})
-            continue
-        key = cache_key(chapter.path, run.parameters, dhash, lhash)
-        cached = cache_dir / f"{chapter.name}-{key}.ipynb"
-        if cached.exists() and not force:
+        kept = executed_dir / f"{chapter.name}.ipynb"
+        if only and chapter.name not in only:
+            record = _reusable(kept, None, say)
+            if record is not None:
+                run.status, run.executed = "kept", str(kept)
+                run.parameters, run.key = record["parameters"], record["key"]
+                continue
+        run.key = cache_key(inputs.notebooks[chapter.name], run.parameters, inputs.data_hash, inputs.lib_hash)
+        cached = cache_dir / f"{chapter.name}-{run.key}.ipynb"
+        if not force and _reusable(cached, run.key, say) is not None:
             run.status, run.executed = "cached", str(cached)
             continue
-        todo.append((chapter, key))
+        todo.append((chapter, run.key))
 
     total, done = len(chapters), 0
     for run in runs.values():
@@ -134,31 +231,52 @@ def execute_all(
     # longest first (by the last recorded time, else by notebook size), so that the
     # workers finish together rather than one waiting on a long chapter at the end
     todo.sort(
-        key=lambda item: (previous.get(item[0].name, {}).get("seconds") or 0, item[0].path.stat().st_size),
+        key=lambda item: (previous.get(item[0].name, 0.0), item[0].path.stat().st_size),
         reverse=True,
     )
-    if todo:
-        # one more worker than cores: a chapter spends part of its time starting and
-        # stopping its kernel, when the cores would otherwise wait
-        workers = max(1, min(jobs or (os.cpu_count() or 1) + 1, len(todo)))
-        say(f"  running {len(todo)} chapter(s) on {workers} worker(s)")
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
-        try:
-            futures = {}
-            for chapter, key in todo:
-                out = running_dir / f"{chapter.name}-{key}.ipynb"
-                meta = [(p.name, p.annotation, p.default, p.comment) for p in chapter.parameters]
-                fut = pool.submit(
-                    execute_chapter,
-                    str(chapter.path),
-                    str(out),
-                    runs[chapter.name].parameters,
-                    meta,
-                    str(chapter.path.parent),
-                    str(logs / f"{chapter.name}.log"),
-                )
-                futures[fut] = (chapter, out)
-            for fut in as_completed(futures):
+    if not todo:
+        return [runs[c.name] for c in chapters]
+    # one more worker than cores: a chapter spends part of its time starting and
+    # stopping its kernel, when the cores would otherwise wait
+    workers = max(1, min(jobs or (os.cpu_count() or 1) + 1, len(todo)))
+    say(f"  running {len(todo)} chapter(s) on {workers} worker(s)")
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    try:
+        futures = {}
+        for chapter, key in todo:
+            out = scratch / "runs" / f"{chapter.name}-{key}.ipynb"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            job = Job(
+                name=chapter.name,
+                source=str(inputs.notebooks[chapter.name]),
+                output=str(out),
+                parameters=runs[chapter.name].parameters,
+                chapter_params=[(p.name, p.annotation, p.default, p.comment) for p in chapter.parameters],
+                cwd=str(chapter.path.parent),
+                log=str(logs / f"{chapter.name}.log"),
+                key=key,
+                data=str(inputs.data),
+                timeout=timeout,
+            )
+            futures[pool.submit(execute_chapter, job)] = (chapter, out)
+        # a backstop for a worker that does not come back (each run keeps its own time
+        # limit, cell by cell): the limit for every round of chapters, and a minute more
+        backstop = time.monotonic() + timeout * math.ceil(len(todo) / workers) + 60
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(
+                pending, timeout=max(0.0, backstop - time.monotonic()), return_when=FIRST_COMPLETED
+            )
+            if not finished:
+                _kill_pool(pool)
+                for fut in pending:
+                    run = runs[futures[fut][0].name]
+                    run.status = "failed"
+                    run.error = (
+                        f"did not finish within its time limit of {timeout:g} s (set it with --timeout)"
+                    )
+                break
+            for fut in finished:
                 chapter, out = futures[fut]
                 seconds, error = fut.result()
                 run = runs[chapter.name]
@@ -170,22 +288,36 @@ def execute_all(
                     if out.exists():
                         _atomic_copy(out, kept)
                         out.unlink()
+                    # name the user's files, not the build's copies of them
+                    error = error.replace(str(inputs.data), str(inputs.data_origin))
+                    error = error.replace(str(inputs.notebooks[chapter.name]), str(chapter.path))
                     run.status, run.error = "failed", error
                     run.executed = str(kept) if kept.exists() else ""
                 else:
                     run.executed = str(out)
                 say(f"  [{done}/{total}] {chapter.name:<22} {run.status:<8} {seconds:5.1f} s")
-        except BaseException:
-            _kill_pool(pool)
-            raise
-        pool.shutdown(wait=True)
+    except BaseException:
+        _kill_pool(pool)
+        raise
+    pool.shutdown(wait=True)
     return [runs[c.name] for c in chapters]
 
 
 def _worker_init() -> None:
-    """Workers leave signals to the build, which stops them itself."""
+    """Workers leave signals to the build, which stops them itself, and die with it.
+
+    A build killed outright (``kill -9``) cannot stop its workers: the kernel
+    does (``PR_SET_PDEATHSIG``), and their kernels follow when they see their
+    parent gone.
+    """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
@@ -215,7 +347,7 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
 
 
 # --------------------------------------------------------------------------
-# 2. stage
+# 3. stage
 def _sync_file(src: Path, dst: Path) -> bool:
     """Copy ``src`` to ``dst`` unless identical (so Sphinx sees no change); True if copied."""
     if dst.exists() and dst.read_bytes() == src.read_bytes():
@@ -265,7 +397,7 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
 
 
 # --------------------------------------------------------------------------
-# 3. render
+# 4. render
 def render(stage_dir: Path, whole_site: bool = False) -> Path:
     """Run jupyter-book on the staged copy; raise :class:`BuildError` on any warning.
 
@@ -285,34 +417,20 @@ def render(stage_dir: Path, whole_site: bool = False) -> Path:
     return stage_dir / "_build" / "html"
 
 
-# --------------------------------------------------------------------------
-# 4. commit and publish
-def commit(runs: list[ChapterRun], build_dir: Path) -> None:
-    """File this build's runs: new ones into the cache, every chapter's copy into ``executed/``."""
-    for run in runs:
-        src, executed = Path(run.executed), build_dir / "executed" / f"{run.name}.ipynb"
-        if run.status == "executed":
-            _atomic_copy(src, build_dir / "cache" / src.name)
-        if run.status in ("executed", "cached"):
-            _sync_file(src, executed)
-        if run.status == "executed":
-            src.unlink()
-        run.executed = str(executed)
-
-
-def publish(new_site: Path, site: Path) -> None:
-    """Replace ``site`` with a copy of ``new_site``; the swap itself is two renames."""
-    incoming = site.with_name(site.name + ".incoming")
-    outgoing = site.with_name(site.name + ".outgoing")
-    for leftover in (incoming, outgoing):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    shutil.copytree(new_site, incoming)
-    if site.exists():
-        site.rename(outgoing)
-    incoming.rename(site)
-    if outgoing.exists():
-        shutil.rmtree(outgoing)
+def check_pages(site: Path, root: Path, chapters: list[Chapter], runs: list[ChapterRun]) -> list[str]:
+    """The chapters whose page in ``site`` does not carry the key of the run it was given."""
+    by_name = {r.name: r for r in runs}
+    stale = []
+    for chapter in chapters:
+        page = site / chapter.path.relative_to(root).with_suffix(".html")
+        key = by_name[chapter.name].key
+        try:
+            shows = key and key in page.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            shows = False
+        if not shows:
+            stale.append(chapter.name)
+    return stale
 
 
 # --------------------------------------------------------------------------
@@ -325,55 +443,38 @@ def child_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def build_lock(build_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the build folder, or fail at once with a clear message."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(build_dir / ".lock", "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = ""
-        for _ in range(20):  # the holder writes its pid just after it takes the lock
-            handle.seek(0)
-            holder = handle.read().strip()
-            if holder:
-                break
-            time.sleep(0.05)
-        handle.close()
-        raise BuildLocked(
-            f"another build (pid {holder or '?'}) holds the lock {build_dir / '.lock'}; wait for it to "
-            "finish and run this one again"
-        ) from None
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+def _scratch(running: Path) -> Iterator[Path]:
+    """A folder of this build's own (snapshots, new runs): removed at the end, whatever the end.
 
-
-@contextlib.contextmanager
-def _scratch(folder: Path) -> Iterator[None]:
-    """The folder of this build's new runs: emptied at the end, whatever the end (they were filed or lost)."""
-    for leftover in folder.glob("*.ipynb"):  # from a build that was killed outright
-        leftover.unlink()
+    Whatever else is in ``running/`` was left by a build killed outright (this
+    one holds the lock), and goes too.
+    """
+    if running.exists() and not running.is_dir():
+        running.unlink()
+    running.mkdir(parents=True, exist_ok=True)
+    for leftover in running.iterdir():
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    folder = running / f"{os.getpid()}-{time.time_ns()}"
+    folder.mkdir()
     try:
-        yield
+        yield folder
     finally:
-        for leftover in folder.glob("*.ipynb"):
-            leftover.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 #: While set, a signal is recorded here instead of stopping the build (see :func:`_unstoppable`).
 _held: dict[str, Any] = {"hold": False, "signal": None}
 
+#: The signals that stop a build: Ctrl-C, kill, and a closed terminal.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
 
 @contextlib.contextmanager
 def _signals_interrupt() -> Iterator[None]:
-    """Turn SIGTERM (and SIGINT) into :class:`Interrupted`, so cleanup runs and nothing is published."""
+    """Turn SIGTERM, SIGINT and SIGHUP into :class:`Interrupted`, so cleanup runs and nothing is published."""
 
     def handler(signum, _frame):
         if _held["hold"]:
@@ -384,7 +485,7 @@ def _signals_interrupt() -> Iterator[None]:
             "were not changed"
         )
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield
     finally:
@@ -394,7 +495,7 @@ def _signals_interrupt() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _unstoppable() -> Iterator[None]:
-    """Hold SIGTERM and SIGINT while the new site and runs are filed, then honour them."""
+    """Hold the stop signals while the new site and runs are moved into place, then honour them."""
     _held.update(hold=True, signal=None)
     try:
         yield
@@ -413,48 +514,120 @@ def build(
     only: list[str] | None = None,
     force: bool = False,
     jobs: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
     say: Say = _say,
 ) -> BuildResult:
     """Execute the chapters and render the site; raise :class:`BuildError` on failure.
 
     ``parameters`` maps a chapter's name to the values it overrides. ``only``
     re-runs just those chapters and keeps the others' last executed copies.
+    ``timeout`` is the seconds each chapter may run.
     """
-    root = root or project_root()
-    build_dir = build_dir or root / "_build"
+    root = Path(os.path.abspath(root or project_root()))
     started = time.perf_counter()
     os.environ["PATH"] = child_env()["PATH"]
     chapters = discover(root)
-    with _signals_interrupt(), build_lock(build_dir), _scratch(build_dir / "running"):
-        render_mod.write_bundle(root / "_static")
-        runs = execute_all(chapters, parameters, build_dir, only=only, force=force, jobs=jobs, say=say)
-        failures = [r for r in runs if r.error]
-        if failures:
-            raise BuildError(_failure_summary(failures, len(runs)))
-        dhash, lhash = data_hash(data_dir()), lib_hash()
-        pages = {
-            reports.PARAMETERS_PAGE: reports.parameters_page(chapters),
-            reports.STATUS_PAGE: reports.status_page(runs, dhash, lhash),
-        }
-        say("  rendering the site with jupyter-book")
-        stage_dir = build_dir / "stage"
-        # left by a render that did not finish: Sphinx may have half-written pages
-        unfinished = stage_dir / ".render-unfinished"
-        half_done = unfinished.exists()
-        executed = {r.name: Path(r.executed) for r in runs}
-        whole_site = stage(root, stage_dir, executed, pages) or half_done
-        t0 = time.perf_counter()
-        unfinished.touch()
-        new_site = render(stage_dir, whole_site)
-        unfinished.unlink()
-        say(f"  rendered in {time.perf_counter() - t0:.1f} s")
-        site = build_dir / "html"
-        with _unstoppable():
-            commit(runs, build_dir)
-            result = BuildResult(runs, time.perf_counter() - started, str(site))
-            _write_status(build_dir, result, dhash, lhash)
-            publish(new_site, site)
-        return result
+    try:
+        build_dir = checked_folder(root / "_build" if build_dir is None else build_dir, root)
+        with _signals_interrupt(), build_lock(build_dir):
+            said = recover(build_dir)
+            if said:
+                say(f"  {said}")
+            with _scratch(build_dir / "running") as scratch:
+                return _build_locked(
+                    chapters,
+                    parameters,
+                    root,
+                    build_dir,
+                    scratch,
+                    only=only,
+                    force=force,
+                    jobs=jobs,
+                    timeout=timeout,
+                    say=say,
+                    started=started,
+                )
+    except Locked as exc:
+        raise BuildLocked(str(exc)) from None
+    except (FolderError, PublishError) as exc:
+        raise BuildError(str(exc)) from None
+
+
+def _build_locked(
+    chapters: list[Chapter],
+    parameters: dict[str, dict[str, Any]],
+    root: Path,
+    build_dir: Path,
+    scratch: Path,
+    *,
+    only: list[str] | None,
+    force: bool,
+    jobs: int | None,
+    timeout: float,
+    say: Say,
+    started: float,
+) -> BuildResult:
+    inputs = snapshot_inputs(chapters, scratch)
+    render_mod.write_bundle(root / "_static")
+    runs = execute_all(
+        chapters,
+        parameters,
+        build_dir,
+        inputs,
+        scratch,
+        only=only,
+        force=force,
+        jobs=jobs,
+        timeout=timeout,
+        say=say,
+    )
+    failures = [r for r in runs if r.error]
+    if failures:
+        raise BuildError(_failure_summary(failures, len(runs)))
+    pages = {
+        reports.PARAMETERS_PAGE: reports.parameters_page(chapters),
+        reports.STATUS_PAGE: reports.status_page(runs, inputs.data_hash, inputs.lib_hash),
+    }
+    say("  rendering the site with jupyter-book")
+    stage_dir = build_dir / "stage"
+    # left by a render that did not finish: Sphinx may have half-written pages
+    unfinished = stage_dir / ".render-unfinished"
+    half_done = unfinished.exists()
+    executed = {r.name: Path(r.executed) for r in runs}
+    whole_site = stage(root, stage_dir, executed, pages) or half_done
+    t0 = time.perf_counter()
+    unfinished.parent.mkdir(parents=True, exist_ok=True)
+    unfinished.touch()
+    new_site = render(stage_dir, whole_site)
+    stale = check_pages(new_site, root, chapters, runs)
+    if stale and not whole_site:
+        say(f"  re-rendering every page: {', '.join(stale)} did not show this build's run")
+        new_site = render(stage_dir, whole_site=True)
+        stale = check_pages(new_site, root, chapters, runs)
+    if stale:
+        raise BuildError(
+            f"the rendered page of {', '.join(stale)} does not show the run it was given; nothing was "
+            "published (run the build again with --force)"
+        )
+    unfinished.unlink()
+    say(f"  rendered in {time.perf_counter() - t0:.1f} s")
+    # the kernels import the lib itself, not a copy: a run made while it changed is not filed
+    if any(r.status == "executed" for r in runs) and lib_hash() != inputs.lib_hash:
+        raise BuildError(
+            "the helper package iijbook changed while the build ran; nothing was published: build again"
+        )
+    result = BuildResult(runs, time.perf_counter() - started, str(build_dir / "html"))
+    publication = Publication(
+        site=new_site,
+        executed=executed,
+        cache={Path(r.executed).name: Path(r.executed) for r in runs if r.status == "executed"},
+        status=_status_text(result, inputs.data_hash, inputs.lib_hash),
+    )
+    with _unstoppable():
+        publish(build_dir, publication)
+    for run in runs:
+        run.executed = str(build_dir / "executed" / f"{run.name}.ipynb")
+    return result
 
 
 def _failure_summary(failures: list[ChapterRun], total: int) -> str:
@@ -472,24 +645,27 @@ def _failure_summary(failures: list[ChapterRun], total: int) -> str:
     return "\n".join(lines)
 
 
-def _recorded_runs(build_dir: Path) -> dict[str, dict[str, Any]]:
-    status = build_dir / "status.json"
-    if not status.exists():
-        return {}
+def _recorded_runs(build_dir: Path) -> dict[str, float]:
+    """Each chapter's seconds in the last build, from ``status.json``; {} if it is missing or malformed."""
+    path = build_dir / "status.json"
     try:
-        runs = json.loads(status.read_text()).get("chapters", [])
-    except (json.JSONDecodeError, OSError):
+        if not path.is_file() or path.stat().st_size > 1_000_000:
+            return {}
+        runs = json.loads(path.read_text(encoding="utf-8")).get("chapters", [])
+        return {
+            str(r["name"]): float(r.get("seconds") or 0.0)
+            for r in runs
+            if isinstance(r, dict) and isinstance(r.get("name"), str)
+        }
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
         return {}
-    return {r["name"]: r for r in runs}
 
 
-def _write_status(build_dir: Path, result: BuildResult, dhash: str, lhash: str) -> None:
+def _status_text(result: BuildResult, dhash: str, lhash: str) -> str:
     status = {
         "seconds": round(result.seconds, 2),
         "data_hash": dhash,
         "lib_hash": lhash,
         "chapters": [{k: v for k, v in asdict(r).items() if k != "executed"} for r in result.runs],
     }
-    tmp = build_dir / ".status.json.tmp"
-    tmp.write_text(json.dumps(status, indent=2, default=repr) + "\n")
-    tmp.replace(build_dir / "status.json")
+    return json.dumps(status, indent=2, default=repr) + "\n"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import time
@@ -35,6 +36,7 @@ class ChapterRun:
     status: str = "executed"  # executed | cached | kept | failed
     error: str | None = None
     executed: str = ""
+    key: str = ""  # the run's cache key, shown on its page and the status page
 
 
 def _tree_hash(root: Path, pattern: str) -> str:
@@ -65,14 +67,19 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def parameters_footer(chapter_params: list[tuple[str, str, Any, str]], given: dict) -> str:
-    """The admonition that ends each page: the parameters it was run with."""
+def parameters_footer(chapter_params: list[tuple[str, str, Any, str]], given: dict, key: str = "") -> str:
+    """The admonition that ends each page: the parameters it was run with, and the run's key.
+
+    The key (of notebook, parameters, data and lib) is also on the Build status
+    page, and the build checks that every page it publishes carries its run's key.
+    """
+    run = f" Its run is `{key}`, as listed on the build status page." if key else ""
     lines = [
         "```{admonition} Parameters of this run",
         ":class: note",
         "",
         "This page was executed with the parameters below "
-        "(see *How to re-run a chapter* in the introduction to change them).",
+        f"(see *How to re-run a chapter* in the introduction to change them).{run}",
         "",
         "| parameter | value | default | allowed, and meaning |",
         "|---|---|---|---|",
@@ -86,13 +93,17 @@ def parameters_footer(chapter_params: list[tuple[str, str, Any, str]], given: di
     return "\n".join(lines)
 
 
-def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict) -> None:
-    """Hide the parameters cells from the page and append the parameters of the run."""
+#: Where an executed copy records which run it is (see :func:`run_record`).
+RECORD = "iijbook"
+
+
+def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, key: str = "") -> None:
+    """Hide the parameters cells, append the parameters of the run, and record the run in the notebook."""
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
-    footer = nbformat.v4.new_markdown_cell(parameters_footer(chapter_params, given))
+    footer = nbformat.v4.new_markdown_cell(parameters_footer(chapter_params, given, key))
     footer.id = "run-parameters"
     nb.cells.append(footer)
     # papermill's timings would make two builds of the same inputs differ
@@ -100,6 +111,23 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict) ->
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+    nb.metadata[RECORD] = {"key": key, "parameters": given}
+
+
+def run_record(path: Path) -> dict[str, Any] | None:
+    """What an executed copy says of its run (``key``, ``parameters``), or None if it is unreadable.
+
+    A truncated or foreign file (a cache entry cut short by a full disk, a file
+    edited by hand) reads as None, and the build runs the chapter again.
+    """
+    try:
+        nb = nbformat.read(path, as_version=4)
+        record = nb.metadata.get(RECORD)
+    except Exception:  # any way a file can fail to be an executed copy
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("parameters"), dict):
+        return None
+    return {"key": str(record.get("key", "")), "parameters": record["parameters"]}
 
 
 def failing_cell(executed: str, source: str) -> str:
@@ -167,34 +195,66 @@ def _kernel_start_hint(log: str) -> str:
     )
 
 
-def execute_chapter(
-    source: str, output: str, parameters: dict[str, Any], chapter_params: list, cwd: str, log: str
-) -> tuple[float, str | None]:
+@dataclass
+class Job:
+    """One chapter for a worker to run: everything it needs, nothing it must look up."""
+
+    name: str
+    source: str  #: the notebook to run (the build's snapshot of the chapter)
+    output: str  #: where the executed copy goes
+    parameters: dict[str, Any]
+    chapter_params: list  #: (name, annotation, default, comment) of each declared parameter
+    cwd: str  #: the chapter's folder, as in JupyterLab
+    log: str  #: the kernel's own messages
+    key: str  #: the run's cache key, recorded in the executed copy
+    data: str  #: the data folder the kernel reads (the build's snapshot)
+    timeout: float  #: seconds the whole chapter may take
+
+
+def _running_cell(executed: str, source: str) -> str:
+    """The cell that was running when a chapter was stopped, as :func:`failing_cell` names cells."""
+    try:
+        run = nbformat.read(executed, as_version=4)
+        ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
+    except Exception:
+        return "a cell"
+    for cell in run.cells:
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            cid = cell.get("id")
+            return f"cell {ids.index(cid)} (id {cid})" if cid in ids else f"cell id {cid}"
+    return "a cell"
+
+
+def execute_chapter(job: Job) -> tuple[float, str | None]:
     """Run one chapter with papermill; return (seconds, error or None).
 
-    Runs in a worker process. The kernel's own messages go to ``log``. The
-    executed copy is written to ``output`` whether or not the run succeeds,
-    so a failure can be inspected.
+    Runs in a worker process. The kernel reads the data from ``job.data`` and
+    its own messages go to ``job.log``. The whole chapter shares one time
+    budget: each cell may take what is left of it. The executed copy is written
+    to ``job.output`` whether or not the run succeeds, so a failure can be inspected.
     """
     import logging
 
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
 
     # The build checks parameters itself (papermill cannot read "float | None").
     logging.getLogger("papermill").setLevel(logging.ERROR)
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
-    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.environ["IIJBOOK_DATA_DIR"] = job.data  # the kernel inherits it
+    Path(job.log).parent.mkdir(parents=True, exist_ok=True)
+    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     saved_stderr = os.dup(2)
     os.dup2(log_fd, 2)  # the kernel inherits it
     start = time.perf_counter()
+    deadline = time.monotonic() + job.timeout
     error: str | None = None
     try:
         pm.execute_notebook(
-            source,
-            output,
-            parameters=parameters,
+            job.source,
+            job.output,
+            parameters=job.parameters,
             kernel_name="python3",
-            cwd=cwd,
+            cwd=job.cwd,
             progress_bar=False,
             log_output=False,
             # write the executed copy once, at the end (or with the traceback on failure),
@@ -203,19 +263,26 @@ def execute_chapter(
             # every output is in once the last cell is idle: stop the kernel at once rather
             # than wait for it to wind down (half a second a chapter)
             shutdown_kernel="immediate",
+            # the chapter's time limit: each cell gets what is left of it
+            timeout_func=lambda _cell: max(1, math.ceil(deadline - time.monotonic())),
         )
     except pm.PapermillExecutionError as exc:
-        error = f"{failing_cell(output, source)} raised {exc.ename}: {exc.evalue}"
+        error = f"{failing_cell(job.output, job.source)} raised {exc.ename}: {exc.evalue}"
         error += hint(exc.ename, exc.evalue)
+    except CellTimeoutError:
+        error = (
+            f"{_running_cell(job.output, job.source)} was still running when the chapter reached its "
+            f"time limit of {job.timeout:g} s (set it with --timeout SECONDS)"
+        )
     except Exception as exc:  # kernel died or missing, unreadable notebook
-        error = f"{type(exc).__name__}: {exc}" + hint(type(exc).__name__, str(exc), log)
+        error = f"{type(exc).__name__}: {exc}" + hint(type(exc).__name__, str(exc), job.log)
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
         os.close(log_fd)
     seconds = time.perf_counter() - start
     if error is None:
-        nb = nbformat.read(output, as_version=4)
-        postprocess(nb, chapter_params, parameters)
-        nbformat.write(nb, output)
+        nb = nbformat.read(job.output, as_version=4)
+        postprocess(nb, job.chapter_params, job.parameters, job.key)
+        nbformat.write(nb, job.output)
     return seconds, error

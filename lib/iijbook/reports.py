@@ -84,18 +84,19 @@ def status_page(runs: list[ChapterRun], data_hash: str, lib_hash: str) -> str:
         "execute, and whether the run came from the cache. The times are the only part of the",
         "site that changes from one build of the same inputs to the next.",
         "",
-        "| chapter | parameters changed from the defaults | execution (s) | run |",
-        "|---|---|---|---|",
+        "| chapter | parameters changed from the defaults | execution (s) | run | key |",
+        "|---|---|---|---|---|",
     ]
     for run in runs:
         given = ", ".join(f"`{k} = {_cell(repr(v))}`" for k, v in sorted(run.parameters.items())) or "none"
         seconds = f"{run.seconds:.1f}" if run.status == "executed" else "–"
-        out.append(f"| {run.name} | {given} | {seconds} | {run.status} |")
+        out.append(f"| {run.name} | {given} | {seconds} | {run.status} | `{run.key}` |")
     out += [
         "",
         "*executed*: run by papermill in this build; *cached*: inputs unchanged, the last executed",
         "copy was reused; *kept*: not selected with `--chapter`, the page from the previous build",
-        "was kept as it was.",
+        "was kept as it was. *key*: the run's key over notebook, parameters, data and lib; each",
+        "chapter's page ends with the key of the run it shows.",
         "",
         "## Inputs",
         "",
