@@ -55,25 +55,18 @@ def test_values_are_converted_by_the_annotation(param, text, value):
     [
         (RATE, "-5", "parameter jpy_per_usd: -5.0 is out of range: allowed (0, 1000]"),
         (RATE, "0", "parameter jpy_per_usd: 0.0 is out of range"),
-        (RATE, "abc", "parameter jpy_per_usd: 'abc' is not a float | None"),
-        (RATE, "nan", "is not a float | None"),
-        (RATE, "inf", "is not a float | None"),
+        (RATE, "abc", "parameter jpy_per_usd: 'abc' is not a float or None"),
+        (RATE, "nan", "is not a float or None"),
+        (RATE, "inf", "is not a float or None"),
         (POINT, "best", "parameter guidance_point: 'best' is out of range: allowed [low | mid | high]"),
         (CUTOFF, "2004-01", "parameter cutoff: '2004-01' is out of range: allowed [2000-12, 2003-06]"),
-        (COUNT, "2.5", "parameter steps: '2.5' is not a int"),
+        (COUNT, "2.5", "parameter steps: '2.5' is not an int"),
         (COUNT, "11", "out of range"),
         (FLAG, "maybe", "is not a bool"),
     ],
 )
 def test_bad_values_are_refused_naming_parameter_value_and_allowed(param, text, message):
-    with pytest.raises(
-        ParameterError,
-        match=message.replace("(", r"\(")
-        .replace(")", r"\)")
-        .replace("[", r"\[")
-        .replace("]", r"\]")
-        .replace("|", r"\|"),
-    ):
+    with pytest.raises(ParameterError, match=re.escape(message)):
         convert(param, text)
 
 
@@ -156,7 +149,7 @@ def test_help_lists_every_chapter_parameter():
     ("args", "message"),
     [
         (["-p", "jpy_per_usd", "-5"], "parameter jpy_per_usd: -5.0 is out of range: allowed (0, 1000]"),
-        (["-p", "jpy_per_usd", "cheap"], "parameter jpy_per_usd: 'cheap' is not a float | None"),
+        (["-p", "jpy_per_usd", "cheap"], "parameter jpy_per_usd: 'cheap' is not a float or None"),
         (["-p", "no_such_parameter", "1"], "unknown parameter 'no_such_parameter'"),
         (["--chapter", "no_such_chapter"], "unknown chapter 'no_such_chapter'"),
     ],

@@ -15,6 +15,9 @@ file against its schema in :mod:`iijbook.schema`; a bad file raises
 from __future__ import annotations
 
 import csv
+import io
+import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,9 +26,16 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .datafiles import data_dir, data_hash  # noqa: F401 - part of this module's interface
+from .inputs import InputError, read_bytes, shown
 from .metrics import Interval, precision_of
 from .periods import FiscalPeriod
-from .schema import SCHEMAS
+from .schema import ROW_CHECK_COLUMNS, SCHEMAS
+
+#: The largest data file read (the largest is a few KiB).
+DATA_FILE_LIMIT = 32 << 20
+
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_WHOLE = re.compile(r"[-+]?[0-9]+")
 
 #: Units whose printed form carries its precision (a rounding interval applies).
 _ROUNDED_UNITS = {"JPY", "USD", "ratio", "subscribers", "m2"}
@@ -47,10 +57,17 @@ def _where(path: Path, line: int | None, row: pd.Series | None, column: str | No
     return ", ".join(parts)
 
 
-def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
-    """Turn pandera's failure table into one readable line per problem."""
+def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors, line_of: list[int]) -> str:
+    """Turn pandera's failure table into one readable line per problem.
+
+    ``line_of[i]`` is the line of the file where row ``i`` starts. A check over
+    whole rows is reported once a row, at the column it is about, and only for
+    rows whose cells passed their own checks.
+    """
     lines: list[str] = []
     cases = err.failure_cases
+    row_checks = cases["schema_context"].astype(str).eq("DataFrameSchema") & cases["index"].notna()
+    rows_with_cell_errors = set(cases.loc[~row_checks, "index"].dropna().astype(int))
     # a column that could not be converted fails every later check on every row:
     # report the conversion alone
     unconverted = set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"])
@@ -73,12 +90,17 @@ def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
             lines.append(f"{path}: columns out of order at {value!r} (the file has {list(raw.columns)!r})")
             continue
         if index is None or (isinstance(index, float) and pd.isna(index)):
-            lines.append(f"{_where(path, None, None, column)}: {check} ({value!r})")
+            lines.append(f"{_where(path, None, None, column)}: {check} ({shown(value)})")
             continue
         i = int(index)
+        if str(case.get("schema_context")) == "DataFrameSchema":
+            if i in rows_with_cell_errors:
+                continue
+            column = ROW_CHECK_COLUMNS.get(check, column)
         row = raw.iloc[i] if 0 <= i < len(raw) else None
-        shown = raw.iloc[i][column] if (row is not None and column in raw.columns) else value
-        lines.append(f"{_where(path, i + 2, row, column)}: {shown!r} {_check_text(check)}")
+        cell = raw.iloc[i][column] if (row is not None and column in raw.columns) else value
+        line = line_of[i] if 0 <= i < len(line_of) else None
+        lines.append(f"{_where(path, line, row, column)}: {shown(cell)} {_check_text(check)}")
     return "\n".join(dict.fromkeys(lines))  # keep order, drop repeats
 
 
@@ -103,8 +125,70 @@ def _column_at(blob: bytes, offset: int) -> str:
     return f", column {header[position]}" if 0 <= position < len(header) else ""
 
 
+def _records(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the rows and the line each row starts on; :class:`DataError` for a bad shape.
+
+    A row with more or fewer fields than the header is refused naming its line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    line_of: list[int] = []
+    start = 1
+    try:
+        for record in reader:
+            if record and (len(record) > 1 or record[0].strip()):  # blank lines are skipped
+                if header is None:
+                    header = record
+                elif len(record) != len(header):
+                    fields = f"{len(record)} field{'s' if len(record) != 1 else ''}"
+                    raise DataError(f"{path}, line {start} has {fields}, the header has {len(header)}")
+                else:
+                    rows.append(record)
+                    line_of.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataError(f"{path}, line {start}: not a readable CSV ({exc})") from None
+    if header is None:
+        raise DataError(f"{path}: empty file (expected a header row and figures)")
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise DataError(f"{path}, line 1 (the header): column {shown(twice[0])} appears twice")
+    return header, rows, line_of
+
+
+def _check_numbers(path: Path, raw: pd.DataFrame, name: str, line_of: list[int]) -> None:
+    """Refuse a numeric cell that is not a finite number, one line per cell, before the schema."""
+    problems: list[str] = []
+    for column, spec in SCHEMAS[name].columns.items():
+        kind = str(spec.dtype)
+        if column not in raw.columns or not kind.startswith(("float", "int")):
+            continue
+        whole = kind.startswith("int")
+        for i, cell in enumerate(raw[column]):
+            if cell is None:
+                continue  # an empty cell: the schema says whether it may be
+            if whole and not _WHOLE.fullmatch(cell):
+                why = "is not a whole number"
+            elif cell.strip().lstrip("+-").lower() in ("inf", "infinity", "nan"):
+                why = "is not a finite number"
+            elif not _NUMBER.fullmatch(cell):
+                why = "is not a number"
+            elif not math.isfinite(float(cell)):
+                why = "is not a finite number"
+            else:
+                continue
+            problems.append(f"{_where(path, line_of[i], raw.iloc[i], column)}: {shown(cell)} {why}")
+    if problems:
+        raise DataError("\n".join(problems))
+
+
 def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
     """Read and validate one data file; raise :class:`DataError` if it is bad.
+
+    The file is read once, through :mod:`iijbook.inputs` (a regular file,
+    never a pipe or device, of at most 32 MiB); every error names the file,
+    and the line, id and column where there is one.
 
     >>> load_table("data_centers.csv").shape
     (32, 10)
@@ -112,29 +196,28 @@ def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
     if name not in SCHEMAS:
         raise DataError(f"{name}: no schema for this file (known: {', '.join(SCHEMAS)})")
     path = (directory or data_dir()) / name
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    blob = path.read_bytes()
     try:
-        blob.decode("utf-8")
+        blob = read_bytes(path, "data file", DATA_FILE_LIMIT)
+    except InputError as exc:
+        raise DataError(str(exc)) from None
+    try:
+        text = blob.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].count(b"\n") + 1
         raise DataError(
             f"{path}, line {line}{_column_at(blob, exc.start)}: not UTF-8 (byte {exc.start}: {exc.reason})"
         ) from None
-    if not blob.strip():
+    if not text.strip():
         raise DataError(f"{path}: empty file (expected a header row and figures)")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: not a readable CSV ({exc})") from None
-    if raw.empty:
+    header, rows, line_of = _records(path, text.removeprefix("\ufeff"))
+    if not rows:
         raise DataError(f"{path}: no rows under the header")
-    raw = raw.replace({"": None})
+    raw = pd.DataFrame(rows, columns=header, dtype=object).replace({"": None})
+    _check_numbers(path, raw, name, line_of)
     try:
         table = SCHEMAS[name].validate(raw, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        raise DataError(_explain(path, raw, exc)) from None
+        raise DataError(_explain(path, raw, exc, line_of)) from None
     return table
 
 

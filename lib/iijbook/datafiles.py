@@ -12,6 +12,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from .inputs import chunks
+
 
 def data_dir() -> Path:
     """The folder holding the data files.
@@ -26,11 +28,17 @@ def data_dir() -> Path:
 
 
 def data_hash(directory: Path | None = None) -> str:
-    """A short SHA-256 over every data file (names and bytes), for status pages and caches."""
+    """A short SHA-256 over every data file (names and bytes), for status pages and caches.
+
+    Regular files only (a named pipe or device in the folder is left out, never
+    opened), read in pieces through :func:`iijbook.inputs.chunks`; a file that
+    cannot be read raises :class:`iijbook.inputs.InputError` naming it.
+    """
     h = hashlib.sha256()
     root = directory or data_dir()
     for path in sorted(root.rglob("*")):
         if path.is_file():
             h.update(path.relative_to(root).as_posix().encode())
-            h.update(path.read_bytes())
+            for chunk in chunks(path, "data file"):
+                h.update(chunk)
     return h.hexdigest()[:16]

@@ -9,11 +9,15 @@ what the parameter means::
     cutoff: str = "2002-10"  # [2000-03, 2003-12] last month the projection may see
 
 ``[a, b]`` is a closed range, ``(a, b]`` leaves ``a`` out; bounds may be
-numbers or ISO months/dates. ``[x | y | z]`` lists the allowed values.
-``None`` is allowed when the annotation includes it.
+numbers, ISO months (``YYYY-MM``) or ISO dates (``YYYY-MM-DD``), and a value
+of a range of months or dates must be a real month or date written the same
+way (``2002-13`` and ``2002-02-30`` are refused). ``[x | y | z]`` lists the
+allowed values. ``None`` is allowed when the annotation includes it.
 
 Values from the command line arrive as text and are converted by the
-annotation; a value is data: text stays text, nothing in it is evaluated.
+annotation; a value is data: text stays text, nothing in it is evaluated, and
+no value may be longer than :data:`MAX_VALUE_CHARS`. Messages show a long
+value cut short, with its length.
 
 >>> from iijbook.chapters import Parameter
 >>> p = Parameter("jpy_per_usd", "float | None", None, "(0, 1000] yen per dollar")
@@ -25,10 +29,15 @@ Traceback (most recent call last):
 iijbook.params.ParameterError: parameter jpy_per_usd: -5.0 is out of range: allowed (0, 1000]
 >>> convert(Parameter("label", "str", "", "a label"), "__import__('os')")
 "__import__('os')"
+>>> convert(Parameter("cutoff", "str", "2002-10", "[2000-12, 2003-06] last month"), "2002-13")
+Traceback (most recent call last):
+...
+iijbook.params.ParameterError: parameter cutoff: '2002-13' is not a month: write YYYY-MM, allowed [...]
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass
@@ -36,6 +45,16 @@ from pathlib import Path
 from typing import Any
 
 from .chapters import Chapter, Parameter, discover
+from .inputs import InputError, load_yaml, read_text, shown
+
+#: The longest value a parameter takes, in characters.
+MAX_VALUE_CHARS = 1000
+
+#: The largest params file read (a scenario is a few lines).
+PARAMS_FILE_LIMIT = 64 << 10
+
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 class ParameterError(ValueError):
@@ -52,12 +71,18 @@ class Constraint:
     high: Any = None
     low_open: bool = False
     high_open: bool = False
+    #: "month" or "date" when the bounds are ISO months or dates, else "".
+    calendar: str = ""
 
     def allows(self, value: Any) -> bool:
         if value is None:
             return True
         if self.choices:
             return str(value) in self.choices
+        if self.calendar:
+            value = as_calendar(self.calendar, value)
+            if value is None:
+                return False
         if self.low is not None:
             if (value <= self.low) if self.low_open else (value < self.low):
                 return False
@@ -71,13 +96,42 @@ _RANGE = re.compile(r"^\s*([\[(])\s*([^,\])]*?)\s*,\s*([^,\])]*?)\s*([\])])")
 _CHOICES = re.compile(r"^\s*\[([^\]]*\|[^\]]*)\]")
 
 
-def _bound(text: str) -> Any:
+def as_calendar(calendar: str, value: Any) -> datetime.date | None:
+    """``value`` as the first day of its month (``calendar="month"``) or as a date; None if it is not one.
+
+    >>> as_calendar("month", "2002-10"), as_calendar("month", "2002-13"), as_calendar("month", "2001")
+    (datetime.date(2002, 10, 1), None, None)
+    >>> as_calendar("date", "2002-02-28"), as_calendar("date", "2002-02-30")
+    (datetime.date(2002, 2, 28), None)
+    """
+    pattern = _MONTH if calendar == "month" else _DATE
+    m = pattern.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        return None
+    y, mo, d = (int(g) for g in (*m.groups(), "1")[:3])
+    try:
+        return datetime.date(y, mo, d)
+    except ValueError:
+        return None
+
+
+def _calendar_of(*bounds: str) -> str:
+    given = [b for b in bounds if b not in ("", "inf", "-inf")]
+    for calendar, pattern in (("month", _MONTH), ("date", _DATE)):
+        if given and all(pattern.fullmatch(b) for b in given):
+            return calendar
+    return ""
+
+
+def _bound(text: str, calendar: str) -> Any:
     if text in ("", "inf", "-inf"):
         return None
+    if calendar:
+        return as_calendar(calendar, text)
     try:
         return float(text)
     except ValueError:
-        return text  # an ISO month or date: compared as text
+        return text  # other text: compared as text
 
 
 def constraint_of(param: Parameter) -> Constraint | None:
@@ -86,20 +140,22 @@ def constraint_of(param: Parameter) -> Constraint | None:
     >>> constraint_of(Parameter("g", "str", "mid", "[low | mid | high] where")).choices
     ('low', 'mid', 'high')
     >>> c = constraint_of(Parameter("c", "str", "2002-10", "[2000-03, 2003-12] cut-off"))
-    >>> c.allows("2002-10"), c.allows("2004-01")
-    (True, False)
+    >>> c.allows("2002-10"), c.allows("2004-01"), c.allows("2002-13"), c.allows("2002-99 junk")
+    (True, False, False, False)
     """
     m = _CHOICES.match(param.comment)
     if m:
         return Constraint(m.group(0).strip(), tuple(c.strip() for c in m.group(1).split("|")))
     m = _RANGE.match(param.comment)
     if m:
+        calendar = _calendar_of(m.group(2), m.group(3))
         return Constraint(
             text=m.group(0).strip(),
-            low=_bound(m.group(2)),
-            high=_bound(m.group(3)),
+            low=_bound(m.group(2), calendar),
+            high=_bound(m.group(3), calendar),
             low_open=m.group(1) == "(",
             high_open=m.group(4) == ")",
+            calendar=calendar,
         )
     return None
 
@@ -128,12 +184,46 @@ def _one(kind: str, text: str) -> Any:
     raise ValueError
 
 
+_ARTICLES = {"int": "an int", "float": "a float", "bool": "a bool (true or false)", "str": "text"}
+
+
+def kinds_text(annotation: str) -> str:
+    """What an annotation allows, in words.
+
+    >>> kinds_text("float | None"), kinds_text("int")
+    ('a float or None', 'an int')
+    """
+    return " or ".join(_ARTICLES.get(k, k) for k in (k.strip() for k in annotation.split("|")))
+
+
+def _not_a(param: Parameter, value: Any) -> ParameterError:
+    return ParameterError(f"parameter {param.name}: {shown(value)} is not {kinds_text(param.annotation)}")
+
+
 def convert(param: Parameter, value: Any) -> Any:
-    """Convert ``value`` (text, or a YAML scalar) to the parameter's type and check its range."""
+    """Convert ``value`` (text, or a YAML scalar) to the parameter's type and check its range.
+
+    >>> convert(Parameter("steps", "int", 3, "[1, 10] how many"), "2.5")
+    Traceback (most recent call last):
+    ...
+    iijbook.params.ParameterError: parameter steps: '2.5' is not an int
+    """
     kinds = [k.strip() for k in param.annotation.split("|")]
+    if value is not None and not isinstance(value, str | int | float):
+        raise ParameterError(
+            f"parameter {param.name}: {shown(value)} is not a single value (a number, text, true or false)"
+        )
     text = "None" if value is None else (value if isinstance(value, str) else str(value))
+    if len(text) > MAX_VALUE_CHARS:
+        raise ParameterError(
+            f"parameter {param.name}: {shown(value)} is too long (at most {MAX_VALUE_CHARS} characters)"
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParameterError(f"parameter {param.name}: {shown(value)} is not valid UTF-8 text") from None
     if isinstance(value, bool) and "bool" not in kinds:
-        raise ParameterError(f"parameter {param.name}: {value!r} is not a {param.annotation}")
+        raise _not_a(param, value)
     # None first, so "None" means None wherever None is allowed
     for kind in sorted(kinds, key=lambda k: k != "None"):
         try:
@@ -142,7 +232,7 @@ def convert(param: Parameter, value: Any) -> Any:
         except (ValueError, TypeError):
             continue
     else:
-        raise ParameterError(f"parameter {param.name}: {value!r} is not a {param.annotation}")
+        raise _not_a(param, value)
     check(param, converted)
     return converted
 
@@ -152,12 +242,17 @@ def check(param: Parameter, value: Any) -> None:
     c = constraint_of(param)
     if c is None:
         return
+    if c.calendar and value is not None and as_calendar(c.calendar, value) is None:
+        form = "YYYY-MM" if c.calendar == "month" else "YYYY-MM-DD"
+        raise ParameterError(
+            f"parameter {param.name}: {shown(value)} is not a {c.calendar}: write {form}, allowed {c.text}"
+        )
     try:
         ok = c.allows(value)
     except TypeError:
         ok = False
     if not ok:
-        raise ParameterError(f"parameter {param.name}: {value!r} is out of range: allowed {c.text}")
+        raise ParameterError(f"parameter {param.name}: {shown(value)} is out of range: allowed {c.text}")
 
 
 def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
@@ -177,7 +272,7 @@ def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
         if param.name in values:
             value = values[param.name]
             if value is not None and not _is_type(param, value):
-                raise ParameterError(f"parameter {param.name}: {value!r} is not a {param.annotation}")
+                raise _not_a(param, value)
             check(param, float(value) if isinstance(value, int) and not isinstance(value, bool) else value)
 
 
@@ -207,15 +302,17 @@ def resolve(
     for name in overrides:
         if name not in known:
             listed = ", ".join(sorted(known)) or "none"
-            raise ParameterError(f"unknown parameter {name!r} (the chapters take: {listed})")
+            raise ParameterError(f"unknown parameter {shown(name)} (the chapters take: {listed})")
     by_name = {c.name: c for c in chapters}
     for chapter_name, values in (per_chapter or {}).items():
         if chapter_name not in by_name:
-            raise ParameterError(f"unknown chapter {chapter_name!r} (chapters: {', '.join(by_name)})")
+            raise ParameterError(f"unknown chapter {shown(chapter_name)} (chapters: {', '.join(by_name)})")
         for name in values:
             if by_name[chapter_name].parameter(name) is None:
                 takes = ", ".join(p.name for p in by_name[chapter_name].parameters) or "none"
-                raise ParameterError(f"chapter {chapter_name} has no parameter {name!r} (it takes: {takes})")
+                raise ParameterError(
+                    f"chapter {chapter_name} has no parameter {shown(name)} (it takes: {takes})"
+                )
     out: dict[str, dict[str, Any]] = {}
     for chapter in chapters:
         given = {n: v for n, v in overrides.items() if chapter.parameter(n) is not None}
@@ -229,44 +326,52 @@ def read_params_file(
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Read a YAML params file: shared ``name: value`` lines and ``chapter: {name: value}`` blocks.
 
-    Returns (shared, per_chapter). A file that is not YAML, or not of that
-    shape, raises :class:`ParameterError` naming the file and the problem.
+    Returns (shared, per_chapter). The file is read through
+    :mod:`iijbook.inputs` (a regular file of at most 64 KiB, bounded YAML
+    without dates, aliases or runaway nesting); a file that cannot be read,
+    is not YAML, or is not of that shape raises :class:`ParameterError`
+    naming the file and the problem (and the key, for a value).
     """
-    import yaml
-
+    where = f"params file {path}"
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"params file {path}: cannot read it ({exc})") from None
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParameterError(f"params file {path}: not valid YAML{where}") from None
+        loaded = load_yaml(read_text(path, "params file", PARAMS_FILE_LIMIT), where)
+    except InputError as exc:
+        raise ParameterError(str(exc)) from None
     if loaded is None:
         return {}, {}
     if not isinstance(loaded, dict):
         raise ParameterError(
-            f"params file {path}: expected a mapping of 'name: value' lines and "
+            f"{where}: expected a mapping of 'name: value' lines and "
             f"'chapter:' blocks, got a {type(loaded).__name__}"
         )
     shared: dict[str, Any] = {}
     per_chapter: dict[str, dict[str, Any]] = {}
     for key, value in loaded.items():
         if not isinstance(key, str):
-            raise ParameterError(f"params file {path}: key {key!r} is not a name")
+            raise ParameterError(f"{where}: key {shown(key)} is not a name")
         if isinstance(value, dict):
             if key not in chapter_names:
                 raise ParameterError(
-                    f"params file {path}: {key!r} is not a chapter (chapters: {', '.join(chapter_names)})"
+                    f"{where}: {shown(key)} is not a chapter (chapters: {', '.join(chapter_names)})"
                 )
             for name, v in value.items():
-                if isinstance(v, (dict, list)):
-                    raise ParameterError(f"params file {path}: {key}.{name} must be a single value")
-            per_chapter[key] = {str(n): v for n, v in value.items()}
-        elif isinstance(value, list):
-            raise ParameterError(f"params file {path}: {key} must be a single value, not a list")
+                if not isinstance(name, str):
+                    raise ParameterError(f"{where}: {key}: key {shown(name)} is not a name")
+                _scalar(where, f"{key}.{name}", v)
+            per_chapter[key] = dict(value)
         else:
+            _scalar(where, key, value)
             shared[key] = value
     return shared, per_chapter
+
+
+def _scalar(where: str, key: str, value: Any) -> None:
+    """Refuse a params-file value that is not one number, text, true/false or null."""
+    key = key if len(key) <= 60 else shown(key)
+    if isinstance(value, list):
+        raise ParameterError(f"{where}: {key} must be a single value, not a list")
+    if value is not None and not isinstance(value, str | int | float):
+        raise ParameterError(
+            f"{where}: {key} must be a single value (a number, text, true or false), "
+            f"not {type(value).__name__}"
+        )

@@ -8,7 +8,9 @@ line and column by :func:`iijbook.data.load_table`.
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
 
 import pandas as pd
 import pandera.pandas as pa
@@ -44,7 +46,8 @@ UNITS: dict[str, tuple[float, float]] = {
 }
 
 _ID = r"^[a-z0-9][a-z0-9_]*$"
-_MONTH = r"^(19|20)\d\d-(0[1-9]|1[0-2])$"
+_MONTH = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
+_DATE = r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 
 
 def _is_period(label: str) -> bool:
@@ -59,6 +62,21 @@ def _is_finite(x: float) -> bool:
     return isinstance(x, float) and math.isfinite(x)
 
 
+def is_date(text: object) -> bool:
+    """Whether ``text`` is a real calendar date written ``YYYY-MM-DD`` (1900-2099).
+
+    >>> is_date("2000-02-29"), is_date("2000-02-30"), is_date("2001-02-29"), is_date("2000-2-1")
+    (True, False, False, False)
+    """
+    if not isinstance(text, str) or not re.fullmatch(_DATE, text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 _period_check = pa.Check(
     lambda s: s.isna() | s.map(lambda v: isinstance(v, str) and _is_period(v)),
     error="not a fiscal period (write 2Q02, 1H02 or FY2002)",
@@ -68,6 +86,9 @@ _month_check = pa.Check(
     error="not a month (write YYYY-MM)",
 )
 _id_check = pa.Check.str_matches(_ID, error="ids are lower-case letters, digits and _")
+_date_check = pa.Check(
+    lambda s: s.map(is_date), element_wise=False, error="not a date (write YYYY-MM-DD, a day the month has)"
+)
 _finite = pa.Check(lambda s: s.map(_is_finite), element_wise=False, error="not a finite number")
 
 
@@ -86,6 +107,12 @@ _note = pa.Column(str, nullable=True)
 _value = pa.Column(float, _finite, coerce=True, nullable=False)
 _unit = pa.Column(str, pa.Check.isin(list(UNITS), error=f"unit must be one of {', '.join(UNITS)}"))
 
+_UNIT_RANGE = "value out of the range its unit allows"
+_PERIOD_OR_MONTH = "a figure needs a fiscal period or an as_of month, not both"
+
+#: The column a check over whole rows is about: its failures are reported there, once a row.
+ROW_CHECK_COLUMNS = {_UNIT_RANGE: "value", _PERIOD_OR_MONTH: "period"}
+
 RELEASE_FIGURES = pa.DataFrameSchema(
     {
         "id": pa.Column(str, _id_check, unique=True),
@@ -100,8 +127,8 @@ RELEASE_FIGURES = pa.DataFrameSchema(
         "note": _note,
     },
     checks=[
-        pa.Check(_period_xor_month, error="a figure needs a fiscal period or an as_of month, not both"),
-        pa.Check(_in_unit_range, error="value out of the range its unit allows"),
+        pa.Check(_period_xor_month, error=_PERIOD_OR_MONTH),
+        pa.Check(_in_unit_range, error=_UNIT_RANGE),
     ],
     strict=True,
     ordered=True,
@@ -121,7 +148,7 @@ DATA_CENTERS = pa.DataFrameSchema(
         "source": _text,
         "note": _note,
     },
-    checks=[pa.Check(_in_unit_range, error="value out of the range its unit allows")],
+    checks=[pa.Check(_in_unit_range, error=_UNIT_RANGE)],
     strict=True,
     ordered=True,
     name="data_centers",
@@ -151,17 +178,15 @@ REPORTED_LATER = pa.DataFrameSchema(
         "source": _text,
         "note": _note,
     },
-    checks=[pa.Check(_in_unit_range, error="value out of the range its unit allows")],
+    checks=[pa.Check(_in_unit_range, error=_UNIT_RANGE)],
     strict=True,
     ordered=True,
     name="iij_reported_later",
 )
 
-_DATE = r"^(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
-
 BROADBAND_MONTHLY = pa.DataFrameSchema(
     {
-        "month_end": pa.Column(str, pa.Check.str_matches(_DATE, error="not a date (write YYYY-MM-DD)")),
+        "month_end": pa.Column(str, _date_check),
         "technology": pa.Column(str, pa.Check.isin(["DSL", "CATV", "FTTH"])),
         "subscribers": pa.Column(float, [_finite, pa.Check.in_range(0, 1e9)], coerce=True),
         "approx": pa.Column(str, pa.Check.isin(["true", "false"], error="approx is true or false")),
@@ -221,4 +246,6 @@ __all__ = [
     "DATA_CENTERS",
     "GAPS",
     "REPORTED_LATER",
+    "ROW_CHECK_COLUMNS",
+    "is_date",
 ]
