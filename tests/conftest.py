@@ -113,3 +113,7 @@ def run_chapter(
 ) -> dict[str, str]:
     """Run a chapter with ``parameters`` and return what it glued."""
     return glued_values(execute_chapter(name, out_dir, parameters), unquote=unquote)
+
+
+# the small book that the fault and trust tests break (defined there, shared here)
+from .faultbook import book, good_book  # noqa: E402, F401

@@ -10,7 +10,6 @@ and column; chapter and cell), and that the published site (``html/``) and the c
 from __future__ import annotations
 
 import csv
-import fcntl
 import html
 import json
 import os
@@ -19,8 +18,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -30,153 +27,22 @@ import yaml
 from iijbook import build as build_mod
 from iijbook import execute as execute_mod
 
-from .conftest import ROOT, make_mini_project, run_cli
-from .test_cli import tree_digest
-
-#: The chapters of the small book most tests break. raises_midway divides by its
-#: ``divisor`` (0 by default, which fails): every good build passes GOOD.
-CHAPTERS = ("tiny", "slow", "raises_midway")
-GOOD = ("-p", "divisor", "1")
-
-#: A Sphinx extension, listed in the small book's configuration, that holds jupyter-book
-#: at the start of rendering while IIJBOOK_TEST_HOLD_RENDER names a file that does not
-#: exist yet, so a test can signal the build while it renders.
-HOLD_RENDER = '''\
-import os
-import time
-from pathlib import Path
-
-
-def _hold(app):
-    hold = os.environ.get("IIJBOOK_TEST_HOLD_RENDER")
-    if not hold:
-        return
-    Path(hold + ".started").write_text(str(os.getpid()))
-    start = time.monotonic()
-    while not Path(hold).exists() and time.monotonic() - start < 120:
-        time.sleep(0.05)
+from .conftest import ROOT, make_mini_project
+from .faultbook import (
+    CHAPTERS,
+    GOOD,
+    _good_book,
+    assert_gone,
+    assert_unlocked,
+    finish,
+    iijbook_build,
+    output,
+    snapshot,
+    start_build,
+    wait_for,
+)
 
 
-def setup(app):
-    app.connect("builder-inited", _hold)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
-'''
-
-
-def snapshot(build_dir: Path) -> dict[str, str]:
-    """What a failed build must not change: the site, the cache and the executed copies."""
-    return {name: tree_digest(build_dir / name) for name in ("html", "cache", "executed")}
-
-
-def iijbook_build(book: dict, *args: str, env: dict[str, str] | None = None):
-    """``iijbook build`` on the small book ``book`` (see the fixtures), as a user runs it."""
-    where = ("--root", str(book["root"]), "--build-dir", str(book["build_dir"]))
-    return run_cli("build", *where, *args, env={**book["env"], **(env or {})}, timeout=300)
-
-
-def start_build(book: dict, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``iijbook build`` in a session of its own; its output goes to files in the build folder."""
-    exe = Path(sys.executable).with_name("iijbook")
-    where = ("--root", str(book["root"]), "--build-dir", str(book["build_dir"]))
-    tag = len(book["started"])
-    out_path, err_path = (book["build_dir"].parent / f"{kind}-{tag}.txt" for kind in ("out", "err"))
-    with out_path.open("w") as out, err_path.open("w") as err:
-        proc = subprocess.Popen(
-            [str(exe), "build", *where, *args],
-            cwd=ROOT,
-            stdout=out,
-            stderr=err,
-            env={**os.environ, **book["env"], **(env or {})},
-            start_new_session=True,
-        )
-    proc.out_path, proc.err_path = out_path, err_path  # type: ignore[attr-defined]
-    book["started"].append(proc)
-    return proc
-
-
-def output(proc: subprocess.Popen) -> tuple[str, str]:
-    return proc.out_path.read_text(), proc.err_path.read_text()  # type: ignore[attr-defined]
-
-
-def wait_for(condition: Callable[[], bool], procs: list[subprocess.Popen], what: str, timeout=120) -> None:
-    """Wait until ``condition`` holds; fail at once if a build ends first, or after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        for proc in procs:
-            if proc.poll() is not None:
-                out, err = output(proc)
-                pytest.fail(f"the build ended (exit {proc.returncode}) before {what}:\n{out}\n{err}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} after {timeout} s")
-        time.sleep(0.02)
-
-
-def finish(proc: subprocess.Popen, timeout: int = 120) -> tuple[int, str, str]:
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"the build did not end within {timeout} s of its signal:\n{output(proc)}")
-    return (proc.returncode, *output(proc))
-
-
-def assert_gone(procs: list[psutil.Process], timeout: float = 10) -> None:
-    """Every process in ``procs`` has exited (a zombie waiting for its reaper counts as gone)."""
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
-    running = []
-    for p in alive:
-        try:
-            if p.status() != psutil.STATUS_ZOMBIE:
-                running.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
-        except psutil.NoSuchProcess:
-            pass
-    assert not running, f"left running after the build ended: {running}"
-
-
-def assert_unlocked(build_dir: Path) -> None:
-    with open(build_dir / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if still held
-        fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _good_book(tmp_path_factory, name: str, chapters: tuple[str, ...], *args: str) -> dict:
-    where = tmp_path_factory.mktemp(name)
-    root = make_mini_project(where, chapters)
-    hooks = where / "hooks"
-    hooks.mkdir()
-    (hooks / "hold_render.py").write_text(HOLD_RENDER)
-    config = root / "_config.yml"
-    ours = "      - iijbook.sphinxext\n"
-    config.write_text(config.read_text().replace(ours, ours + "      - hold_render\n"))
-    pythonpath = os.pathsep.join(filter(None, [str(hooks), os.environ.get("PYTHONPATH")]))
-    book = {"root": root, "build_dir": where / "_build", "env": {"PYTHONPATH": pythonpath}}
-    proc = iijbook_build(book, *args)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return book
-
-
-@pytest.fixture(scope="module")
-def good_book(tmp_path_factory) -> dict:
-    """The small book, built once: its chapters all executed and cached, its site published."""
-    return _good_book(tmp_path_factory, "book", CHAPTERS, *GOOD)
-
-
-@pytest.fixture
-def book(good_book, tmp_path):
-    """A copy of the good build for one test to break; ``before`` is its snapshot.
-
-    Builds the test started and left running (because it failed) are killed at the end.
-    """
-    build_dir = tmp_path / "_build"
-    shutil.copytree(good_book["build_dir"], build_dir)
-    book = {**good_book, "build_dir": build_dir, "before": snapshot(build_dir), "started": []}
-    yield book
-    for proc in book["started"]:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-# -- 1. data ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def good_data_book(tmp_path_factory) -> dict:
     return _good_book(tmp_path_factory, "data-book", ("tiny", "loads_data"))
@@ -323,12 +189,16 @@ def test_after_bad_data_the_good_cache_entries_serve_the_next_build(data_book):
 # params file through the command: exit status, one line, nothing changed.
 BAD_PARAMS_FILES = {
     "bad-yaml": ("rate: [2\n", "params file {path}: not valid YAML at line 2, column 1"),
-    "a-list": ("- rate\n- 3\n", "params file {path}: expected a mapping of 'name: value' lines and "
-               "'chapter:' blocks, got a list"),
+    "a-list": (
+        "- rate\n- 3\n",
+        "params file {path}: expected a mapping of 'name: value' lines and 'chapter:' blocks, got a list",
+    ),
     "list-value": ("rate: [1, 2]\n", "params file {path}: rate must be a single value, not a list"),
     "mapping-value": ("tiny:\n  rate: {a: 1}\n", "params file {path}: tiny.rate must be a single value"),
-    "unknown-chapter": ("no_such_chapter:\n  rate: 3\n", "params file {path}: 'no_such_chapter' is not a "
-                        "chapter (chapters: tiny, slow, raises_midway)"),
+    "unknown-chapter": (
+        "no_such_chapter:\n  rate: 3\n",
+        "params file {path}: 'no_such_chapter' is not a chapter (chapters: tiny, slow, raises_midway)",
+    ),
     "not-that-chapters": ("slow:\n  rate: 3\n", "chapter slow has no parameter 'rate' (it takes: hold)"),
     "unknown-name": ("rat: 3\n", "unknown parameter 'rat' (the chapters take: divisor, hold, label, rate)"),
     "wrong-type": ("rate: three\n", "parameter rate: 'three' is not a float"),

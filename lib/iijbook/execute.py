@@ -211,18 +211,15 @@ class Job:
     timeout: float  #: seconds the whole chapter may take
 
 
-def _running_cell(executed: str, source: str) -> str:
-    """The cell that was running when a chapter was stopped, as :func:`failing_cell` names cells."""
+def _cell_name(cell_id: str | None, source: str) -> str:
+    """A cell of the source notebook as :func:`failing_cell` names it: ``cell N (id ...)``."""
     try:
-        run = nbformat.read(executed, as_version=4)
         ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
     except Exception:
-        return "a cell"
-    for cell in run.cells:
-        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            cid = cell.get("id")
-            return f"cell {ids.index(cid)} (id {cid})" if cid in ids else f"cell id {cid}"
-    return "a cell"
+        ids = []
+    if cell_id in ids:
+        return f"cell {ids.index(cell_id)} (id {cell_id})"
+    return f"cell id {cell_id}" if cell_id else "a cell"
 
 
 def execute_chapter(job: Job) -> tuple[float, str | None]:
@@ -247,6 +244,13 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     os.dup2(log_fd, 2)  # the kernel inherits it
     start = time.perf_counter()
     deadline = time.monotonic() + job.timeout
+    current: dict[str, Any] = {}
+
+    def time_left(cell: nbformat.NotebookNode) -> int:
+        """The chapter's time limit, shared by its cells: what is left of it when a cell starts."""
+        current["id"] = cell.get("id")
+        return max(1, math.ceil(deadline - time.monotonic()))
+
     error: str | None = None
     try:
         pm.execute_notebook(
@@ -264,14 +268,14 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
             # than wait for it to wind down (half a second a chapter)
             shutdown_kernel="immediate",
             # the chapter's time limit: each cell gets what is left of it
-            timeout_func=lambda _cell: max(1, math.ceil(deadline - time.monotonic())),
+            timeout_func=time_left,
         )
     except pm.PapermillExecutionError as exc:
         error = f"{failing_cell(job.output, job.source)} raised {exc.ename}: {exc.evalue}"
         error += hint(exc.ename, exc.evalue)
     except CellTimeoutError:
         error = (
-            f"{_running_cell(job.output, job.source)} was still running when the chapter reached its "
+            f"{_cell_name(current.get('id'), job.source)} was still running when the chapter reached its "
             f"time limit of {job.timeout:g} s (set it with --timeout SECONDS)"
         )
     except Exception as exc:  # kernel died or missing, unreadable notebook

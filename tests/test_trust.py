@@ -1,0 +1,455 @@
+"""A build you can trust: every page shows the run it was given, whatever the cache, the
+folder, the lock or the disk did.
+
+Read as a reader would: the figure on the page after each build, not the build's own report.
+The expected figures are worked by hand from the release: 2Q02 revenues of ¥10.6B are $86.8M
+at the release's own ¥122.1 per dollar (printed), $70.7M at ¥150 (10.6e9 / 150 = 70.67e6)
+and $75.7M at ¥140 (10.6e9 / 140 = 75.71e6).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import html
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from iijbook import build as build_mod
+from iijbook import publish as publish_mod
+from iijbook.execute import run_record
+
+from .conftest import ROOT, make_mini_project, run_cli
+from .faultbook import (
+    GOOD,
+    finish,
+    iijbook_build,
+    snapshot,
+    start_build,
+    wait_for,
+)
+from .test_cli import tree_digest
+
+
+def page_text(path: Path) -> str:
+    """A page as a reader sees its text: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
+
+
+def dollar_figure(site: Path) -> tuple[str, str]:
+    """The rate and the dollar revenue the revenues page states: ("150.0", "70.7")."""
+    found = re.search(
+        r"At ¥([\d.]+) per dollar.*?the quarter is\s+\$([\d.]+)M",
+        page_text(site / "chapters" / "revenues.html"),
+        re.S,
+    )
+    assert found, "the revenues page states no dollar figure"
+    return found.group(1), found.group(2)
+
+
+@pytest.fixture
+def real_build(built_book, tmp_path) -> Path:
+    """A copy of the session's build of the whole book (defaults), for one test to build on."""
+    build_dir = tmp_path / "_build"
+    shutil.copytree(built_book, build_dir, symlinks=True)
+    return build_dir
+
+
+def _build(build_dir: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    proc = run_cli("build", "--build-dir", str(build_dir), *args, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+# -- pages follow content, never timestamps ------------------------------------------------
+def test_the_page_shows_each_run_through_a_walk_of_rates(real_build):
+    assert dollar_figure(real_build / "html") == ("122.1", "86.8")
+    walk = [
+        (("-p", "jpy_per_usd", "150"), ("150.0", "70.7"), "executed"),
+        ((), ("122.1", "86.8"), "cached"),
+        (("-p", "jpy_per_usd", "140"), ("140.0", "75.7"), "executed"),
+        (("-p", "jpy_per_usd", "150"), ("150.0", "70.7"), "cached"),
+        ((), ("122.1", "86.8"), "cached"),
+    ]
+    for args, expected, how in walk:
+        out = _build(real_build, *args, "--chapter", "revenues")
+        assert re.search(rf"\] revenues +{how}", out), out
+        assert dollar_figure(real_build / "html") == expected, (args, out)
+        status = page_text(real_build / "html" / "chapters" / "status.html")
+        shown = "jpy_per_usd = " + expected[0] if args else "none"
+        assert re.search(rf"revenues\s+{re.escape(shown)}", status), status[:2000]
+
+
+def test_a_data_edit_and_its_revert_both_reach_the_page(real_build, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    env = {"IIJBOOK_DATA_DIR": str(data)}
+    gaps = data / "gaps.csv"
+    original = gaps.read_text(encoding="utf-8")
+    title = "Revenues Growth (QoQ)"
+    assert title in page_text(real_build / "html" / "chapters" / "revenues.html")
+    gaps.write_text(original.replace(title, "Revenues Growth (edited title)", 1), encoding="utf-8")
+    _build(real_build, "--chapter", "revenues", env=env)
+    assert "Revenues Growth (edited title)" in page_text(real_build / "html" / "chapters" / "revenues.html")
+    gaps.write_text(original, encoding="utf-8")  # the revert: its run comes from the cache
+    out = _build(real_build, "--chapter", "revenues", env=env)
+    assert re.search(r"\] revenues +cached", out), out
+    text = page_text(real_build / "html" / "chapters" / "revenues.html")
+    assert title in text and "edited title" not in text
+
+
+def test_every_page_carries_the_key_of_its_run_and_the_status_page_lists_it(site, built_book):
+    status = page_text(site / "chapters" / "status.html")
+    for executed in sorted((built_book / "executed").glob("*.ipynb")):
+        record = run_record(executed)
+        assert record and re.fullmatch(r"[0-9a-f]{20}", record["key"]), executed
+        assert record["key"] in page_text(site / "chapters" / f"{executed.stem}.html"), executed.stem
+        assert record["key"] in status, executed.stem
+
+
+# -- the small book, for the faults ---------------------------------------------------------
+def tiny_product(build_dir: Path) -> str:
+    found = re.search(r"The product is (\S+) ", page_text(build_dir / "html" / "chapters" / "tiny.html"))
+    assert found
+    return found.group(1)
+
+
+def consistent(build_dir: Path) -> None:
+    """The published state is one build's: each page shows the run its executed copy records,
+    status.json names the same runs, and no half-laid-out folder is left."""
+    status = json.loads((build_dir / "status.json").read_text())
+    keys = {c["name"]: c["key"] for c in status["chapters"]}
+    for executed in (build_dir / "executed").glob("*.ipynb"):
+        record = run_record(executed)
+        assert record is not None, executed
+        assert keys[executed.stem] == record["key"], executed.stem
+        assert record["key"] in page_text(build_dir / "html" / "chapters" / f"{executed.stem}.html")
+    for leftover in ("publish.partial", "publish.ready", "publish.old", "html.incoming"):
+        assert not (build_dir / leftover).exists(), leftover
+
+
+def test_a_truncated_cache_entry_is_run_again(book):
+    build_dir = book["build_dir"]
+    entries = sorted((build_dir / "cache").glob("tiny-*.ipynb"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:200])
+    (build_dir / "executed" / "tiny.ipynb").unlink()  # and the published copy is gone too
+    proc = iijbook_build(book, *GOOD)
+    assert proc.returncode == 0, proc.stderr
+    assert "unreadable (cut short?); the chapter runs again" in proc.stdout
+    assert re.search(r"\] tiny +executed", proc.stdout)
+    consistent(build_dir)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{", "[]", '{"chapters": 5}', '{"chapters": [1, {"name": 3}]}', "\x00\xff" * 10, ""],
+    ids=["cut", "list", "not-a-list", "bad-rows", "binary", "empty"],
+)
+def test_a_malformed_status_file_does_not_stop_a_build(book, text):
+    (book["build_dir"] / "status.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    proc = iijbook_build(book, *GOOD)
+    assert proc.returncode == 0, proc.stderr
+    consistent(book["build_dir"])
+
+
+# -- the lock dies with its holder ----------------------------------------------------------
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGHUP])
+def test_a_build_killed_while_chapters_run_leaves_no_lock_and_no_workers(book, tmp_path, signum):
+    hold = tmp_path / "hold"
+    first = start_build(book, *GOOD, "-p", "hold", str(hold))
+    wait_for(lambda: Path(f"{hold}.started").exists(), [first], "the chapter running")
+    family = psutil.Process(first.pid).children(recursive=True)
+    assert family, "the build runs its chapters in workers"
+    os.kill(first.pid, signum)
+    first.wait(timeout=60)
+    if signum == signal.SIGHUP:
+        assert first.returncode == 130, first.returncode
+    # the workers and their kernels follow the build; none keeps the lock
+    _, alive = psutil.wait_procs(family, timeout=20)
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, [" ".join(p.cmdline())[:100] for p in alive]
+    proc = iijbook_build(book, *GOOD)
+    assert proc.returncode == 0, proc.stderr
+    consistent(book["build_dir"])
+
+
+def test_a_lock_that_is_a_symbolic_link_is_not_followed(book, tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me\n")
+    lock = book["build_dir"] / ".lock"
+    lock.unlink()
+    lock.symlink_to(target)
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    assert proc.returncode != 0
+    assert proc.stderr.splitlines() == [
+        f"iijbook: build failed: {lock} is a symbolic link; a build never follows one: remove it"
+    ]
+    assert target.read_text() == "keep me\n"
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_a_lock_that_is_a_folder_is_one_line(book):
+    lock = book["build_dir"] / ".lock"
+    lock.unlink()
+    lock.mkdir()
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    assert proc.returncode != 0
+    assert proc.stderr.splitlines() == [
+        f"iijbook: build failed: {lock} is a folder, not a lock file: remove it"
+    ]
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+@pytest.mark.parametrize("written", ["own", "dead", "junk", "empty"])
+def test_a_refusal_names_a_live_holder_only(book, written):
+    lock = book["build_dir"] / ".lock"
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that was alive once and is not now
+    text = {"own": str(os.getpid()), "dead": str(dead.pid), "junk": "x" * 5000, "empty": ""}[written]
+    with open(lock, "r+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # this test holds the lock, as a build would
+        handle.truncate()
+        handle.write(text)
+        handle.flush()
+        proc = iijbook_build(book, *GOOD)
+    assert proc.returncode == 2
+    who = f"another build (pid {os.getpid()})" if written == "own" else "another build"
+    assert proc.stderr.splitlines() == [
+        f"iijbook: refused: {who} holds the lock {lock}; wait for it to finish and run this one again"
+    ]
+    assert snapshot(book["build_dir"]) == book["before"]
+    assert iijbook_build(book, *GOOD).returncode == 0  # released: the next build runs
+
+
+# -- the build folder -------------------------------------------------------------------------
+def test_a_folder_holding_other_files_is_refused_and_left_alone(book, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine\n")
+    (folder / "html").mkdir()
+    (folder / "html" / "index.html").write_text("my own site\n")
+    before = tree_digest(folder)
+    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
+    assert proc.returncode != 0
+    assert proc.stderr.splitlines() == [
+        f"iijbook: build failed: build folder {folder}: it holds files that no build wrote (notes.txt); a "
+        "build writes and deletes inside its folder, so choose a new or empty one"
+    ]
+    assert tree_digest(folder) == before
+
+
+@pytest.mark.parametrize("which", ["root", "parent", "cwd"])
+def test_the_project_folder_or_one_above_it_is_refused(book, which):
+    root = book["root"]
+    folder = {"root": root, "parent": root.parent, "cwd": Path(".")}[which]
+    before = tree_digest(root)
+    proc = subprocess.run(
+        [
+            str(Path(build_mod.sys.executable).with_name("iijbook")),
+            "build",
+            "--root",
+            str(root),
+            "--build-dir",
+            str(folder),
+            *GOOD,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **book["env"]},
+        timeout=120,
+    )
+    assert proc.returncode != 0
+    assert len(proc.stderr.splitlines()) == 1 and "is the project folder or holds it" in proc.stderr, (
+        proc.stderr
+    )
+    assert tree_digest(root) == before
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable"])
+def test_an_unusable_build_folder_is_one_line(book, tmp_path, kind):
+    folder = {"file": tmp_path / "a-file", "unwritable": Path("/proc/1/iijbook-build")}[kind]
+    if kind == "file":
+        folder.write_text("x")
+    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and str(folder) in lines[0], proc.stderr
+    assert ("it is a file" if kind == "file" else "cannot write in it") in lines[0]
+
+
+# -- inputs edited while the build runs -----------------------------------------------------
+def test_data_edited_during_a_build_never_reaches_a_run_filed_under_another_key(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    where = tmp_path / "w"
+    where.mkdir()
+    root = make_mini_project(where, ("slow", "loads_data"))
+    book = {
+        "root": root,
+        "build_dir": tmp_path / "_build",
+        "env": {"IIJBOOK_DATA_DIR": str(data)},
+        "started": [],
+    }
+    assert iijbook_build(book).returncode == 0
+    rows = page_text(book["build_dir"] / "html" / "chapters" / "loads_data.html")
+    count = int(re.search(r"hold (\d+) rows", rows).group(1))
+
+    hold = tmp_path / "hold"
+    running = start_build(book, "-p", "hold", str(hold))
+    wait_for(lambda: Path(f"{hold}.started").exists(), [running], "the chapters running")
+    gaps = data / "release_figures.csv"
+    original = gaps.read_text()
+    extra = original.splitlines()[1].replace(original.splitlines()[1].split(",")[0], "an_extra_row", 1)
+    gaps.write_text(original + extra + "\n")  # one more row, while the build runs
+    hold.touch()
+    code, out, err = finish(running)
+    assert code == 0, out + err
+    # that build read the data as it was when it started
+    assert f"hold {count} rows" in page_text(book["build_dir"] / "html" / "chapters" / "loads_data.html")
+    # the next one sees the edit: it is not served the run made before it
+    proc = iijbook_build(book)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"\] loads_data +executed", proc.stdout), proc.stdout
+    assert f"hold {count + 1} rows" in page_text(book["build_dir"] / "html" / "chapters" / "loads_data.html")
+    gaps.write_text(original)
+    proc = iijbook_build(book)
+    assert f"hold {count} rows" in page_text(book["build_dir"] / "html" / "chapters" / "loads_data.html")
+
+
+# -- publishing is all or nothing -------------------------------------------------------------
+def _published(build_dir: Path) -> dict[str, str]:
+    return {**snapshot(build_dir), "status": (build_dir / "status.json").read_text()}
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 5, 20, 60])
+def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tmp_path, monkeypatch, fail_at):
+    root = make_mini_project(tmp_path)
+    build_dir = tmp_path / "_build"
+    quiet = {"root": root, "build_dir": build_dir, "say": lambda _: None}
+    build_mod.build({}, **quiet)
+    before = _published(build_dir)
+    calls = {"n": 0}
+    real_copyfile, real_link = shutil.copyfile, os.link
+
+    def full(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] >= fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device", str(args[-1]))
+        return real_copyfile(*args, **kwargs)
+
+    def no_link(*_args, **_kwargs):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    # only the publishing step is starved: the runs and the render have the disk they need
+    real_prepare = publish_mod._prepare
+
+    def prepare(*args, **kwargs):
+        monkeypatch.setattr(shutil, "copyfile", full)
+        monkeypatch.setattr(os, "link", no_link)
+        try:
+            return real_prepare(*args, **kwargs)
+        finally:
+            monkeypatch.setattr(shutil, "copyfile", real_copyfile)
+            monkeypatch.setattr(os, "link", real_link)
+
+    monkeypatch.setattr(publish_mod, "_prepare", prepare)
+    with pytest.raises(build_mod.BuildError) as err:
+        build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
+    message = str(err.value)
+    assert len(message.splitlines()) == 1 and "No space left on device" in message
+    assert "were not changed" in message
+    assert _published(build_dir) == before
+    assert not (build_dir / "publish.partial").exists()
+    monkeypatch.undo()
+    build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
+    assert tiny_product(build_dir) == "63.0"
+    consistent(build_dir)
+
+
+def test_a_really_full_disk_at_any_point_keeps_the_published_state_whole(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)], capture_output=True
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {proc.stderr.decode().strip()}")
+    try:
+        root = make_mini_project(tmp_path)
+        book = {"root": root, "build_dir": mount / "_build", "env": {}, "started": []}
+        assert iijbook_build(book).returncode == 0
+        free = shutil.disk_usage(mount).free
+        site = sum(p.stat().st_size for p in (book["build_dir"] / "html").rglob("*") if p.is_file())
+        outcomes = []
+        for n, fraction in enumerate((0.05, 0.3, 0.6, 0.9, 1.5)):
+            before = _published(book["build_dir"])
+            filler = mount / "filler"
+            with filler.open("wb") as f:
+                f.truncate(0)
+            left = int(site * fraction)
+            subprocess.run(["fallocate", "-l", str(max(0, free - left - 64 * 1024)), str(filler)], check=True)
+            proc = iijbook_build(book, "-p", "rate", str(3 + n))
+            filler.unlink()
+            outcomes.append(proc.returncode)
+            if proc.returncode == 0:
+                assert tiny_product(book["build_dir"]) == f"{21 * (3 + n):.1f}"
+            else:
+                assert "No space left on device" in proc.stderr, proc.stderr
+                assert _published(book["build_dir"]) == before
+            consistent(book["build_dir"])
+            free = shutil.disk_usage(mount).free
+        assert 1 in outcomes, f"the disk was never full enough to fail a build: {outcomes}"
+        assert iijbook_build(book, "-p", "rate", "9").returncode == 0
+        consistent(book["build_dir"])
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_kill_9_at_random_points_never_leaves_a_mixed_site(tmp_path):
+    root = make_mini_project(tmp_path, ("tiny", "tiny=second"))
+    book = {"root": root, "build_dir": tmp_path / "_build", "env": {}, "started": []}
+    assert iijbook_build(book).returncode == 0
+    rng = random.Random(20021114)  # the release's month, fixed so that a failure can be replayed
+    cold = time.monotonic()
+    assert iijbook_build(book, "-p", "rate", "1.5").returncode == 0
+    span = time.monotonic() - cold
+    for n in range(8):
+        delay = rng.uniform(0, span)
+        proc = start_build(book, "-p", "rate", f"{4 + n}", "--force")
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        after = iijbook_build(book, "-p", "rate", f"{4 + n}")
+        assert after.returncode == 0, f"after a kill at {delay:.2f} s: {after.stderr}"
+        assert tiny_product(book["build_dir"]) == f"{21 * (4 + n):.1f}"
+        consistent(book["build_dir"])
+        assert not list((book["build_dir"] / "running").iterdir())
+
+
+# -- the time limit ---------------------------------------------------------------------------
+def test_a_chapter_over_its_time_limit_is_stopped_naming_cell_and_limit(book, tmp_path):
+    hold = tmp_path / "never"  # the slow chapter waits for a file that never comes
+    started = time.monotonic()
+    proc = iijbook_build(book, *GOOD, "-p", "hold", str(hold), "--timeout", "4")
+    assert time.monotonic() - started < 60
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    slow = nbformat.read(book["root"] / "chapters" / "slow.ipynb", as_version=4)
+    waiting = next(i for i, c in enumerate(slow.cells) if "while" in c.source)
+    assert (
+        f"  chapter slow: cell {waiting} (id {slow.cells[waiting].id}) was still running when the chapter "
+        "reached its time limit of 4 s (set it with --timeout SECONDS)"
+    ) in proc.stderr.splitlines(), proc.stderr
+    assert snapshot(book["build_dir"]) == book["before"]
