@@ -135,6 +135,20 @@ def test_params_file_naming_a_parameter_the_chapter_lacks(tmp_path):
         resolve(discover(), {}, per)
 
 
+def test_p_wins_over_the_params_file_its_chapter_blocks_included(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from iijbook import cli
+
+    calls = []
+    monkeypatch.setattr(
+        cli, "build", lambda values, **_: calls.append(values) or SimpleNamespace(site="", seconds=0)
+    )
+    path = _write(tmp_path, "jpy_per_usd: 140\nrevenues:\n  jpy_per_usd: 130\n  guidance_point: low\n")
+    assert cli.main(["build", "-f", str(path), "-p", "jpy_per_usd", "150"]) == 0
+    assert calls[0]["revenues"] == {"jpy_per_usd": 150.0, "guidance_point": "low"}
+
+
 # -- the command ---------------------------------------------------------------------------
 def test_help_lists_every_chapter_parameter():
     proc = run_cli("build", "--help")

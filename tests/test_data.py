@@ -212,3 +212,13 @@ def test_file_that_is_not_utf8(broken):
     path.write_bytes(path.read_bytes().replace(b"CAPEX Trend", "CAPEX \xe9 Trend".encode("latin-1")))
     with pytest.raises(DataError, match=r"gaps.csv, line \d+, column chart_title: not UTF-8"):
         load_table("gaps.csv")
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_loading_gives_the_frame_pandas_itself_reads(name):
+    # the guarded reader parses the bytes itself; the table must be what read_csv gives
+    # (text columns keep pandas' own text dtype, which charts infer their field types from)
+    raw = pd.read_csv(DATA / name, dtype=str, keep_default_na=False).replace({"": None})
+    expected = SCHEMAS[name].validate(raw, lazy=True)
+    table = load_table(name)
+    assert table.equals(expected) and table.dtypes.equals(expected.dtypes)

@@ -799,6 +799,24 @@ def test_a_check_over_whole_rows_is_one_line_not_one_per_column(data):
     ]
 
 
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ('x_gap,capex,"never closed,,lost,\n', "not a readable CSV (unexpected end of data)"),
+        ('x_gap,capex,"closed"then more,,lost,\n', "not a readable CSV (',' expected after '\"')"),
+        ("x_gap,capex," + "a" * 200_000 + ",,lost,\n", "not a readable CSV (field larger than field limit"),
+    ],
+    ids=["unclosed-quote", "text-after-quote", "huge-field"],
+)
+def test_a_row_that_is_not_csv_names_its_line(data, row, message):
+    path = data / "gaps.csv"
+    line = path.read_text(encoding="utf-8").count("\n") + 1
+    with path.open("a", encoding="utf-8") as f:
+        f.write(row)
+    (error,) = _load_error("gaps.csv")
+    assert error.startswith(f"{path}, line {line}: {message}") and len(error) < SHORT
+
+
 def test_a_header_naming_a_column_twice_is_refused(data):
     path = data / "gaps.csv"
     _replace_line(path, "id,section,", "id,id,")

@@ -215,8 +215,17 @@ def check_selected(
 ) -> None:
     """Refuse a parameter that none of the ``selected`` chapters takes, naming those that do.
 
-    ``given`` maps each shared parameter to where it came from ("-p" or the
-    params file); ``per_chapter`` are the params file's chapter blocks.
+    ``given`` maps each shared parameter to where it came from, as text to
+    follow its name ("" for ``-p``, " (from FILE)" for a params file);
+    ``per_chapter`` are the params file's chapter blocks.
+
+    >>> from iijbook.chapters import Parameter
+    >>> revenues = Chapter("revenues", Path("revenues.ipynb"), (Parameter("jpy_per_usd", "float", 1.0, ""),))
+    >>> outlook = Chapter("outlook", Path("outlook.ipynb"), ())
+    >>> check_selected([revenues, outlook], ["outlook"], {"jpy_per_usd": ""}, {})
+    Traceback (most recent call last):
+    ...
+    iijbook.params.ParameterError: parameter jpy_per_usd is not taken by the chapter you selected (outlook)...
     """
     these = f"chapter{'s' if len(selected) > 1 else ''} you selected ({', '.join(selected)})"
     for name, source in given.items():

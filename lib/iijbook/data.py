@@ -130,7 +130,7 @@ def _records(path: Path, text: str) -> tuple[list[str], list[list[str]], list[in
 
     A row with more or fewer fields than the header is refused naming its line.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
     line_of: list[int] = []
@@ -166,7 +166,7 @@ def _check_numbers(path: Path, raw: pd.DataFrame, name: str, line_of: list[int])
             continue
         whole = kind.startswith("int")
         for i, cell in enumerate(raw[column]):
-            if cell is None:
+            if pd.isna(cell):
                 continue  # an empty cell: the schema says whether it may be
             if whole and not _WHOLE.fullmatch(cell):
                 why = "is not a whole number"
@@ -212,7 +212,7 @@ def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
     header, rows, line_of = _records(path, text.removeprefix("\ufeff"))
     if not rows:
         raise DataError(f"{path}: no rows under the header")
-    raw = pd.DataFrame(rows, columns=header, dtype=object).replace({"": None})
+    raw = pd.DataFrame(rows, columns=header, dtype=str).replace({"": None})  # as read_csv(dtype=str)
     _check_numbers(path, raw, name, line_of)
     try:
         table = SCHEMAS[name].validate(raw, lazy=True)
