@@ -35,7 +35,6 @@ import math
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import inputs as inputs_mod
 from . import render as render_mod
 from . import reports
 from .buildfolder import FolderError, Locked, build_lock, checked_folder
@@ -121,26 +121,12 @@ class Inputs:
     lib_hash: str
 
 
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file; anything else (a pipe, a device, a huge file) is refused at once."""
+def _read(path: Path, what: str) -> bytes:
+    """A file the build reads, through the one guarded way in (:mod:`iijbook.inputs`)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise BuildError(f"{path}: cannot read it ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise BuildError(f"{path}: not a regular file; the build reads only files")
-        if info.st_size > MAX_INPUT_BYTES:
-            raise BuildError(
-                f"{path}: {info.st_size:,} bytes, more than the {MAX_INPUT_BYTES:,} a build reads"
-            )
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            return handle.read(MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        raise BuildError(f"{path}: cannot read it ({exc.strerror})") from None
-    finally:
-        os.close(fd)
+        return inputs_mod.read_bytes(path, what, MAX_INPUT_BYTES)
+    except inputs_mod.InputError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def snapshot_inputs(chapters: list[Chapter], scratch: Path) -> Inputs:
@@ -156,13 +142,13 @@ def snapshot_inputs(chapters: list[Chapter], scratch: Path) -> Inputs:
             continue
         target = data / path.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(_read_regular(path))
+        target.write_bytes(_read(path, "data file"))
     data.mkdir(parents=True, exist_ok=True)
     notebooks = {}
     for chapter in chapters:
         copy = scratch / "chapters" / chapter.path.name
         copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_bytes(_read_regular(chapter.path))
+        copy.write_bytes(_read(chapter.path, "chapter"))
         notebooks[chapter.name] = copy
     return Inputs(data, source, notebooks, data_hash(data), lib_hash())
 
@@ -349,10 +335,18 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
 # --------------------------------------------------------------------------
 # 3. stage
 def _sync_file(src: Path, dst: Path) -> bool:
-    """Copy ``src`` to ``dst`` unless identical (so Sphinx sees no change); True if copied."""
-    if dst.exists() and dst.read_bytes() == src.read_bytes():
+    """Write ``src``'s bytes to ``dst`` unless identical (so Sphinx sees no change); True if written.
+
+    A written file gets the current time, whatever ``src``'s: Sphinx decides what
+    to re-read by time, and a page made from an old cache entry is new to it.
+    """
+    blob = _read(src, "book file")
+    if dst.is_file() and dst.read_bytes() == blob:
         return False
-    _atomic_copy(src, dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(blob)
+    tmp.replace(dst)
     return True
 
 

@@ -15,7 +15,6 @@ site is left as it was.
 from __future__ import annotations
 
 import argparse
-import inspect
 import math
 import os
 import sys
@@ -24,13 +23,10 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .build import BuildError, BuildLocked, Interrupted, build
+from .build import DEFAULT_TIMEOUT, BuildError, BuildLocked, Interrupted, build
 from .chapters import Chapter, ChapterError, discover
 from .inputs import InputError, shown
 from .params import ParameterError, read_params_file, resolve
-
-#: ``--timeout``'s default: seconds one chapter may run.
-DEFAULT_TIMEOUT = 300.0
 
 #: ``iijbook build``'s options that take one value (given as ``--option=VALUE`` to argparse,
 #: so a value may begin with ``-``).
@@ -264,11 +260,6 @@ def _build(args: argparse.Namespace, pairs: list[tuple[str, str]]) -> int:
     per_chapter_values = resolve(chapters, shared, per_chapter)
     if args.chapter:
         check_selected(chapters, args.chapter, given, per_chapter)
-    options: dict[str, Any] = {}
-    if "timeout" in inspect.signature(build).parameters:
-        options["timeout"] = args.timeout
-    elif args.timeout != DEFAULT_TIMEOUT:
-        raise Refused("--timeout: this build has no time limit to set yet")
     try:
         result = build(
             per_chapter_values,
@@ -277,7 +268,7 @@ def _build(args: argparse.Namespace, pairs: list[tuple[str, str]]) -> int:
             only=args.chapter or None,
             force=args.force,
             jobs=args.jobs,
-            **options,
+            timeout=args.timeout,
         )
     except Interrupted as exc:
         print(f"iijbook: interrupted: {exc}", file=sys.stderr)

@@ -120,8 +120,10 @@ def run_record(path: Path) -> dict[str, Any] | None:
     A truncated or foreign file (a cache entry cut short by a full disk, a file
     edited by hand) reads as None, and the build runs the chapter again.
     """
+    from .inputs import read_text
+
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(read_text(path, "executed copy", 256 * 1024 * 1024), as_version=4)
         record = nb.metadata.get(RECORD)
     except Exception:  # any way a file can fail to be an executed copy
         return None
