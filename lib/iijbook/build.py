@@ -167,17 +167,23 @@ def _reusable(path: Path, key: str | None, say: Say) -> dict[str, Any] | None:
     return record
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a build runs its chapters."""
+
+    only: tuple[str, ...] = ()  #: re-run just these chapters; keep the others' last runs
+    force: bool = False  #: ignore the cache
+    jobs: int | None = None  #: chapters at once (default: one more than the cores)
+    timeout: float = DEFAULT_TIMEOUT  #: seconds each chapter may run
+
+
 def execute_all(
     chapters: list[Chapter],
     parameters: dict[str, dict[str, Any]],
     build_dir: Path,
     inputs: Inputs,
     scratch: Path,
-    *,
-    only: list[str] | None,
-    force: bool,
-    jobs: int | None,
-    timeout: float = DEFAULT_TIMEOUT,
+    options: Options = Options(),
     say: Say = _say,
 ) -> list[ChapterRun]:
     """Run (or reuse) every chapter; return one :class:`ChapterRun` each, in book order.
@@ -196,7 +202,7 @@ def execute_all(
         run = ChapterRun(chapter.name, parameters.get(chapter.name, {}))
         runs[chapter.name] = run
         kept = executed_dir / f"{chapter.name}.ipynb"
-        if only and chapter.name not in only:
+        if options.only and chapter.name not in options.only:
             record = _reusable(kept, None, say)
             if record is not None:
                 run.status, run.executed = "kept", str(kept)
@@ -204,7 +210,7 @@ def execute_all(
                 continue
         run.key = cache_key(inputs.notebooks[chapter.name], run.parameters, inputs.data_hash, inputs.lib_hash)
         cached = cache_dir / f"{chapter.name}-{run.key}.ipynb"
-        if not force and _reusable(cached, run.key, say) is not None:
+        if not options.force and _reusable(cached, run.key, say) is not None:
             run.status, run.executed = "cached", str(cached)
             continue
         todo.append((chapter, run.key))
@@ -224,7 +230,7 @@ def execute_all(
         return [runs[c.name] for c in chapters]
     # one more worker than cores: a chapter spends part of its time starting and
     # stopping its kernel, when the cores would otherwise wait
-    workers = max(1, min(jobs or (os.cpu_count() or 1) + 1, len(todo)))
+    workers = max(1, min(options.jobs or (os.cpu_count() or 1) + 1, len(todo)))
     say(f"  running {len(todo)} chapter(s) on {workers} worker(s)")
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
@@ -242,12 +248,12 @@ def execute_all(
                 log=str(logs / f"{chapter.name}.log"),
                 key=key,
                 data=str(inputs.data),
-                timeout=timeout,
+                timeout=options.timeout,
             )
             futures[pool.submit(execute_chapter, job)] = (chapter, out)
         # a backstop for a worker that does not come back (each run keeps its own time
         # limit, cell by cell): the limit for every round of chapters, and a minute more
-        backstop = time.monotonic() + timeout * math.ceil(len(todo) / workers) + 60
+        backstop = time.monotonic() + options.timeout * math.ceil(len(todo) / workers) + 60
         pending = set(futures)
         while pending:
             finished, pending = wait(
@@ -259,7 +265,7 @@ def execute_all(
                     run = runs[futures[fut][0].name]
                     run.status = "failed"
                     run.error = (
-                        f"did not finish within its time limit of {timeout:g} s (set it with --timeout)"
+                        f"did not finish within its time limit of {options.timeout:g} s (see --timeout)"
                     )
                 break
             for fut in finished:
@@ -528,19 +534,8 @@ def build(
             if said:
                 say(f"  {said}")
             with _scratch(build_dir / "running") as scratch:
-                return _build_locked(
-                    chapters,
-                    parameters,
-                    root,
-                    build_dir,
-                    scratch,
-                    only=only,
-                    force=force,
-                    jobs=jobs,
-                    timeout=timeout,
-                    say=say,
-                    started=started,
-                )
+                options = Options(tuple(only or ()), force, jobs, timeout)
+                return _build_locked(chapters, parameters, root, build_dir, scratch, options, say, started)
     except Locked as exc:
         raise BuildLocked(str(exc)) from None
     except (FolderError, PublishError) as exc:
@@ -553,28 +548,13 @@ def _build_locked(
     root: Path,
     build_dir: Path,
     scratch: Path,
-    *,
-    only: list[str] | None,
-    force: bool,
-    jobs: int | None,
-    timeout: float,
+    options: Options,
     say: Say,
     started: float,
 ) -> BuildResult:
     inputs = snapshot_inputs(chapters, scratch)
     render_mod.write_bundle(root / "_static")
-    runs = execute_all(
-        chapters,
-        parameters,
-        build_dir,
-        inputs,
-        scratch,
-        only=only,
-        force=force,
-        jobs=jobs,
-        timeout=timeout,
-        say=say,
-    )
+    runs = execute_all(chapters, parameters, build_dir, inputs, scratch, options, say)
     failures = [r for r in runs if r.error]
     if failures:
         raise BuildError(_failure_summary(failures, len(runs)))
