@@ -1,0 +1,165 @@
+"""Run a chapter many times in one kernel, as papermill would run it once.
+
+Starting a kernel and importing pandas and Altair costs seconds; a chapter's
+cells cost far less. :class:`ChapterKernel` keeps one kernel for a chapter and,
+for each run, clears the namespace (``%reset -f``), injects the parameters the
+way papermill does (a cell after the one tagged ``parameters``) and executes the
+code cells in order, in the chapter's folder, stopping at the first error.
+Modules stay imported between runs; the lib's caches hand out copies, so one run
+cannot change what the next one sees.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import nbformat
+from iijbook.chapters import Chapter
+from jupyter_client.manager import KernelManager
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_GLUE_REF = re.compile(r"\{glue(?::\w+)?\}`([^`]+)`|```\{glue(?::\w+)?\}\s+(\S+)")
+
+
+@dataclass
+class Failure:
+    """Where and how a run stopped."""
+
+    cell: str  # "cell 2 (id bb-02)", counted in the source notebook
+    ename: str
+    evalue: str
+    traceback: str
+    check_cell: bool  # the failing cell is the one right after the parameters cell
+
+    def __str__(self) -> str:
+        return f"{self.cell} raised {self.ename}: {self.evalue}\n{self.traceback}"
+
+
+@dataclass
+class RunResult:
+    failure: Failure | None = None
+    glued: dict[str, str] = field(default_factory=dict)  # name: its text/plain form (a repr)
+    stderr: list[str] = field(default_factory=list)
+
+
+def glue_references(nb: nbformat.NotebookNode) -> set[str]:
+    """The names a notebook's markdown cells take from glue (``{glue:text}`name```, figures)."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for m in _GLUE_REF.finditer(cell.source):
+                names.add((m.group(1) or m.group(2)).strip())
+    return names
+
+
+class ChapterKernel:
+    """One kernel that runs one chapter again and again."""
+
+    def __init__(self, chapter: Chapter, timeout: float = 120):
+        self.chapter = chapter
+        self.timeout = timeout
+        self.source = load_notebook_node(str(chapter.path))  # as papermill reads it
+        self.ids = [c.get("id") for c in self.source.cells]
+        self.references = glue_references(self.source)
+        params_index = next(
+            i for i, c in enumerate(self.source.cells) if "parameters" in c.metadata.get("tags", [])
+        )
+        self.check_cell_id = next(
+            c.get("id") for c in self.source.cells[params_index + 1 :] if c.cell_type == "code"
+        )
+        self.km: KernelManager | None = None
+        self.kc = None
+
+    def start(self) -> None:
+        self.km = KernelManager(kernel_name="python3")
+        self.km.start_kernel(cwd=str(self.chapter.path.parent))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def shutdown(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None and self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+        self.km = self.kc = None
+
+    def _execute(self, code: str, result: RunResult) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Run ``code``; return the reply and the errors shown while displaying its outputs."""
+        shown: list[dict[str, Any]] = []
+
+        def hook(msg: dict[str, Any]) -> None:
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "error":
+                shown.append(content)
+            elif kind == "stream" and content.get("name") == "stderr":
+                result.stderr.append(content.get("text", ""))
+            elif kind == "display_data":
+                name = content.get("metadata", {}).get("scrapbook", {}).get("name")
+                if name:
+                    result.glued[name] = content.get("data", {}).get(
+                        "application/papermill.record/text/plain", ""
+                    )
+
+        reply = self.kc.execute_interactive(
+            code, timeout=self.timeout, output_hook=hook, store_history=False, allow_stdin=False
+        )
+        return reply["content"], shown
+
+    def _where(self, cell: nbformat.NotebookNode) -> str:
+        cid = cell.get("id")
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            return "the injected parameters cell"
+        if cid in self.ids:
+            return f"cell {self.ids.index(cid)} (id {cid})"
+        return f"cell id {cid}"
+
+    def run(self, parameters: dict[str, Any]) -> RunResult:
+        """Run the chapter with ``parameters`` in a fresh namespace; stop at the first error.
+
+        An error is a cell that raises, or an exception while displaying what a cell
+        outputs (IPython shows those, a failing chart among them, and carries on).
+        """
+        if self.km is None or not self.km.is_alive():
+            self.shutdown()
+            self.start()
+        nb = parameterize_notebook(
+            copy.deepcopy(self.source), parameters, kernel_name="python3", language="python"
+        )
+        result = RunResult()
+        self._execute("%reset -f", RunResult())
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            try:
+                content, shown = self._execute(cell.source, result)
+            except TimeoutError:
+                self.shutdown()  # a fresh kernel for the next run
+                content, shown = (
+                    {
+                        "status": "error",
+                        "ename": "TimeoutError",
+                        "evalue": f"no reply within {self.timeout} s",
+                        "traceback": [],
+                    },
+                    [],
+                )
+            if content["status"] == "ok" and shown:
+                content = {**shown[0], "evalue": f"while displaying an output: {shown[0].get('evalue', '')}"}
+            elif content["status"] == "ok":
+                continue
+            tb = _ANSI.sub("", "\n".join(content.get("traceback", [])))
+            result.failure = Failure(
+                self._where(cell),
+                content.get("ename", "?"),
+                content.get("evalue", ""),
+                tb,
+                check_cell=cell.get("id") == self.check_cell_id,
+            )
+            break
+        return result
