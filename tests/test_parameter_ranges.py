@@ -38,7 +38,7 @@ from iijbook.params import ParameterError, constraint_of, resolve
 from .chapter_kernel import ChapterKernel
 
 #: Random combinations per chapter, on top of the explicit bound examples.
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 15
 
 CHAPTERS = discover()
 
