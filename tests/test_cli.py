@@ -162,7 +162,7 @@ def test_help_lists_every_chapter_parameter():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-p", "jpy_per_usd", "-5"], "parameter jpy_per_usd: -5.0 is out of range: allowed (0, 1000]"),
+        (["-p", "jpy_per_usd", "-5"], "parameter jpy_per_usd: -5.0 is out of range: allowed [50, 1000]"),
         (["-p", "jpy_per_usd", "cheap"], "parameter jpy_per_usd: 'cheap' is not a float or None"),
         (["-p", "no_such_parameter", "1"], "unknown parameter 'no_such_parameter'"),
         (["--chapter", "no_such_chapter"], "unknown chapter 'no_such_chapter'"),

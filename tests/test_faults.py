@@ -350,13 +350,13 @@ def test_a_signal_while_publishing_waits_for_the_new_site(tmp_path, monkeypatch)
     root = make_mini_project(tmp_path)
     build_dir = tmp_path / "_build"
     build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
-    real_publish = build_mod.publish
+    real_commit = build_mod.commit_publication
 
-    def publish_while_signalled(folder: Path, publication) -> None:
+    def commit_while_signalled(folder: Path) -> None:
         os.kill(os.getpid(), signal.SIGTERM)  # as the new site is moved into place
-        real_publish(folder, publication)
+        real_commit(folder)
 
-    monkeypatch.setattr(build_mod, "publish", publish_while_signalled)
+    monkeypatch.setattr(build_mod, "commit_publication", commit_while_signalled)
     with pytest.raises(build_mod.Interrupted, match="stopped by SIGTERM while publishing; the new site was"):
         build_mod.build({"tiny": {"rate": 3.0}}, root=root, build_dir=build_dir, say=lambda _: None)
     page = (build_dir / "html" / "chapters" / "tiny.html").read_text(encoding="utf-8")

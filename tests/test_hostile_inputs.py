@@ -499,10 +499,8 @@ def test_values_that_begin_with_a_minus_are_values(capsys, fake_build, args, exp
     ("args", "label", "force"),
     [
         (["-p", "label", "-x"], "-x", False),
-        (["-p", "label", "--force"], "--force", False),
         (["-p", "label", "--"], "--", False),
-        (["-p", "label", "-p"], "-p", False),
-        (["-p", "label", "-h"], "-h", False),
+        (["-p", "label", "--forced"], "--forced", False),
         (["--force", "-p", "label", "-1"], "-1", True),
     ],
 )
@@ -522,6 +520,15 @@ def test_option_like_values_are_values_not_options(book, capsys, fake_build, arg
             "-100000000000.0 is out of range: allowed [-1e10, 1e10]",
         ),
         (["-p", "jpy_per_usd"], "-p needs a NAME and a VALUE"),
+        # a VALUE that is one of the command's own options is a forgotten value, not a value
+        (["-p", "label", "--force"], "-p 'label' has no VALUE: the next word is the option --force"),
+        (["-p", "label", "-p"], "-p 'label' has no VALUE: the next word is the option -p"),
+        (["-p", "label", "-h"], "-p 'label' has no VALUE: the next word is the option -h"),
+        (
+            ["-p", "jpy_per_usd", "--chapter", "revenues"],
+            "has no VALUE: the next word is the option --chapter",
+        ),
+        (["-p", "label", "a", "-p", "label", "b"], "parameter 'label' is given twice with -p"),
         (["--chapter", "-x"], "unknown chapter '-x'"),
         (["--", "-p", "jpy_per_usd", "150"], "unrecognized arguments: -- -p jpy_per_usd 150"),
     ],
@@ -582,10 +589,12 @@ def test_a_parameter_a_selected_chapter_takes_is_passed(capsys, fake_build, args
     assert {name for name, values in parameters.items() if values} >= chapters
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "-0.5", "nan", "inf", "-inf", "1e400", "abc", "", " "])
-def test_timeout_must_be_a_positive_number_of_seconds(capsys, fake_build, value):
+@pytest.mark.parametrize(
+    "value", ["0", "-1", "-0.5", "nan", "inf", "-inf", "1e400", "1e308", "86400.5", "abc", "", " "]
+)
+def test_timeout_must_be_a_positive_number_of_seconds_up_to_a_day(capsys, fake_build, value):
     line = refused(capsys, fake_build, "build", "--timeout", value)
-    assert "argument --timeout: must be a positive number of seconds" in line
+    assert "argument --timeout: must be a number of seconds above 0 and at most 86400 (a day)" in line
 
 
 @pytest.mark.parametrize(("value", "seconds"), [(None, 300.0), ("0.5", 0.5), ("600", 600.0), ("1e3", 1000.0)])

@@ -147,7 +147,7 @@ def test_a_truncated_cache_entry_is_run_again(book):
     (build_dir / "executed" / "tiny.ipynb").unlink()  # and the published copy is gone too
     proc = iijbook_build(book, *GOOD)
     assert proc.returncode == 0, proc.stderr
-    assert "unreadable (cut short?); the chapter runs again" in proc.stdout
+    assert "changed or cut short since it was filed; the chapter runs again" in proc.stdout
     assert re.search(r"\] tiny +executed", proc.stdout)
     consistent(build_dir)
 
@@ -192,9 +192,9 @@ def test_a_lock_that_is_a_symbolic_link_is_not_followed(book, tmp_path):
     lock.unlink()
     lock.symlink_to(target)
     proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
-        f"iijbook: build failed: {lock} is a symbolic link; a build never follows one: remove it"
+        f"iijbook: refused: {lock} is a symbolic link; a build never follows one: remove it"
     ]
     assert target.read_text() == "keep me\n"
     assert snapshot(book["build_dir"]) == book["before"]
@@ -205,10 +205,8 @@ def test_a_lock_that_is_a_folder_is_one_line(book):
     lock.unlink()
     lock.mkdir()
     proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
-    assert proc.returncode != 0
-    assert proc.stderr.splitlines() == [
-        f"iijbook: build failed: {lock} is a folder, not a lock file: remove it"
-    ]
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [f"iijbook: refused: {lock} is a folder, not a lock file: remove it"]
     assert snapshot(book["build_dir"]) == book["before"]
 
 
@@ -242,9 +240,9 @@ def test_a_folder_holding_other_files_is_refused_and_left_alone(book, tmp_path):
     (folder / "html" / "index.html").write_text("my own site\n")
     before = tree_digest(folder)
     proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
-        f"iijbook: build failed: build folder {folder}: it holds files that no build wrote (notes.txt); a "
+        f"iijbook: refused: build folder {folder}: it holds files that no build wrote (notes.txt); a "
         "build writes and deletes inside its folder, so choose a new or empty one"
     ]
     assert tree_digest(folder) == before
@@ -271,7 +269,7 @@ def test_the_project_folder_or_one_above_it_is_refused(book, which):
         env={**os.environ, **book["env"]},
         timeout=120,
     )
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and "is the project folder or holds it" in proc.stderr, (
         proc.stderr
     )
@@ -284,7 +282,7 @@ def test_an_unusable_build_folder_is_one_line(book, tmp_path, kind):
     if kind == "file":
         folder.write_text("x")
     proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and str(folder) in lines[0], proc.stderr
     assert ("it is a file" if kind == "file" else "cannot write in it") in lines[0]
@@ -342,30 +340,23 @@ def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tmp_path, mo
     build_mod.build({}, **quiet)
     before = _published(build_dir)
     calls = {"n": 0}
-    real_copyfile, real_link = shutil.copyfile, os.link
+    real_copyfile = shutil.copyfile
 
     def full(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] >= fail_at:
-            raise OSError(errno.ENOSPC, "No space left on device", str(args[-1]))
+            raise OSError(errno.ENOSPC, "No space left on device", str(args[1]))
         return real_copyfile(*args, **kwargs)
 
-    def no_link(*_args, **_kwargs):
-        raise OSError(errno.EXDEV, "Invalid cross-device link")
-
     # only the publishing step is starved: the runs and the render have the disk they need
-    real_prepare = publish_mod._prepare
-
     def prepare(*args, **kwargs):
         monkeypatch.setattr(shutil, "copyfile", full)
-        monkeypatch.setattr(os, "link", no_link)
         try:
-            return real_prepare(*args, **kwargs)
+            return publish_mod.prepare(*args, **kwargs)
         finally:
             monkeypatch.setattr(shutil, "copyfile", real_copyfile)
-            monkeypatch.setattr(os, "link", real_link)
 
-    monkeypatch.setattr(publish_mod, "_prepare", prepare)
+    monkeypatch.setattr(build_mod, "prepare_publication", prepare)
     with pytest.raises(build_mod.BuildError) as err:
         build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
     message = str(err.value)
@@ -453,3 +444,235 @@ def test_a_chapter_over_its_time_limit_is_stopped_naming_cell_and_limit(book, tm
         "reached its time limit of 4 s (set it with --timeout SECONDS)"
     ) in proc.stderr.splitlines(), proc.stderr
     assert snapshot(book["build_dir"]) == book["before"]
+
+
+# -- what a hostile tester found: the build folder's own entries ------------------------------
+@pytest.mark.parametrize("name", ["running", "stage", "cache", "executed", "logs", "failed"])
+def test_a_build_folder_entry_that_is_a_link_is_refused_and_its_target_kept(book, tmp_path, name):
+    victim = tmp_path / "victim"
+    (victim / "sub").mkdir(parents=True)
+    (victim / "precious.txt").write_text("keep me\n")
+    entry = book["build_dir"] / name
+    shutil.rmtree(entry, ignore_errors=True)
+    entry.symlink_to(victim)
+    before = tree_digest(victim)
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"iijbook: refused: {entry} is a symbolic link; a build never follows one: remove it"
+    ]
+    assert tree_digest(victim) == before and (victim / "sub").is_dir()
+
+
+@pytest.mark.parametrize("name", ["cache", "executed", "html", "stage", "status.json"])
+def test_a_build_folder_entry_of_the_wrong_kind_is_refused_before_anything_changes(book, name):
+    entry = book["build_dir"] / name
+    before = {n: tree_digest(book["build_dir"] / n) for n in ("html", "cache", "executed") if n != name}
+    if entry.is_dir():
+        shutil.rmtree(entry)
+        entry.write_text("junk\n")
+    else:
+        entry.unlink()
+        entry.mkdir()
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and str(entry) in lines[0] and "remove it" in lines[0], proc.stderr
+    assert before == {n: tree_digest(book["build_dir"] / n) for n in before}
+    # once the junk is gone, the build works and recovers
+    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    assert iijbook_build(book, *GOOD, "-p", "rate", "3").returncode == 0
+    assert tiny_product(book["build_dir"]) == "63.0"
+    consistent(book["build_dir"])
+
+
+def test_special_files_in_the_build_folder_are_removed_not_read(book, tmp_path):
+    stage = book["build_dir"] / "stage"
+    for path in (stage / "chapters" / "parameters.md", book["build_dir"] / "logs" / "tiny.log"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+    target = tmp_path / "outside.txt"
+    target.write_text("keep me\n")
+    (book["build_dir"] / "logs" / "slow.log").unlink(missing_ok=True)
+    (book["build_dir"] / "logs" / "slow.log").symlink_to(target)  # a log opened with O_TRUNC
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "link(s) or special files" in proc.stdout
+    assert target.read_text() == "keep me\n"
+    consistent(book["build_dir"])
+
+
+def test_a_staged_page_changed_by_hand_is_never_published(book):
+    staged = book["build_dir"] / "stage" / "_build" / "html" / "chapters" / "tiny.html"
+    assert tiny_product(book["build_dir"]) == "42.0"  # 21 * the default rate, 2
+    staged.write_text(staged.read_text().replace("42.0", "99.9"))
+    proc = iijbook_build(book, *GOOD)
+    assert proc.returncode == 0, proc.stderr
+    assert "changed outside a build: rendering every page" in proc.stdout
+    assert tiny_product(book["build_dir"]) == "42.0"
+
+
+def test_a_published_copy_edited_in_place_never_changes_the_cache(book):
+    executed = book["build_dir"] / "executed" / "tiny.ipynb"
+    with open(executed, "r+b") as handle:  # in place: the same inode, as some editors save
+        text = handle.read().replace(b"42.0", b"55.5")
+        handle.seek(0)
+        handle.write(text)
+        handle.truncate()
+    cached = iijbook_build(book, *GOOD)  # the same key: served from the cache
+    assert cached.returncode == 0 and re.search(r"\] tiny +cached", cached.stdout), cached.stdout
+    assert tiny_product(book["build_dir"]) == "42.0"
+    # a cache entry edited in place is not served
+    entry = next(e for e in (book["build_dir"] / "cache").glob("tiny-*.ipynb") if b"42.0" in e.read_bytes())
+    with open(entry, "r+b") as handle:
+        text = handle.read().replace(b"42.0", b"55.5")
+        handle.seek(0)
+        handle.write(text)
+    proc = iijbook_build(book, *GOOD)
+    assert re.search(r"\] tiny +executed", proc.stdout), proc.stdout
+    assert tiny_product(book["build_dir"]) == "42.0"
+
+
+def test_a_kept_chapter_whose_copy_was_changed_is_run_again_as_it_was(book):
+    assert iijbook_build(book, *GOOD, "-p", "rate", "3").returncode == 0
+    executed = book["build_dir"] / "executed" / "tiny.ipynb"
+    executed.write_bytes(executed.read_bytes().replace(b"63.0", b"55.5"))
+    proc = iijbook_build(book, *GOOD, "--chapter", "raises_midway")
+    assert proc.returncode == 0, proc.stderr
+    assert "executed/tiny.ipynb: missing or changed since it was published" in proc.stdout
+    assert tiny_product(book["build_dir"]) == "63.0"  # its last run's parameters, not the defaults
+    consistent(book["build_dir"])
+
+
+@pytest.mark.parametrize("inside", ["data", "chapters", "_static"])
+def test_a_build_folder_inside_what_the_build_reads_is_refused(book, inside):
+    folder = {
+        "data": ROOT / "data",
+        "chapters": book["root"] / "chapters",
+        "_static": book["root"] / "_static",
+    }[inside] / "_b"
+    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1 and "which the build reads" in proc.stderr, proc.stderr
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize("text", ["title: [unclosed\n", "- a list\n", "just text\n", "\x00\x01"])
+def test_a_broken_book_configuration_is_one_line_naming_it(book, text):
+    config = book["root"] / "_config.yml"
+    good = config.read_text()
+    try:
+        config.write_text(text)
+        proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    finally:
+        config.write_text(good)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and str(config) in lines[0], proc.stderr
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_a_new_title_reaches_every_page_s_navigation(book):
+    source = book["root"] / "chapters" / "tiny.ipynb"
+    good = source.read_text()
+    try:
+        source.write_text(good.replace("# A tiny chapter", "# A renamed chapter"))
+        assert iijbook_build(book, *GOOD).returncode == 0
+    finally:
+        source.write_text(good)
+    for page in ("intro.html", "chapters/slow.html", "chapters/status.html"):
+        text = page_text(book["build_dir"] / "html" / page)
+        assert "A renamed chapter" in text and "A tiny chapter" not in text, page
+
+
+def test_a_signal_while_the_new_site_is_laid_out_publishes_nothing(tmp_path, monkeypatch):
+    root = make_mini_project(tmp_path)
+    build_dir = tmp_path / "_build"
+    quiet = {"root": root, "build_dir": build_dir, "say": lambda _: None}
+    build_mod.build({}, **quiet)
+    before = _published(build_dir)
+    real_copytree = shutil.copytree
+
+    def copytree_then_signal(*args, **kwargs):
+        result = real_copytree(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # the site is laid out, the commit point not reached
+        return result
+
+    monkeypatch.setattr(publish_mod.shutil, "copytree", copytree_then_signal)
+    with pytest.raises(build_mod.Interrupted):
+        build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
+    assert _published(build_dir) == before
+    assert not (build_dir / "publish.partial").exists() and not (build_dir / "publish.ready").exists()
+
+
+def test_a_lock_file_removed_during_a_build_stops_it_in_one_line(book, tmp_path):
+    hold = tmp_path / "hold"
+    first = start_build(book, *GOOD, "-p", "hold", str(hold))
+    wait_for(lambda: Path(f"{hold}.started").exists(), [first], "the chapter running")
+    (book["build_dir"] / ".lock").unlink()
+    second = iijbook_build(book, *GOOD, "-p", "rate", "3")  # it takes a new lock, and runs
+    assert second.returncode == 0, second.stderr
+    hold.touch()
+    code, out, err = finish(first)
+    assert code == 1, out + err
+    assert err.splitlines() == [
+        f"iijbook: build failed: the lock file {book['build_dir'] / '.lock'} was removed or replaced while "
+        "this build ran, so another build may have run beside it; nothing was published: build again"
+    ]
+    assert tiny_product(book["build_dir"]) == "63.0"  # the second build's site stands
+    consistent(book["build_dir"])
+
+
+# -- the command's own output and options -----------------------------------------------------
+@pytest.mark.parametrize("where", ["closed", "full"])
+def test_a_build_whose_output_goes_nowhere_still_builds(book, where):
+    exe = Path(build_mod.sys.executable).with_name("iijbook")
+    args = [str(exe), "build", "--root", str(book["root"]), "--build-dir", str(book["build_dir"]), *GOOD]
+    redirect = ">&-" if where == "closed" else ">/dev/full"
+    cmd = " ".join(f"'{a}'" for a in [*args, "-p", "rate", "3"]) + f" {redirect}"
+    proc = subprocess.run(
+        ["bash", "-c", cmd],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **book["env"]},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert tiny_product(book["build_dir"]) == "63.0"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("-p", "rate", "3", "-p", "rate", "4"), "parameter 'rate' is given twice with -p"),
+        (
+            ("-p", "rate", "--chapter", "tiny"),
+            "-p 'rate' has no VALUE: the next word is the option --chapter",
+        ),
+        (("--timeout", "1e308"), "--timeout"),
+        (("--timeout", "86401"), "--timeout"),
+    ],
+)
+def test_command_lines_that_cannot_mean_what_they_say_are_refused(book, args, says):
+    proc = iijbook_build(book, *GOOD, *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and says in lines[0], proc.stderr
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_a_chapter_that_prints_too_much_is_named_with_its_cell(tmp_path):
+    root = make_mini_project(tmp_path, ("tiny", "loud"))
+    book = {"root": root, "build_dir": tmp_path / "_build", "env": {}, "started": []}
+    assert iijbook_build(book).returncode == 0
+    before = snapshot(book["build_dir"])
+    proc = iijbook_build(book, "-p", "megabytes", "40")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (
+        "  chapter loud: its executed copy is 40 MB, over the 32 MB a page may hold: cell 2 (id l-02) "
+        "wrote 40 MB of output"
+    ) in proc.stderr.splitlines(), proc.stderr
+    assert snapshot(book["build_dir"]) == before

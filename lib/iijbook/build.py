@@ -33,6 +33,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -47,11 +48,22 @@ from typing import Any
 from . import inputs as inputs_mod
 from . import render as render_mod
 from . import reports
-from .buildfolder import FolderError, Locked, build_lock, checked_folder
+from .buildfolder import (
+    FolderError,
+    Held,
+    Locked,
+    LockLost,
+    build_lock,
+    check_entries,
+    checked_folder,
+    sanitize,
+)
 from .chapters import Chapter, discover, project_root, toc_files
 from .datafiles import data_dir, data_hash
 from .execute import ChapterRun, Job, cache_key, execute_chapter, lib_hash, run_record
-from .publish import Publication, PublishError, publish, recover
+from .publish import Publication, PublishError, digest, recover
+from .publish import commit as commit_publication
+from .publish import prepare as prepare_publication
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise.
 DEFAULT_TIMEOUT = 300.0
@@ -72,7 +84,11 @@ class Interrupted(BuildError):
     """The build was stopped by a signal; nothing was published."""
 
 
-class BuildLocked(BuildError):
+class Refused(BuildError):
+    """The build was refused before anything ran (its folder, its configuration); exit 2."""
+
+
+class BuildLocked(Refused):
     """Another build holds the build folder's lock."""
 
 
@@ -87,13 +103,14 @@ Say = Callable[[str], None]
 
 
 def _say(message: str) -> None:
-    """Print a progress line; a reader that went away (``| head``) does not stop the build."""
+    """Print a progress line; an output that went away (``| head``, a full device) does not stop the build."""
     try:
         print(message, flush=True)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # closed, full, or no stdout at all
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
@@ -155,16 +172,23 @@ def snapshot_inputs(chapters: list[Chapter], scratch: Path) -> Inputs:
 
 # --------------------------------------------------------------------------
 # 2. execute
-def _reusable(path: Path, key: str | None, say: Say) -> dict[str, Any] | None:
-    """The record of an executed copy if it is whole (and of run ``key``, if given); else None."""
-    if not path.exists():
-        return None
+def _cached(path: Path, key: str, say: Say) -> bool:
+    """True for a cache entry of run ``key`` that is whole and unchanged since it was filed.
+
+    Each entry is filed with a ``.sha256`` sidecar; an entry that no longer
+    matches it (cut short, edited in place) is never served: the chapter runs again.
+    """
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        expected = inputs_mod.read_text(path.with_name(path.name + ".sha256"), "", 100).strip()
+    except inputs_mod.InputError:
+        return False  # filed by an older build, or its sidecar is gone: a miss
+    if digest(path) != expected:
+        say(f"  {path.name}: changed or cut short since it was filed; the chapter runs again")
+        return False
     record = run_record(path)
-    if record is None:
-        say(f"  {path.name}: unreadable (cut short?); the chapter runs again")
-    elif key is not None and record["key"] != key:
-        return None
-    return record
+    return record is not None and record["key"] == key
 
 
 @dataclass(frozen=True)
@@ -201,16 +225,18 @@ def execute_all(
     for chapter in chapters:
         run = ChapterRun(chapter.name, parameters.get(chapter.name, {}))
         runs[chapter.name] = run
-        kept = executed_dir / f"{chapter.name}.ipynb"
-        if options.only and chapter.name not in options.only:
-            record = _reusable(kept, None, say)
-            if record is not None:
+        kept, last = executed_dir / f"{chapter.name}.ipynb", previous.get(chapter.name)
+        if options.only and chapter.name not in options.only and last is not None:
+            # not selected: keep the page of its last run, if its copy is the one published
+            if kept.is_file() and not kept.is_symlink() and digest(kept) == last["digest"]:
                 run.status, run.executed = "kept", str(kept)
-                run.parameters, run.key = record["parameters"], record["key"]
+                run.parameters, run.key, run.digest = last["parameters"], last["key"], last["digest"]
                 continue
+            say(f"  executed/{kept.name}: missing or changed since it was published; its run is redone")
+            run.parameters = last["parameters"]
         run.key = cache_key(inputs.notebooks[chapter.name], run.parameters, inputs.data_hash, inputs.lib_hash)
         cached = cache_dir / f"{chapter.name}-{run.key}.ipynb"
-        if not options.force and _reusable(cached, run.key, say) is not None:
+        if not options.force and _cached(cached, run.key, say):
             run.status, run.executed = "cached", str(cached)
             continue
         todo.append((chapter, run.key))
@@ -223,7 +249,7 @@ def execute_all(
     # longest first (by the last recorded time, else by notebook size), so that the
     # workers finish together rather than one waiting on a long chapter at the end
     todo.sort(
-        key=lambda item: (previous.get(item[0].name, 0.0), item[0].path.stat().st_size),
+        key=lambda item: (previous.get(item[0].name, {}).get("seconds", 0.0), item[0].path.stat().st_size),
         reverse=True,
     )
     if not todo:
@@ -340,15 +366,16 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
 
 # --------------------------------------------------------------------------
 # 3. stage
-def _sync_file(src: Path, dst: Path) -> bool:
-    """Write ``src``'s bytes to ``dst`` unless identical (so Sphinx sees no change); True if written.
+def _sync_bytes(blob: bytes, dst: Path) -> bool:
+    """Write ``blob`` to ``dst`` unless it holds exactly that (so Sphinx sees no change); True if written.
 
-    A written file gets the current time, whatever ``src``'s: Sphinx decides what
-    to re-read by time, and a page made from an old cache entry is new to it.
+    A written file gets the current time, whatever its source's: Sphinx decides
+    what to re-read by time, and a page made from an old cache entry is new to it.
     """
-    blob = _read(src, "book file")
-    if dst.is_file() and dst.read_bytes() == blob:
+    if dst.is_file() and not dst.is_symlink() and dst.read_bytes() == blob:
         return False
+    if dst.is_dir() and not dst.is_symlink():
+        shutil.rmtree(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
     tmp.write_bytes(blob)
@@ -356,22 +383,36 @@ def _sync_file(src: Path, dst: Path) -> bool:
     return True
 
 
+def _sync_file(src: Path, dst: Path) -> bool:
+    return _sync_bytes(_read(src, "book file"), dst)
+
+
 def _sync_text(text: str, dst: Path) -> bool:
-    if dst.exists() and dst.read_text(encoding="utf-8") == text:
-        return False
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(dst)
-    return True
+    return _sync_bytes(text.encode("utf-8"), dst)
+
+
+_HEADING = re.compile(r"^# +(.+?)\s*$", re.M)
+
+
+def _title(blob: bytes, suffix: str) -> str:
+    """A page's title as the sidebar shows it: its first level-1 heading."""
+    text = blob.decode("utf-8", "replace")
+    if suffix == ".ipynb":
+        try:
+            cells = json.loads(text).get("cells", [])
+            text = "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "markdown")
+        except (ValueError, AttributeError):
+            return ""
+    found = _HEADING.search(text)
+    return found.group(1) if found else ""
 
 
 def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Path, str]) -> bool:
     """Lay out the book in ``stage_dir``: executed notebooks for chapters, ``pages`` written in.
 
-    Returns True when a file that every page depends on changed (configuration,
-    table of contents, static files): Sphinx does not notice those by itself,
-    so the site must then be rendered in full.
+    Returns True when something every page shows changed (configuration, table
+    of contents, static files, a page's title, which every sidebar lists):
+    Sphinx does not notice those by itself, so the site must then be rendered in full.
     """
     wanted: set[Path] = {Path(name) for name in BOOK_FILES}
     for folder in BOOK_DIRS:
@@ -381,16 +422,28 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
             if (root / f"{entry}{ext}").exists():
                 wanted.add(Path(f"{entry}{ext}"))
     whole_site = False
+    titles: dict[str, str] = {}
     for rel in sorted(wanted):
         if rel in pages:
-            _sync_text(pages[rel], stage_dir / rel)
+            blob = pages[rel].encode("utf-8")
         elif rel.suffix == ".ipynb" and rel.stem in executed:
-            _sync_file(executed[rel.stem], stage_dir / rel)
-        elif _sync_file(root / rel, stage_dir / rel):
+            blob = _read(executed[rel.stem], "executed copy")
+        else:
+            blob = _read(root / rel, "book file")
+        if rel.suffix in (".md", ".ipynb"):
+            titles[rel.as_posix()] = _title(blob, rel.suffix)
+        if _sync_bytes(blob, stage_dir / rel):
             whole_site = whole_site or rel.parts[0] in BOOK_DIRS or str(rel) in BOOK_FILES
+    titles_file = stage_dir / ".titles.json"
+    recorded = titles_file.read_text(encoding="utf-8") if titles_file.is_file() else ""
+    listed = json.dumps(titles, indent=1, sort_keys=True)
+    if recorded != listed:
+        whole_site = True
+        _sync_text(listed, titles_file)
     for path in sorted(stage_dir.rglob("*"), reverse=True):
         rel = path.relative_to(stage_dir)
-        if path.is_file() and rel not in wanted and rel.parts[0] != "_build":
+        ours = rel.name in (".titles.json", ".rendered.json", ".render-unfinished")
+        if path.is_file() and rel not in wanted and rel.parts[0] != "_build" and not ours:
             path.unlink()
             whole_site = True
     return whole_site
@@ -433,6 +486,30 @@ def check_pages(site: Path, root: Path, chapters: list[Chapter], runs: list[Chap
     return stale
 
 
+def _site_digests(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): digest(p) for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _site_as_rendered(stage_dir: Path) -> bool:
+    """True if the staged site is byte for byte what the last render left (``.rendered.json``).
+
+    Sphinx re-renders only pages whose source changed and keeps the others'
+    HTML as it finds it: HTML changed by anything but a render would be published.
+    """
+    record, site = stage_dir / ".rendered.json", stage_dir / "_build" / "html"
+    try:
+        recorded = json.loads(inputs_mod.read_text(record, "", 64 << 20))
+    except (inputs_mod.InputError, ValueError):
+        return False
+    return recorded == _site_digests(site)
+
+
+def _record_rendered(stage_dir: Path) -> None:
+    _sync_text(
+        json.dumps(_site_digests(stage_dir / "_build" / "html"), indent=0), stage_dir / ".rendered.json"
+    )
+
+
 # --------------------------------------------------------------------------
 def child_env() -> dict[str, str]:
     """The environment for kernels and jupyter-book: this venv's bin first on PATH."""
@@ -446,13 +523,15 @@ def child_env() -> dict[str, str]:
 def _scratch(running: Path) -> Iterator[Path]:
     """A folder of this build's own (snapshots, new runs): removed at the end, whatever the end.
 
-    Whatever else is in ``running/`` was left by a build killed outright (this
-    one holds the lock), and goes too.
+    What else is in ``running/`` was left by a build killed outright, and goes
+    too, unless the pid in its name is alive (a build whose lock file was
+    removed under it: it finds that out itself, see :meth:`Held.check`).
     """
-    if running.exists() and not running.is_dir():
-        running.unlink()
     running.mkdir(parents=True, exist_ok=True)
     for leftover in running.iterdir():
+        owner = leftover.name.split("-")[0]
+        if owner.isdigit() and int(owner) != os.getpid() and _alive(int(owner)):
+            continue
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
@@ -463,6 +542,16 @@ def _scratch(running: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 #: While set, a signal is recorded here instead of stopping the build (see :func:`_unstoppable`).
@@ -527,19 +616,57 @@ def build(
     started = time.perf_counter()
     os.environ["PATH"] = child_env()["PATH"]
     chapters = discover(root)
+    _check_config(root)
+    if not (0 < timeout <= MAX_TIMEOUT):
+        raise Refused(f"timeout {timeout!r}: allowed (0, {MAX_TIMEOUT:g}] seconds")
+    reads = (
+        data_dir(),
+        root / "_static",
+        *{c.path.parent for c in chapters},
+        Path(__file__).resolve().parent,  # the helper package
+    )
     try:
-        build_dir = checked_folder(root / "_build" if build_dir is None else build_dir, root)
-        with _signals_interrupt(), build_lock(build_dir):
+        build_dir = checked_folder(root / "_build" if build_dir is None else build_dir, root, reads)
+        with _signals_interrupt(), build_lock(build_dir) as held:
+            check_entries(build_dir)
             said = recover(build_dir)
             if said:
                 say(f"  {said}")
+            removed = sanitize(build_dir)
+            if removed:
+                say(
+                    f"  removed {removed} link(s) or special files from the build folder (a build makes none)"
+                )
             with _scratch(build_dir / "running") as scratch:
                 options = Options(tuple(only or ()), force, jobs, timeout)
-                return _build_locked(chapters, parameters, root, build_dir, scratch, options, say, started)
+                try:
+                    return _build_locked(
+                        chapters, parameters, root, build_dir, scratch, options, say, started, held
+                    )
+                except BuildError:
+                    held.check()  # a stolen lock explains a failure better than its symptoms
+                    raise
     except Locked as exc:
         raise BuildLocked(str(exc)) from None
-    except (FolderError, PublishError) as exc:
+    except FolderError as exc:
+        raise Refused(str(exc)) from None
+    except (PublishError, LockLost) as exc:
         raise BuildError(str(exc)) from None
+
+
+#: The longest time limit a chapter may be given: a day.
+MAX_TIMEOUT = 86_400.0
+
+
+def _check_config(root: Path) -> None:
+    """Refuse a ``_config.yml`` that is not a YAML mapping, in one line, before anything runs."""
+    path = root / "_config.yml"
+    try:
+        config = inputs_mod.load_yaml(inputs_mod.read_text(path, "book configuration", 1 << 20), str(path))
+    except inputs_mod.InputError as exc:
+        raise Refused(str(exc)) from None
+    if not isinstance(config, dict):
+        raise Refused(f"book configuration {path}: not a mapping of settings")
 
 
 def _build_locked(
@@ -551,6 +678,7 @@ def _build_locked(
     options: Options,
     say: Say,
     started: float,
+    held: Held,
 ) -> BuildResult:
     inputs = snapshot_inputs(chapters, scratch)
     render_mod.write_bundle(root / "_static")
@@ -569,6 +697,9 @@ def _build_locked(
     half_done = unfinished.exists()
     executed = {r.name: Path(r.executed) for r in runs}
     whole_site = stage(root, stage_dir, executed, pages) or half_done
+    if not whole_site and not _site_as_rendered(stage_dir):
+        say("  the staged site was changed outside a build: rendering every page")
+        whole_site = True
     t0 = time.perf_counter()
     unfinished.parent.mkdir(parents=True, exist_ok=True)
     unfinished.touch()
@@ -583,6 +714,7 @@ def _build_locked(
             f"the rendered page of {', '.join(stale)} does not show the run it was given; nothing was "
             "published (run the build again with --force)"
         )
+    _record_rendered(stage_dir)
     unfinished.unlink()
     say(f"  rendered in {time.perf_counter() - t0:.1f} s")
     # the kernels import the lib itself, not a copy: a run made while it changed is not filed
@@ -590,6 +722,8 @@ def _build_locked(
         raise BuildError(
             "the helper package iijbook changed while the build ran; nothing was published: build again"
         )
+    for run in runs:
+        run.digest = digest(Path(run.executed))
     result = BuildResult(runs, time.perf_counter() - started, str(build_dir / "html"))
     publication = Publication(
         site=new_site,
@@ -597,42 +731,78 @@ def _build_locked(
         cache={Path(r.executed).name: Path(r.executed) for r in runs if r.status == "executed"},
         status=_status_text(result, inputs.data_hash, inputs.lib_hash),
     )
+    held.check()
+    prepare_publication(build_dir, publication)  # a signal here leaves everything as it was
     with _unstoppable():
-        publish(build_dir, publication)
+        commit_publication(build_dir)
     for run in runs:
         run.executed = str(build_dir / "executed" / f"{run.name}.ipynb")
     return result
 
 
 def _failure_summary(failures: list[ChapterRun], total: int) -> str:
-    """One line per failed chapter, then where its executed copy (with any traceback) is kept."""
+    """One line per distinct error (chapters that failed alike share it), then where the copies are.
+
+    >>> error = "cell {} (id c{}) raised DataError: bad.csv, line 2"
+    >>> names = ["revenues", "capex"]
+    >>> runs = [ChapterRun(n, {}, status="failed", error=error.format(i, i)) for i, n in enumerate(names)]
+    >>> print(_failure_summary(runs, 9))
+    2 of 9 chapters failed; the site, the cache and the executed copies were not changed:
+      chapters revenues (cell 0 (id c0)), capex (cell 1 (id c1)): raised DataError: bad.csv, line 2
+    """
     lines = [
         f"{len(failures)} of {total} chapters failed; the site, the cache and the executed "
         "copies were not changed:"
     ]
+    groups: dict[str, list[tuple[str, str]]] = {}
     for run in failures:
-        first, *more = (run.error or "").splitlines() or [""]
-        lines.append(f"  chapter {run.name}: {first}")
-        lines += [f"      {line}" for line in more]
-        if run.executed:
-            lines.append(f"    executed copy kept at {run.executed}")
+        first = (run.error or "").splitlines()[0] if run.error else ""
+        where, sep, what = first.partition(" raised ")
+        key = f"raised {what}" if sep else first
+        groups.setdefault(key, []).append((run.name, where if sep else ""))
+    for what, chapters in groups.items():
+        if len(chapters) == 1:
+            name, where = chapters[0]
+            lines.append(f"  chapter {name}: {where + ' ' if where else ''}{what}")
+        else:
+            named = ", ".join(f"{name} ({where})" if where else name for name, where in chapters)
+            lines.append(f"  chapters {named}: {what}")
+    for run in failures:
+        lines += [f"      {line}" for line in (run.error or "").splitlines()[1:]]
+    kept = [Path(r.executed) for r in failures if r.executed]
+    if len(kept) == 1:
+        lines.append(f"    executed copy kept at {kept[0]}")
+    elif kept:
+        lines.append(f"    executed copies kept in {kept[0].parent}: {', '.join(k.name for k in kept)}")
     return "\n".join(lines)
 
 
-def _recorded_runs(build_dir: Path) -> dict[str, float]:
-    """Each chapter's seconds in the last build, from ``status.json``; {} if it is missing or malformed."""
-    path = build_dir / "status.json"
+def _recorded_runs(build_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each chapter's last run from ``status.json``: key, parameters, digest, seconds.
+
+    A missing or malformed file, or a malformed row, gives no record: the
+    chapters then run as if new.
+    """
     try:
-        if not path.is_file() or path.stat().st_size > 1_000_000:
-            return {}
-        runs = json.loads(path.read_text(encoding="utf-8")).get("chapters", [])
-        return {
-            str(r["name"]): float(r.get("seconds") or 0.0)
-            for r in runs
-            if isinstance(r, dict) and isinstance(r.get("name"), str)
-        }
-    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        status = json.loads(inputs_mod.read_text(build_dir / "status.json", "", 1 << 20))
+        rows = status.get("chapters", []) if isinstance(status, dict) else []
+    except (inputs_mod.InputError, ValueError):
         return {}
+    runs: dict[str, dict[str, Any]] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict):
+            continue
+        name, key, params, dig = row.get("name"), row.get("key"), row.get("parameters"), row.get("digest")
+        if (
+            isinstance(name, str)
+            and isinstance(key, str)
+            and isinstance(params, dict)
+            and isinstance(dig, str)
+        ):
+            seconds = row.get("seconds")
+            seconds = float(seconds) if isinstance(seconds, int | float) and math.isfinite(seconds) else 0.0
+            runs[name] = {"key": key, "parameters": params, "digest": dig, "seconds": seconds}
+    return runs
 
 
 def _status_text(result: BuildResult, dhash: str, lhash: str) -> str:

@@ -12,9 +12,9 @@ into the file so that a refused build can name it, and only a live one is named.
 
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp()) / "_build"
->>> with build_lock(checked_folder(folder, Path("/nonexistent-project"))):
-...     (folder / MARKER).exists(), (folder / ".lock").read_text() == str(os.getpid())
-(True, True)
+>>> with build_lock(checked_folder(folder, Path("/nonexistent-project"))) as held:
+...     (folder / MARKER).exists(), (folder / ".lock").read_text() == str(os.getpid()), held.intact()
+(True, True, True)
 """
 
 from __future__ import annotations
@@ -67,15 +67,21 @@ class Locked(FolderError):
     """Another live build holds the folder's lock."""
 
 
+class LockLost(RuntimeError):
+    """The lock file was removed or replaced while the build held it."""
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def checked_folder(folder: Path, root: Path) -> Path:
+def checked_folder(folder: Path, root: Path, inputs: tuple[Path, ...] = ()) -> Path:
     """``folder`` as an absolute path, made if missing, once it is safe to build in.
 
-    Refused: the project folder or a folder above it; a file; a folder holding
-    files that no build wrote; a folder that cannot be written.
+    Refused: the project folder or a folder above it; a folder inside one the
+    build reads (``inputs``: the data, the chapters, the static files), whose
+    hash would then change with every build; a file; a folder holding files
+    that no build wrote; a folder that cannot be written.
 
     >>> checked_folder(Path(""), Path.cwd())
     Traceback (most recent call last):
@@ -89,6 +95,13 @@ def checked_folder(folder: Path, root: Path) -> Path:
             f"build folder {folder}: it is the project folder or holds it; a build writes and "
             "deletes inside its folder, so give it one of its own (the default is _build)"
         )
+    for source in inputs:
+        source = Path(os.path.abspath(source))
+        if folder == source or source in folder.parents:
+            raise FolderError(
+                f"build folder {folder}: it is inside {source}, which the build reads; give it a "
+                "folder of its own (the default is _build)"
+            )
     try:
         if folder.is_symlink() and not folder.is_dir():
             raise FolderError(f"build folder {folder}: a symbolic link to nothing usable")
@@ -112,6 +125,47 @@ def checked_folder(folder: Path, root: Path) -> Path:
     except OSError as exc:
         raise FolderError(f"build folder {folder}: cannot write in it ({_reason(exc)})") from None
     return folder
+
+
+#: The folders a build keeps in its folder, and may only find as real folders.
+MANAGED_FOLDERS = ("html", "executed", "cache", "running", "failed", "logs", "stage")
+
+
+def check_entries(folder: Path) -> None:
+    """Refuse a build folder whose own entries are symbolic links or of the wrong kind.
+
+    A build writes and deletes inside ``running/``, ``stage/`` and the rest: a
+    link there would send those writes and deletions elsewhere.
+    """
+    for name in (*MANAGED_FOLDERS, "status.json"):
+        path = folder / name
+        if path.is_symlink():
+            raise FolderError(f"{path} is a symbolic link; a build never follows one: remove it")
+        if name == "status.json":
+            if path.exists() and not path.is_file():
+                raise FolderError(f"{path} is not a file: remove it")
+        elif path.exists() and not path.is_dir():
+            raise FolderError(f"{path} is a file, where the build keeps a folder: remove it")
+
+
+def sanitize(folder: Path) -> int:
+    """Remove every symbolic link, pipe, socket or device inside the build's own folders.
+
+    A build never makes one, and never follows one; returns how many it removed.
+    """
+    removed = 0
+    for name in MANAGED_FOLDERS:
+        top = folder / name
+        if not top.is_dir() or top.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+            for entry in (*dirnames, *filenames):
+                path = Path(dirpath, entry)
+                if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                    path.unlink()
+                    removed += 1
+            dirnames[:] = [d for d in dirnames if not Path(dirpath, d).is_symlink()]
+    return removed
 
 
 def _holder(lock_path: Path) -> int | None:
@@ -138,20 +192,46 @@ def _holder(lock_path: Path) -> int | None:
     return pid
 
 
-def _write_pid(fd: int) -> None:
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
+class Held:
+    """The lock a build holds; :meth:`intact` says whether its file is still the one locked."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.identity: tuple[int, int] | None = None
+
+    def acquired(self, fd: int) -> None:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        info = os.fstat(fd)
+        self.identity = (info.st_dev, info.st_ino)
+
+    def intact(self) -> bool:
+        """False if the lock file was removed or replaced while held (another build may then run)."""
+        try:
+            info = os.stat(self.path, follow_symlinks=False)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) == self.identity
+
+    def check(self) -> None:
+        """Raise :class:`LockLost` if the lock file was removed or replaced while held."""
+        if not self.intact():
+            raise LockLost(
+                f"the lock file {self.path} was removed or replaced while this build ran, so another "
+                "build may have run beside it; nothing was published: build again"
+            )
 
 
 @contextlib.contextmanager
-def build_lock(folder: Path) -> Iterator[None]:
+def build_lock(folder: Path) -> Iterator[Held]:
     """Hold the build folder's lock, or raise :class:`Locked` (or :class:`FolderError`) at once."""
     path = folder / ".lock"
     if path.is_symlink():
         raise FolderError(f"{path} is a symbolic link; a build never follows one: remove it")
     if path.is_dir():
         raise FolderError(f"{path} is a folder, not a lock file: remove it")
-    lock = filelock.FileLock(path, timeout=0, on_acquired=_write_pid)
+    held = Held(path)
+    lock = filelock.FileLock(path, timeout=0, on_acquired=held.acquired)
     try:
         lock.acquire()
     except filelock.Timeout:
@@ -163,6 +243,6 @@ def build_lock(folder: Path) -> Iterator[None]:
             raise FolderError(f"{path} is a symbolic link; a build never follows one: remove it") from None
         raise FolderError(f"cannot take the lock {path} ({_reason(exc)})") from None
     try:
-        yield
+        yield held
     finally:
         lock.release()

@@ -23,7 +23,8 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .build import DEFAULT_TIMEOUT, BuildError, BuildLocked, Interrupted, build
+from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
+from .build import Refused as BuildRefused
 from .chapters import Chapter, ChapterError, discover
 from .inputs import InputError, shown
 from .params import ParameterError, read_params_file, resolve
@@ -40,6 +41,10 @@ _VALUE_OPTIONS = {
     "--jobs": "--jobs",
     "--timeout": "--timeout",
 }
+
+
+#: Every option of ``iijbook build``, which a ``-p`` VALUE may not be.
+_OPTIONS = frozenset({*_VALUE_OPTIONS, "-p", "--parameter", "--force", "-h", "--help"})
 
 
 class Refused(ValueError):
@@ -86,8 +91,10 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {shown(text)}")
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g} (a day), got {shown(text)}"
+        )
     return value
 
 
@@ -178,7 +185,13 @@ def split_parameters(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]
         if token in ("-p", "--parameter"):
             if i + 2 >= len(argv):
                 raise Refused(f"{token} needs a NAME and a VALUE, e.g. {token} jpy_per_usd 150")
-            pairs.append((argv[i + 1], argv[i + 2]))
+            name, value = argv[i + 1], argv[i + 2]
+            if value in _OPTIONS or name in _OPTIONS:
+                # a value may begin with '-' (-1e9), but not be one of the command's own options
+                raise Refused(f"{token} {shown(name)} has no VALUE: the next word is the option {value}")
+            if name in (n for n, _ in pairs):
+                raise Refused(f"parameter {shown(name)} is given twice with -p; give it once")
+            pairs.append((name, value))
             i += 3
         elif token in _VALUE_OPTIONS and i + 1 < len(argv):
             rest.append(f"{_VALUE_OPTIONS[token]}={argv[i + 1]}")
@@ -273,7 +286,7 @@ def _build(args: argparse.Namespace, pairs: list[tuple[str, str]]) -> int:
     except Interrupted as exc:
         print(f"iijbook: interrupted: {exc}", file=sys.stderr)
         return 130
-    except BuildLocked as exc:
+    except BuildRefused as exc:
         print(f"iijbook: refused: {exc}", file=sys.stderr)
         return 2
     except BuildError as exc:
@@ -342,14 +355,14 @@ class _PipeGuard:
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
+        except (OSError, ValueError):  # a closed pipe, a full device, a closed file
             self._discard()
             return len(text)
 
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except BrokenPipeError:
+        except (OSError, ValueError):
             self._discard()
 
     def _discard(self) -> None:
@@ -367,6 +380,11 @@ class _PipeGuard:
 def main(argv: list[str] | None = None) -> int:
     """The command: every failure is one line on stderr and an exit status, never a traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    # a closed stdout or stderr (`>&-`) leaves Python without the stream: write nowhere instead
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _PipeGuard(sys.stdout), _PipeGuard(sys.stderr)
     try:

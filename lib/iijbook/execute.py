@@ -37,12 +37,13 @@ class ChapterRun:
     error: str | None = None
     executed: str = ""
     key: str = ""  # the run's cache key, shown on its page and the status page
+    digest: str = ""  # SHA-256 of the executed copy as published
 
 
 def _tree_hash(root: Path, pattern: str) -> str:
     h = hashlib.sha256()
     for path in sorted(root.rglob(pattern)):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
             h.update(path.relative_to(root).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()
@@ -197,6 +198,29 @@ def _kernel_start_hint(log: str) -> str:
     )
 
 
+#: The largest executed copy a page is made from (the book's largest is about 2 MB).
+MAX_EXECUTED_BYTES = 32 * 1024 * 1024
+
+
+class OverTime(Exception):
+    """The chapter's time limit ran out between two cells."""
+
+
+def _too_large(job: Job) -> str:
+    """Why an executed copy is too large to make a page of: its size, and the cell with most output."""
+    mb = 2**20
+    size = os.path.getsize(job.output) / mb
+    try:
+        cells = nbformat.read(job.output, as_version=4).cells
+        sizes = [(len(json.dumps(c.get("outputs", []))), c.get("id")) for c in cells]
+        most, cell_id = max(sizes)
+        where = f"{_cell_name(cell_id, job.source)} wrote {most / mb:.0f} MB of output"
+    except Exception:
+        where = "a cell wrote too much output"
+    limit = MAX_EXECUTED_BYTES / mb
+    return f"its executed copy is {size:.0f} MB, over the {limit:.0f} MB a page may hold: {where}"
+
+
 @dataclass
 class Job:
     """One chapter for a worker to run: everything it needs, nothing it must look up."""
@@ -241,7 +265,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     logging.getLogger("papermill").setLevel(logging.ERROR)
     os.environ["IIJBOOK_DATA_DIR"] = job.data  # the kernel inherits it
     Path(job.log).parent.mkdir(parents=True, exist_ok=True)
-    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     saved_stderr = os.dup(2)
     os.dup2(log_fd, 2)  # the kernel inherits it
     start = time.perf_counter()
@@ -251,7 +275,10 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     def time_left(cell: nbformat.NotebookNode) -> int:
         """The chapter's time limit, shared by its cells: what is left of it when a cell starts."""
         current["id"] = cell.get("id")
-        return max(1, math.ceil(deadline - time.monotonic()))
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise OverTime
+        return max(1, math.ceil(left))
 
     error: str | None = None
     try:
@@ -275,7 +302,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     except pm.PapermillExecutionError as exc:
         error = f"{failing_cell(job.output, job.source)} raised {exc.ename}: {exc.evalue}"
         error += hint(exc.ename, exc.evalue)
-    except CellTimeoutError:
+    except (CellTimeoutError, OverTime):
         error = (
             f"{_cell_name(current.get('id'), job.source)} was still running when the chapter reached its "
             f"time limit of {job.timeout:g} s (set it with --timeout SECONDS)"
@@ -287,6 +314,8 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
         os.close(saved_stderr)
         os.close(log_fd)
     seconds = time.perf_counter() - start
+    if error is None and os.path.getsize(job.output) > MAX_EXECUTED_BYTES:
+        error = _too_large(job)
     if error is None:
         nb = nbformat.read(job.output, as_version=4)
         postprocess(nb, job.chapter_params, job.parameters, job.key)

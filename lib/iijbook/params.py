@@ -4,7 +4,7 @@ A chapter's parameters cell has one line per parameter. The annotation gives
 the type; the comment starts with what is allowed, in brackets, then says
 what the parameter means::
 
-    jpy_per_usd: float | None = None  # (0, 1000] yen per dollar; None: the release's own rate
+    jpy_per_usd: float | None = None  # [50, 1000] yen per dollar; None: the release's own rate
     guidance_point: str = "mid"  # [low | mid | high] where 3Q02 lands in the guided range
     cutoff: str = "2002-10"  # [2000-03, 2003-12] last month the projection may see
 

@@ -12,13 +12,15 @@ state is one build's, never a mix.
 >>> import tempfile
 >>> folder = Path(tempfile.mkdtemp())
 >>> (folder / "site").mkdir(); _ = (folder / "site" / "index.html").write_text("new")
->>> publish(folder, Publication(site=folder / "site", executed={}, cache={}, status="{}"))
+>>> prepare(folder, Publication(site=folder / "site", executed={}, cache={}, status="{}"))
+>>> commit(folder)
 >>> (folder / "html" / "index.html").read_text(), (folder / "status.json").read_text()
 ('new', '{}')
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -44,41 +46,57 @@ class Publication:
     status: str  #: the text of ``status.json``
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """A hard link when possible (published files are replaced, never edited), else a copy."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
+def digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes: what a cache entry's ``.sha256`` sidecar holds."""
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
-def _prepare(folder: Path, pub: Publication) -> Path:
-    partial = folder / PARTIAL
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir()
-    shutil.copytree(pub.site, partial / "html")
-    (partial / "executed").mkdir()
-    for name, src in pub.executed.items():
-        _link_or_copy(src, partial / "executed" / f"{name}.ipynb")
-    (partial / "cache").mkdir()
-    for name, src in pub.cache.items():
-        _link_or_copy(src, partial / "cache" / name)
-    (partial / "status.json").write_text(pub.status, encoding="utf-8")
-    return partial
+#: What must be a folder, and what a file, where the publication goes.
+_SHAPES = {"html": "folder", "executed": "folder", "cache": "folder", "status.json": "file"}
 
 
-def publish(folder: Path, pub: Publication) -> None:
-    """Replace the published state in ``folder`` with ``pub``, all or nothing.
+def _check_shapes(folder: Path) -> None:
+    """Refuse, before anything is laid out, a target of the wrong kind (which would stop the moves)."""
+    for name, shape in _SHAPES.items():
+        path = folder / name
+        if path.is_symlink():
+            raise PublishError(f"{path} is a symbolic link; a build never follows one: remove it")
+        if path.exists() and (path.is_dir() if shape == "file" else not path.is_dir()):
+            other = "folder" if shape == "file" else "file"
+            raise PublishError(f"{path} is a {other}, where the build keeps a {shape}: remove it")
 
-    Raises :class:`PublishError` (with everything of this attempt removed) if
-    the new state cannot be laid out; after the commit point it cannot fail
-    short of the machine stopping, and :func:`recover` completes it then.
+
+def prepare(folder: Path, pub: Publication) -> None:
+    """Lay out ``pub`` in ``publish.partial/``, then rename it ``publish.ready`` (the commit point).
+
+    Copies, never links: a published file edited in place must not change a
+    cache entry. Each cache entry gets a ``.sha256`` sidecar, so that an entry
+    changed after it was filed is never served. On any failure, or a signal,
+    what was laid out is removed and :class:`PublishError` (or the signal's
+    exception) is raised: nothing published has changed.
     """
+    partial = folder / PARTIAL
     try:
-        partial = _prepare(folder, pub)
+        _check_shapes(folder)
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir()
+        shutil.copytree(pub.site, partial / "html", symlinks=True)
+        (partial / "executed").mkdir()
+        for name, src in pub.executed.items():
+            shutil.copyfile(src, partial / "executed" / f"{name}.ipynb")
+        (partial / "cache").mkdir()
+        for name, src in pub.cache.items():
+            shutil.copyfile(src, partial / "cache" / name)
+            (partial / "cache" / f"{name}.sha256").write_text(digest(src) + "\n")
+        (partial / "status.json").write_text(pub.status, encoding="utf-8")
+        partial.rename(folder / READY)  # the commit point
     except BaseException as exc:
-        shutil.rmtree(folder / PARTIAL, ignore_errors=True)
+        shutil.rmtree(partial, ignore_errors=True)
         if isinstance(exc, OSError):
             where = f" ({exc.filename})" if exc.filename else ""
             raise PublishError(
@@ -86,7 +104,10 @@ def publish(folder: Path, pub: Publication) -> None:
                 "copies, the cache and the status were not changed"
             ) from None
         raise
-    partial.rename(folder / READY)  # the commit point
+
+
+def commit(folder: Path) -> None:
+    """Move a prepared publication into place: renames only, safe to run again if cut short."""
     _apply(folder)
 
 

@@ -23,6 +23,7 @@ import hashlib
 import html
 import itertools
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,13 @@ def write_bundle(static_dir: Path) -> Path:
     installed versions, and that ends as a whole bundle does, is kept as it is.
     """
     target = Path(static_dir) / BUNDLE_PATH
-    if target.exists():
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        # the bundle is generated: whatever else stands at its name (a link, a pipe) goes
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    elif target.exists():
         with open(target, encoding="utf-8") as fh:
             same_versions = fh.readline().endswith(f"; {_bundle_stamp()} */\n")
         if same_versions and target.read_bytes().endswith(b"})();\n"):
