@@ -29,11 +29,14 @@ import math
 import re
 from typing import Any
 
+import nbformat
 import pytest
 from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 from iijbook.chapters import Chapter, Parameter, discover
+from iijbook.datafiles import data_dir
 from iijbook.params import ParameterError, constraint_of, resolve
+from iijbook.preflight import Check, check_sources, refusals
 
 from .chapter_kernel import ChapterKernel
 
@@ -205,14 +208,23 @@ def check_declared_values_run(chapter: Chapter, values: dict[str, Any]) -> None:
         assert _names_in(str(exc), chapter), f"{where}: refused without naming a parameter: {exc}"
         event("refused by the CLI's validation")
         return
+    # what no single range says, the chapter's parameters-check cell says: the build runs it
+    # before any chapter runs, and a refusal there must name the parameters that do not go together
+    sources = check_sources(nbformat.read(chapter.path, as_version=4))
+    if converted and sources:
+        check = Check(chapter.name, *sources, converted, str(chapter.path.parent))
+        refused = refusals([check], data=data_dir(), timeout=120)
+        if refused:
+            named = _names_in(refused[0], chapter)
+            assert len(named) >= 2 or set(named) & set(given_text), (
+                f"{where}: refused unclearly: {refused[0]}"
+            )
+            assert "its parameters check failed" not in refused[0], f"{where}: {refused[0]}"
+            event("refused before anything runs: parameters that do not go together")
+            return
     result = kernel_for(chapter).run(converted)
     failure = result.failure
     if failure is not None:
-        named = _names_in(failure.evalue, chapter)
-        together = len(named) >= 2 and set(named) & set(given_text)  # the defaults themselves must run
-        if failure.check_cell and failure.ename == "ParameterError" and together:
-            event("refused in the notebook: parameters that do not go together")
-            return  # a constraint between parameters, refused up front with their names
         pytest.fail(f"{where} (injected: {converted!r}) fails in {failure}", pytrace=False)
     missing = kernel_for(chapter).references - set(result.glued)
     assert not missing, f"{where}: the page refers to names this run did not glue: {sorted(missing)}"

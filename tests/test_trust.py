@@ -676,3 +676,27 @@ def test_a_chapter_that_prints_too_much_is_named_with_its_cell(tmp_path):
         "wrote 40 MB of output"
     ) in proc.stderr.splitlines(), proc.stderr
     assert snapshot(book["build_dir"]) == before
+
+
+def test_parameters_that_do_not_go_together_are_refused_before_anything_runs(real_build):
+    before = snapshot(real_build)
+    proc = run_cli(
+        "build",
+        "--build-dir",
+        str(real_build),
+        "-p",
+        "m2_per_rack_low",
+        "9",
+        "-p",
+        "m2_per_rack_high",
+        "5",
+        "--chapter",
+        "data_centers",
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines() == [
+        "iijbook: refused: chapter data_centers: parameter m2_per_rack_low (9.0) must be below "
+        "m2_per_rack_high (5.0)"
+    ]
+    assert "running" not in proc.stdout and "executed" not in proc.stdout, proc.stdout
+    assert snapshot(real_build) == before

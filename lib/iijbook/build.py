@@ -45,9 +45,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from . import inputs as inputs_mod
+from . import preflight, reports
 from . import render as render_mod
-from . import reports
 from .buildfolder import (
     FolderError,
     Held,
@@ -669,6 +671,24 @@ def _check_config(root: Path) -> None:
         raise Refused(f"book configuration {path}: not a mapping of settings")
 
 
+def _checks(
+    chapters: list[Chapter], parameters: dict[str, dict[str, Any]], inputs: Inputs, options: Options
+) -> list[preflight.Check]:
+    """The parameter checks to run first: each chapter that will run with values of its own."""
+    checks = []
+    for chapter in chapters:
+        values = parameters.get(chapter.name) or {}
+        if not values or (options.only and chapter.name not in options.only):
+            continue
+        notebook = nbformat.reads(
+            _read(inputs.notebooks[chapter.name], "chapter").decode("utf-8"), as_version=4
+        )
+        sources = preflight.check_sources(notebook)
+        if sources:
+            checks.append(preflight.Check(chapter.name, *sources, values, str(chapter.path.parent)))
+    return checks
+
+
 def _build_locked(
     chapters: list[Chapter],
     parameters: dict[str, dict[str, Any]],
@@ -681,6 +701,11 @@ def _build_locked(
     held: Held,
 ) -> BuildResult:
     inputs = snapshot_inputs(chapters, scratch)
+    refused = preflight.refusals(
+        _checks(chapters, parameters, inputs, options), data=inputs.data, timeout=options.timeout
+    )
+    if refused:
+        raise Refused("; ".join(refused))
     render_mod.write_bundle(root / "_static")
     runs = execute_all(chapters, parameters, build_dir, inputs, scratch, options, say)
     failures = [r for r in runs if r.error]
