@@ -22,7 +22,7 @@ pdf: book chromium
 
 # Times cold, no-change, one-chapter and naive builds; writes _build/benchmark.{json,md}.
 bench: $(STAMP)
-	$(BIN)/python -m iijbook.bench
+	$(BIN)/python -m iijbook_build.bench
 
 params: $(STAMP)
 	@$(BIN)/iijbook params

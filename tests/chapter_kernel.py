@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
-from iijbook.chapters import Chapter
+from iijbook_build.chapters import Chapter
 from jupyter_client.manager import KernelManager
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook

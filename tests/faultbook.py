@@ -134,7 +134,7 @@ def _good_book(tmp_path_factory, name: str, chapters: tuple[str, ...], *args: st
     hooks.mkdir()
     (hooks / "hold_render.py").write_text(HOLD_RENDER)
     config = root / "_config.yml"
-    ours = "      - iijbook.sphinxext\n"
+    ours = "      - iijbook_build.sphinxext\n"
     config.write_text(config.read_text().replace(ours, ours + "      - hold_render\n"))
     pythonpath = os.pathsep.join(filter(None, [str(hooks), os.environ.get("PYTHONPATH")]))
     book = {"root": root, "build_dir": where / "_build", "env": {"PYTHONPATH": pythonpath}}

@@ -28,8 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from iijbook.browser import CHART, CHARTS_DRAWN_JS, CHROMIUM, DRAWN_MARK, launch, serve
-from iijbook.chapters import toc_files
+from iijbook_build.browser import CHART, CHARTS_DRAWN_JS, CHROMIUM, DRAWN_MARK, launch, serve
+from iijbook_build.chapters import toc_files
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -374,4 +374,3 @@ def test_no_serious_accessibility_violations(
     with capsys.disabled():
         print(f"\n{page_path}: axe violations by impact {by_impact or 'none'}")
     assert not serious, f"{page_path}:\n  " + "\n  ".join(serious)
-

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
-from iijbook import build as build_mod
-from iijbook.chapters import discover
+from iijbook_build import build as build_mod
+from iijbook_build.chapters import discover
 
 from .conftest import execute_chapter, make_mini_project, run_chapter
 

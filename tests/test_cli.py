@@ -8,9 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from iijbook import build as build_mod
-from iijbook.chapters import Parameter, discover
-from iijbook.params import ParameterError, convert, read_params_file, resolve
+from iijbook.params import ParameterError, convert
+from iijbook_build import build as build_mod
+from iijbook_build.chapters import Parameter, discover
+from iijbook_build.values import read_params_file, resolve
 
 from .conftest import ROOT, glued_values, make_mini_project, run_cli
 
@@ -138,7 +139,7 @@ def test_params_file_naming_a_parameter_the_chapter_lacks(tmp_path):
 def test_p_wins_over_the_params_file_its_chapter_blocks_included(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from iijbook import cli
+    from iijbook_build import cli
 
     calls = []
     monkeypatch.setattr(

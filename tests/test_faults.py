@@ -24,8 +24,8 @@ import nbformat
 import psutil
 import pytest
 import yaml
-from iijbook import build as build_mod
-from iijbook import execute as execute_mod
+from iijbook_build import build as build_mod
+from iijbook_build import execute as execute_mod
 
 from .conftest import ROOT, make_mini_project
 from .faultbook import (

@@ -10,7 +10,7 @@
    chapter takes; ``--timeout``; empty paths; a closed pipe; no traceback, ever.
 4. Data errors name file, line, id and column, once.
 
-The command is run in-process (:func:`iijbook.cli.main`) with ``build`` replaced, so
+The command is run in-process (:func:`iijbook_build.cli.main`) with ``build`` replaced, so
 a refusal is checked without building anything, and as a user runs it where the
 process matters (pipes, hangs).
 """
@@ -28,11 +28,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from iijbook import chapters as chapters_mod
-from iijbook import cli
-from iijbook.chapters import ChapterError, Parameter, discover
 from iijbook.data import DataError, load_table
-from iijbook.params import ParameterError, convert, read_params_file
+from iijbook.params import ParameterError, convert
+from iijbook_build import chapters as chapters_mod
+from iijbook_build import cli
+from iijbook_build.chapters import ChapterError, Parameter, discover
+from iijbook_build.values import read_params_file
 
 from .conftest import ROOT, make_mini_project
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -51,3 +52,25 @@ def test_requirements_are_pinned():
         line = line.strip()
         if line and not line.startswith("#") and line != "-e .":
             assert "==" in line, f"unpinned requirement: {line}"
+
+
+def test_chapters_and_the_helper_package_never_import_the_build_tool():
+    helper = sorted((ROOT / "lib" / "iijbook").rglob("*.py"))
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")) + helper:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(import|from)\s+iijbook_build", text), path
+
+
+def test_the_cache_key_covers_the_helper_package_and_not_the_build_tool(tmp_path, monkeypatch):
+    import iijbook
+    from iijbook_build.execute import lib_hash
+
+    copy = tmp_path / "lib"
+    shutil.copytree(ROOT / "lib", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(iijbook, "__file__", str(copy / "iijbook" / "__init__.py"))
+    before = lib_hash()
+    for tool in ("cli.py", "bench.py", "build.py"):
+        (copy / "iijbook_build" / tool).write_text("# edited\n", encoding="utf-8")
+    assert lib_hash() == before  # editing the tool re-runs no chapter
+    (copy / "iijbook" / "fmt.py").write_text("# edited\n", encoding="utf-8")
+    assert lib_hash() != before  # editing what chapters import re-runs them

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from iijbook.browser import CHROMIUM
-from iijbook.chapters import toc_files
+from iijbook_build.browser import CHROMIUM
+from iijbook_build.chapters import toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
@@ -17,7 +17,7 @@ def test_pdf_prints_every_page_with_its_charts(site: Path, tmp_path: Path) -> No
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium")
         pytest.skip(f"PDF TEST SKIPPED: {CHROMIUM} is missing")
-    from iijbook.pdf import print_book
+    from iijbook_build.pdf import print_book
     from pypdf import PdfReader
 
     out, pages = print_book(site, tmp_path / "book.pdf")

@@ -4,6 +4,7 @@ import altair as alt
 import iijbook
 import pytest
 from iijbook import render, theme
+from iijbook_build import bundle
 
 
 def _chart(**props):
@@ -65,10 +66,10 @@ def test_palette_is_okabe_ito():
 
 
 def test_bundle_is_written_once_and_has_no_remote_imports(tmp_path):
-    path = render.write_bundle(tmp_path)
+    path = bundle.write_bundle(tmp_path)
     text = path.read_text(encoding="utf-8")
     assert "window.vegaEmbed" in text and "vega-ready" in text
     assert "import(" not in text and "\nimport " not in text
     mtime = path.stat().st_mtime_ns
-    render.write_bundle(tmp_path)
+    bundle.write_bundle(tmp_path)
     assert path.stat().st_mtime_ns == mtime  # identical bundle is not rewritten

@@ -25,9 +25,9 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from iijbook import build as build_mod
-from iijbook import publish as publish_mod
-from iijbook.execute import run_record
+from iijbook_build import build as build_mod
+from iijbook_build import publish as publish_mod
+from iijbook_build.execute import run_record
 
 from .conftest import ROOT, make_mini_project, run_cli
 from .faultbook import (

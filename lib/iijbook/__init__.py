@@ -8,8 +8,13 @@ One job a module:
 - :mod:`iijbook.metrics`: growth, implied priors, margins, rates, rounding intervals
 - :mod:`iijbook.fmt`: ¥10.6B, $86.8M, 7.3%
 - :mod:`iijbook.theme`: the one Altair theme
-- :mod:`iijbook.render`: the offline Altair renderer and its local Vega bundle
-- :mod:`iijbook.build`, :mod:`iijbook.cli`: papermill then jupyter-book
+- :mod:`iijbook.render`: the offline Altair renderer (the build writes its local Vega bundle)
+- :mod:`iijbook.params`: a chapter's parameters, read from its parameters cell, and their checks
+- :mod:`iijbook.inputs`: the one guarded way in for every file read
+
+The build tool (papermill, then jupyter-book; the command ``iijbook``) is the
+package ``iijbook_build`` beside this one: no chapter imports it, and editing
+it re-runs no chapter.
 
 A chapter starts with ``iijbook.setup()``, which turns on the theme and the
 offline renderer.

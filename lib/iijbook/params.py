@@ -1,4 +1,4 @@
-"""Chapter parameters: typed by their annotation, bounded by their comment.
+"""Chapter parameters: read from the parameters cell, typed by their annotation, bounded by their comment.
 
 A chapter's parameters cell has one line per parameter. The annotation gives
 the type; the comment starts with what is allowed, in brackets, then says
@@ -19,7 +19,7 @@ annotation; a value is data: text stays text, nothing in it is evaluated, and
 no value may be longer than :data:`MAX_VALUE_CHARS`. Messages show a long
 value cut short, with its length.
 
->>> from iijbook.chapters import Parameter
+>>> from iijbook.params import Parameter
 >>> p = Parameter("jpy_per_usd", "float | None", None, "(0, 1000] yen per dollar")
 >>> convert(p, "150"), convert(p, "None")
 (150.0, None)
@@ -37,21 +37,133 @@ iijbook.params.ParameterError: parameter cutoff: '2002-13' is not a month: write
 
 from __future__ import annotations
 
+import ast
 import datetime
+import io
 import math
 import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .chapters import Chapter, Parameter, discover
-from .inputs import InputError, load_yaml, read_text, shown
+import nbformat
+
+from .inputs import InputError, read_text, shown
+
+#: The largest chapter notebook or ``_toc.yml`` the build reads (sources hold no outputs).
+NOTEBOOK_LIMIT = 16 << 20
+
+#: The types a parameter may have: the values a command line or params file can give.
+KINDS = ("int", "float", "bool", "str", "None")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One line of a chapter's parameters cell."""
+
+    name: str
+    annotation: str
+    default: Any
+    comment: str
+
+    @property
+    def default_text(self) -> str:
+        return repr(self.default)
+
+
+class ChapterError(ValueError):
+    """A chapter notebook, or the table of contents, that cannot be read."""
+
+
+def _comments(source: str) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            out[tok.start[0]] = tok.string.lstrip("#").strip()
+    return out
+
+
+def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, nbformat.NotebookNode] | None:
+    """The index and cell tagged ``parameters``, if any."""
+    for i, cell in enumerate(nb.cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if isinstance(tags, list) and "parameters" in tags:
+            return i, cell
+    return None
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A chapter notebook, read through :mod:`iijbook.inputs` and validated.
+
+    Anything that is not a readable, valid notebook (empty, truncated, ``{}``,
+    not UTF-8, a named pipe) raises :class:`ChapterError` naming the file.
+    """
+    try:
+        text = read_text(path, "chapter notebook", NOTEBOOK_LIMIT)
+    except InputError as exc:
+        raise ChapterError(str(exc)) from None
+    invalid: dict[str, Any] = {}
+    try:
+        nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
+    except Exception as exc:  # nbformat raises many kinds for many kinds of damage
+        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({_first_line(exc)})") from None
+    if "ValidationError" in invalid:
+        reason = _first_line(invalid["ValidationError"])
+        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({reason})")
+    return nb
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return shown(lines[0])[1:-1] if len(lines[0]) > 80 else lines[0]
+
+
+def read_parameters(path: Path) -> tuple[Parameter, ...]:
+    """The parameters of a notebook, in order, with types, defaults and comments.
+
+    A notebook that cannot be read, or a parameters cell the build cannot
+    use, raises :class:`ChapterError` naming the file.
+    """
+    nb = read_notebook(path)
+    found = parameters_cell(nb)
+    if found is None:
+        return ()
+    index, cell = found
+    try:
+        tree = ast.parse(cell.source)
+        comments = _comments(cell.source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError) as exc:
+        raise ChapterError(
+            f"{path}: parameters cell (cell {index}) is not valid Python: {_first_line(exc)}"
+        ) from None
+    params: list[Parameter] = []
+    for node in tree.body:
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            raise ChapterError(
+                f"{path}: parameters cell line {node.lineno}: write each parameter as "
+                "'name: type = value  # comment'"
+            )
+        name = node.target.id
+        try:
+            default = ast.literal_eval(node.value) if node.value is not None else None
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            raise ChapterError(f"{path}: parameter {name} has a default that is not a literal") from None
+        annotation = ast.unparse(node.annotation)
+        kinds = [k.strip() for k in annotation.split("|")]
+        if not set(kinds) <= set(KINDS):
+            raise ChapterError(
+                f"{path}: parameter {name} has type {shown(annotation)}; "
+                f"a parameter is one of {', '.join(KINDS)} or a union of them"
+            )
+        if any(p.name == name for p in params):
+            raise ChapterError(f"{path}: parameter {name} is declared twice")
+        params.append(Parameter(name, annotation, default, comments.get(node.lineno, "")))
+    return tuple(params)
+
 
 #: The longest value a parameter takes, in characters.
 MAX_VALUE_CHARS = 1000
-
-#: The largest params file read (a scenario is a few lines).
-PARAMS_FILE_LIMIT = 64 << 10
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -255,6 +367,13 @@ def check(param: Parameter, value: Any) -> None:
         raise ParameterError(f"parameter {param.name}: {shown(value)} is out of range: allowed {c.text}")
 
 
+def chapter_notebook(name: str) -> Path:
+    """The notebook of chapter ``name``: in the working folder (JupyterLab and the build run a
+    chapter from its own folder), else in the book's ``chapters/``."""
+    here = Path.cwd() / f"{name}.ipynb"
+    return here if here.is_file() else Path(__file__).resolve().parents[2] / "chapters" / f"{name}.ipynb"
+
+
 def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
     """Check a chapter's parameter values in the notebook itself (JupyterLab, papermill).
 
@@ -265,10 +384,10 @@ def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
     ...
     iijbook.params.ParameterError: parameter guidance_point: 'best' is out of range: ...
     """
-    chapter = next((c for c in discover() if c.name == chapter_name), None)
-    if chapter is None:
+    path = chapter_notebook(chapter_name)
+    if not path.is_file():
         raise ParameterError(f"unknown chapter {chapter_name!r}")
-    for param in chapter.parameters:
+    for param in read_parameters(path):
         if param.name in values:
             value = values[param.name]
             if value is not None and not _is_type(param, value):
@@ -285,93 +404,3 @@ def _is_type(param: Parameter, value: Any) -> bool:
     if isinstance(value, str):
         return "str" in kinds
     return False
-
-
-def resolve(
-    chapters: list[Chapter],
-    overrides: dict[str, Any],
-    per_chapter: dict[str, dict[str, Any]] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """The parameters each chapter gets, converted and checked.
-
-    ``overrides`` apply to every chapter that declares them; ``per_chapter``
-    (from a params file) to one chapter each, and win over ``overrides``. A
-    name that no chapter declares is an error, so a typo never passes silently.
-    """
-    known = {p.name for c in chapters for p in c.parameters}
-    for name in overrides:
-        if name not in known:
-            listed = ", ".join(sorted(known)) or "none"
-            raise ParameterError(f"unknown parameter {shown(name)} (the chapters take: {listed})")
-    by_name = {c.name: c for c in chapters}
-    for chapter_name, values in (per_chapter or {}).items():
-        if chapter_name not in by_name:
-            raise ParameterError(f"unknown chapter {shown(chapter_name)} (chapters: {', '.join(by_name)})")
-        for name in values:
-            if by_name[chapter_name].parameter(name) is None:
-                takes = ", ".join(p.name for p in by_name[chapter_name].parameters) or "none"
-                raise ParameterError(
-                    f"chapter {chapter_name} has no parameter {shown(name)} (it takes: {takes})"
-                )
-    out: dict[str, dict[str, Any]] = {}
-    for chapter in chapters:
-        given = {n: v for n, v in overrides.items() if chapter.parameter(n) is not None}
-        given.update((per_chapter or {}).get(chapter.name, {}))
-        out[chapter.name] = {name: convert(chapter.parameter(name), value) for name, value in given.items()}
-    return out
-
-
-def read_params_file(
-    path: Path, chapter_names: list[str]
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Read a YAML params file: shared ``name: value`` lines and ``chapter: {name: value}`` blocks.
-
-    Returns (shared, per_chapter). The file is read through
-    :mod:`iijbook.inputs` (a regular file of at most 64 KiB, bounded YAML
-    without dates, aliases or runaway nesting); a file that cannot be read,
-    is not YAML, or is not of that shape raises :class:`ParameterError`
-    naming the file and the problem (and the key, for a value).
-    """
-    where = f"params file {path}"
-    try:
-        loaded = load_yaml(read_text(path, "params file", PARAMS_FILE_LIMIT), where)
-    except InputError as exc:
-        raise ParameterError(str(exc)) from None
-    if loaded is None:
-        return {}, {}
-    if not isinstance(loaded, dict):
-        raise ParameterError(
-            f"{where}: expected a mapping of 'name: value' lines and "
-            f"'chapter:' blocks, got a {type(loaded).__name__}"
-        )
-    shared: dict[str, Any] = {}
-    per_chapter: dict[str, dict[str, Any]] = {}
-    for key, value in loaded.items():
-        if not isinstance(key, str):
-            raise ParameterError(f"{where}: key {shown(key)} is not a name")
-        if isinstance(value, dict):
-            if key not in chapter_names:
-                raise ParameterError(
-                    f"{where}: {shown(key)} is not a chapter (chapters: {', '.join(chapter_names)})"
-                )
-            for name, v in value.items():
-                if not isinstance(name, str):
-                    raise ParameterError(f"{where}: {key}: key {shown(name)} is not a name")
-                _scalar(where, f"{key}.{name}", v)
-            per_chapter[key] = dict(value)
-        else:
-            _scalar(where, key, value)
-            shared[key] = value
-    return shared, per_chapter
-
-
-def _scalar(where: str, key: str, value: Any) -> None:
-    """Refuse a params-file value that is not one number, text, true/false or null."""
-    key = key if len(key) <= 60 else shown(key)
-    if isinstance(value, list):
-        raise ParameterError(f"{where}: {key} must be a single value, not a list")
-    if value is not None and not isinstance(value, str | int | float):
-        raise ParameterError(
-            f"{where}: {key} must be a single value (a number, text, true or false), "
-            f"not {type(value).__name__}"
-        )

@@ -3,7 +3,7 @@
 Altair's default HTML loads Vega, Vega-Lite and Vega-Embed from a CDN, so
 charts go blank with no network. This renderer instead emits a ``<div>`` and
 a short script that calls ``vegaEmbed`` from one local bundle, written into
-the book's ``_static/`` by :func:`write_bundle` (vl-convert-python builds it).
+the book's ``_static/`` by the build (``iijbook_build.bundle``, with vl-convert-python).
 Every chart must carry a title and a ``description``: the renderer puts both
 into the page as text for screen readers and refuses a chart without them.
 
@@ -23,17 +23,13 @@ import hashlib
 import html
 import itertools
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 RENDERER_NAME = "iijbook"
 #: JupyterLab's MIME type for Vega-Lite 6 (nbformat needs the ``+json`` suffix for a dict).
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
 #: Where the bundle lives inside the book's static folder.
-BUNDLE_PATH = Path("vega") / "vega-bundle.js"
 #: Appended to the bundle: expose vegaEmbed and tell waiting charts it is ready.
-_READY_SNIPPET = 'window.vegaEmbed = vegaEmbed;\nwindow.dispatchEvent(new Event("vega-ready"));\n'
 
 _counter = itertools.count(1)
 
@@ -100,62 +96,3 @@ def enable() -> str:
     alt.renderers.register(RENDERER_NAME, offline_renderer)
     alt.renderers.enable(RENDERER_NAME)
     return RENDERER_NAME
-
-
-def _bundle_stamp() -> str:
-    """The versions the bundle is built from, read without importing them (cheap)."""
-    from importlib import metadata
-
-    return f"altair {metadata.version('altair')}, vl-convert-python {metadata.version('vl-convert-python')}"
-
-
-def _bundle_header() -> str:
-    import altair as alt
-    import vl_convert as vlc
-
-    return (
-        f"/* Vega {vlc.get_vega_version()}, Vega-Lite {alt.VEGALITE_VERSION}, "
-        f"Vega-Embed {vlc.get_vega_embed_version()}; {_bundle_stamp()} */\n"
-    )
-
-
-def bundle_text() -> str:
-    """The JavaScript of the local bundle (Vega, Vega-Lite, Vega-Embed) as one classic script.
-
-    vl-convert writes an ES module; it has no imports or exports, so wrapping it in a
-    function makes a classic script whose names stay private (Sphinx's own scripts
-    declare globals such as ``_``), and that loads from ``file://`` too, where
-    browsers refuse module scripts.
-    """
-    import altair as alt
-    import vl_convert as vlc
-
-    major_minor = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
-    module = vlc.javascript_bundle(_READY_SNIPPET, vl_version=major_minor)
-    return _bundle_header() + "(function () {\n" + module + "\n})();\n"
-
-
-def write_bundle(static_dir: Path) -> Path:
-    """Write the bundle under ``static_dir`` unless one for the same versions is there.
-
-    Building the bundle takes about a second, so a bundle whose first line names the
-    installed versions, and that ends as a whole bundle does, is kept as it is.
-    """
-    target = Path(static_dir) / BUNDLE_PATH
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        # the bundle is generated: whatever else stands at its name (a link, a pipe) goes
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
-    elif target.exists():
-        with open(target, encoding="utf-8") as fh:
-            same_versions = fh.readline().endswith(f"; {_bundle_stamp()} */\n")
-        if same_versions and target.read_bytes().endswith(b"})();\n"):
-            return target
-    text = bundle_text()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    return target

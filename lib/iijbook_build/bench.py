@@ -30,8 +30,8 @@ from pathlib import Path
 import yaml
 
 from .build import child_env
+from .bundle import write_bundle
 from .chapters import project_root
-from .render import write_bundle
 
 TARGETS = {
     "cold_s": 45.0,

@@ -7,7 +7,7 @@ The steps, each in its own function:
    by those copies: a file edited while the build runs cannot slip into a run
    filed under the key of its earlier state.
 2. :func:`execute_all` runs the chapters with papermill
-   (:func:`iijbook.execute.execute_chapter`), in parallel, each within the
+   (:func:`iijbook_build.execute.execute_chapter`), in parallel, each within the
    time limit; the source notebooks are never written to. Runs are cached by
    the notebook, its parameters, the data and the lib.
 3. :func:`stage` lays out a copy of the book in ``_build/stage/`` whose
@@ -17,14 +17,14 @@ The steps, each in its own function:
 4. :func:`render` runs ``jupyter-book build`` on that copy with execution
    off and warnings as errors, and :func:`check_pages` confirms that every
    chapter's page carries the key of the run it was given.
-5. :func:`iijbook.publish.publish` swaps in the new site, executed copies,
+5. :func:`iijbook_build.publish.prepare` and ``commit`` swaps in the new site, executed copies,
    cache entries and status together, all or nothing, only when every step
    succeeded: a failed, refused or interrupted build leaves them as they were
    (a failed chapter's copy goes to ``_build/failed/``). SIGINT, SIGTERM and
    SIGHUP stop the build, its workers and their kernels, except during the
    moves that publish, which finish first.
 
-One build at a time holds ``_build/.lock`` (:mod:`iijbook.buildfolder`).
+One build at a time holds ``_build/.lock`` (:mod:`iijbook_build.buildfolder`).
 """
 
 from __future__ import annotations
@@ -45,11 +45,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import iijbook
 import nbformat
+from iijbook import inputs as inputs_mod
+from iijbook.datafiles import data_dir, data_hash
 
-from . import inputs as inputs_mod
 from . import preflight, reports
-from . import render as render_mod
 from .buildfolder import (
     FolderError,
     Held,
@@ -60,8 +61,8 @@ from .buildfolder import (
     checked_folder,
     sanitize,
 )
+from .bundle import write_bundle
 from .chapters import Chapter, discover, project_root, toc_files
-from .datafiles import data_dir, data_hash
 from .execute import ChapterRun, Job, cache_key, execute_chapter, lib_hash, run_record
 from .publish import Publication, PublishError, digest, recover
 from .publish import commit as commit_publication
@@ -625,7 +626,7 @@ def build(
         data_dir(),
         root / "_static",
         *{c.path.parent for c in chapters},
-        Path(__file__).resolve().parent,  # the helper package
+        Path(iijbook.__file__).resolve().parent,  # the helper package
     )
     try:
         build_dir = checked_folder(root / "_build" if build_dir is None else build_dir, root, reads)
@@ -706,7 +707,7 @@ def _build_locked(
     )
     if refused:
         raise Refused("; ".join(refused))
-    render_mod.write_bundle(root / "_static")
+    write_bundle(root / "_static")
     runs = execute_all(chapters, parameters, build_dir, inputs, scratch, options, say)
     failures = [r for r in runs if r.error]
     if failures:

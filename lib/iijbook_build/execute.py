@@ -50,8 +50,14 @@ def _tree_hash(root: Path, pattern: str) -> str:
 
 
 def lib_hash() -> str:
-    """A short hash over this package's source files."""
-    return _tree_hash(Path(__file__).resolve().parent, "*.py")[:16]
+    """A short hash over the helper package's source files (what the chapters import).
+
+    The build tool itself is not part of it: editing the command, the build or
+    the benchmark re-runs no chapter.
+    """
+    import iijbook
+
+    return _tree_hash(Path(iijbook.__file__).resolve().parent, "*.py")[:16]
 
 
 def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -> str:
@@ -121,7 +127,7 @@ def run_record(path: Path) -> dict[str, Any] | None:
     A truncated or foreign file (a cache entry cut short by a full disk, a file
     edited by hand) reads as None, and the build runs the chapter again.
     """
-    from .inputs import read_text
+    from iijbook.inputs import read_text
 
     try:
         nb = nbformat.reads(read_text(path, "executed copy", 256 * 1024 * 1024), as_version=4)

@@ -23,11 +23,13 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
+from iijbook.inputs import InputError, shown
+from iijbook.params import ParameterError
+
 from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
 from .chapters import Chapter, ChapterError, discover
-from .inputs import InputError, shown
-from .params import ParameterError, read_params_file, resolve
+from .values import read_params_file, resolve
 
 #: ``iijbook build``'s options that take one value (given as ``--option=VALUE`` to argparse,
 #: so a value may begin with ``-``).
@@ -228,7 +230,7 @@ def check_selected(
     follow its name ("" for ``-p``, " (from FILE)" for a params file);
     ``per_chapter`` are the params file's chapter blocks.
 
-    >>> from iijbook.chapters import Parameter
+    >>> from iijbook_build.chapters import Parameter
     >>> revenues = Chapter("revenues", Path("revenues.ipynb"), (Parameter("jpy_per_usd", "float", 1.0, ""),))
     >>> outlook = Chapter("outlook", Path("outlook.ipynb"), ())
     >>> check_selected([revenues, outlook], ["outlook"], {"jpy_per_usd": ""}, {})
@@ -327,7 +329,7 @@ def _os_error(exc: OSError) -> str:
     >>> _os_error(PermissionError(13, "Permission denied", "_build/.lock"))
     '_build/.lock: permission denied'
     """
-    from .inputs import reason
+    from iijbook.inputs import reason
 
     paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
     return f"{paths}: {reason(exc)}" if paths else reason(exc)

@@ -1,0 +1,111 @@
+"""The book's chapters, read from the table of contents and the notebooks.
+
+A chapter is a notebook under ``chapters/`` listed in ``_toc.yml``; its
+parameters are read from its parameters cell by :mod:`iijbook.params`, the
+one reading that the build and the notebooks share.
+
+>>> [c.name for c in discover()][:2]
+['revenues', 'systems_integration']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from iijbook.inputs import InputError, load_yaml, read_text, shown
+from iijbook.params import ChapterError, Parameter, read_parameters
+
+__all__ = ["Chapter", "ChapterError", "Parameter", "discover", "project_root", "toc_files"]
+
+#: The largest ``_toc.yml`` the build reads.
+TOC_LIMIT = 1 << 20
+
+
+def project_root() -> Path:
+    """The folder holding ``_toc.yml`` (the top of the project)."""
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A notebook chapter of the book."""
+
+    name: str
+    path: Path
+    parameters: tuple[Parameter, ...]
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+
+def _toc_files(entries: Any) -> list[str]:
+    if not isinstance(entries, list):
+        raise ChapterError(f"a list of entries was expected, got {shown(entries)}")
+    files: list[str] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ChapterError(f"an entry is not a mapping: {shown(entry)}")
+        if "file" in entry:
+            files.append(_toc_file(entry["file"]))
+        for key in ("sections", "chapters"):
+            if key in entry:
+                files.extend(_toc_files(entry[key]))
+        if "parts" in entry:
+            for part in _toc_list(entry["parts"]):
+                files.extend(_toc_files(part.get("chapters", [])))
+    return files
+
+
+def _toc_list(parts: Any) -> list[dict]:
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        raise ChapterError(f"parts must be a list of mappings, got {shown(parts)}")
+    return parts
+
+
+def _toc_file(entry: Any) -> str:
+    """A file entry of the table of contents: a relative path inside the book."""
+    if not isinstance(entry, str) or not entry.strip():
+        raise ChapterError(f"file {shown(entry)} is not a file name")
+    parts = Path(entry).parts
+    if Path(entry).is_absolute() or ".." in parts or "\0" in entry:
+        raise ChapterError(f"file {shown(entry)} is outside the book")
+    return entry
+
+
+def toc_files(root: Path | None = None) -> list[str]:
+    """Every file the table of contents lists, in order, without extensions.
+
+    A missing, unreadable or malformed ``_toc.yml`` raises :class:`ChapterError`
+    naming it and what is wrong.
+    """
+    root = root or project_root()
+    path = root / "_toc.yml"
+    try:
+        toc = load_yaml(read_text(path, "table of contents", TOC_LIMIT), f"table of contents {path}")
+    except InputError as exc:
+        raise ChapterError(str(exc)) from None
+    try:
+        if not isinstance(toc, dict) or "root" not in toc:
+            raise ChapterError("expected a mapping with a 'root' entry")
+        files = [_toc_file(toc["root"])]
+        for part in _toc_list(toc.get("parts", [])):
+            files += _toc_files(part.get("chapters", []))
+        files += _toc_files(toc.get("chapters", []))
+    except ChapterError as exc:
+        raise ChapterError(f"table of contents {path}: {exc}") from None
+    return files
+
+
+def discover(root: Path | None = None) -> list[Chapter]:
+    """The notebook chapters listed in ``_toc.yml``, in book order."""
+    root = root or project_root()
+    chapters: list[Chapter] = []
+    for entry in toc_files(root):
+        path = root / f"{entry}.ipynb"
+        if path.exists() or path.is_symlink():
+            if any(c.name == path.stem for c in chapters):
+                raise ChapterError(f"table of contents {root / '_toc.yml'}: two chapters named {path.stem}")
+            chapters.append(Chapter(path.stem, path, read_parameters(path)))
+    return chapters
