@@ -1,21 +1,36 @@
 # The IIJ 2Q FY2002 analysis book.
 #   make book   set up .venv from requirements.txt, run the chapters, build _build/html
 #   make test   set up what the tests need (Debian's chromium too) and run them
+#   make lab    JupyterLab with MyST in chapters/ (LAB_ARGS="--no-browser --port 8899")
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
+LAB_STAMP := $(VENV)/.lab-installed
 ARGS ?=
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
-.PHONY: book test pdf bench venv chromium axe hooks clean lock params
+.PHONY: book test pdf bench venv chromium axe hooks clean lock params lab lab-deps
 
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
 
-test: $(STAMP) chromium axe
+test: $(STAMP) $(LAB_STAMP) chromium axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# JupyterLab in the chapters' folder, with MyST rendered (jupyterlab-myst) and charts drawn
+# offline; the kernel is .venv's, which has the book's helper package installed.
+lab: $(STAMP) $(LAB_STAMP)
+	cd chapters && PATH="$(CURDIR)/$(BIN):$$PATH" "$(CURDIR)/$(BIN)/jupyter" lab \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+
+lab-deps: $(LAB_STAMP)
+
+$(LAB_STAMP): requirements-lab.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lab.txt
+	@touch $@
 
 pdf: book chromium
 	$(BIN)/iijbook pdf
@@ -64,6 +79,11 @@ lock:
 	{ echo "# Generated from requirements.in with 'make lock' (pip freeze of a fresh venv)."; \
 	  /tmp/iijbook-lock/bin/pip freeze --exclude-editable; \
 	  echo "# the book's helper package, editable so notebooks import it from lib/"; echo "-e ."; } > requirements.txt
+	/tmp/iijbook-lock/bin/pip freeze --exclude-editable | sort > /tmp/iijbook-lock/base.txt
+	/tmp/iijbook-lock/bin/pip install --quiet jupyterlab==4.6.6 jupyterlab_myst==2.7.0
+	{ sed -n '1,4p' requirements-lab.txt; /tmp/iijbook-lock/bin/pip freeze --exclude-editable | sort | \
+	  comm -13 /tmp/iijbook-lock/base.txt - | grep -v '^jupyterlab==\|^jupyterlab_myst=='; } > requirements-lab.txt.new
+	mv requirements-lab.txt.new requirements-lab.txt
 
 clean:
 	rm -rf _build _static/vega .pytest_cache tests/axe/node_modules

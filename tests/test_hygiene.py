@@ -47,8 +47,9 @@ def test_ruff_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_requirements_are_pinned():
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-lab.txt"])
+def test_requirements_are_pinned(name):
+    for line in (ROOT / name).read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#") and line != "-e .":
             assert "==" in line, f"unpinned requirement: {line}"

@@ -15,6 +15,27 @@ MINUS = "\u2212"  # a real minus sign, as typeset
 WORD_JOINER = "\u2060"
 
 
+class Text(str):
+    """Text that shows as itself wherever a value is shown: no quotes, no escapes.
+
+    Prose cites values with the ``{eval}`` role, which shows a value's ``repr``;
+    a plain ``str`` would show as ``'¥10.6B'``, and a word joiner as ``\\u2060``.
+
+    >>> Text("¥10.6B")
+    ¥10.6B
+    >>> Text(yen(-194e6)) == yen(-194e6)
+    True
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's display of the value
+        printer.text(str(self))
+
+
 def _scaled(value: float, digits: int | None) -> str:
     size = abs(value)
     for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):

@@ -7,6 +7,12 @@ the book's ``_static/`` by the build (``iijbook_build.bundle``, with vl-convert-
 Every chart must carry a title and a ``description``: the renderer puts both
 into the page as text for screen readers and refuses a chart without them.
 
+JupyterLab has neither the bundle nor a renderer for Vega-Lite 6, so outside
+the build (which sets ``IIJBOOK_TARGET=site`` for its kernels) the chart also
+carries a static SVG drawn by vl-convert, as an image inside the same ``<div>``:
+Lab shows the image, with no network; on the site the page stays light and
+the interactive chart is drawn in its place.
+
 >>> import altair as alt
 >>> chart = alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q")
 >>> chart = chart.properties(title="One point", description="A single point at x = 1.")
@@ -19,19 +25,43 @@ into the page as text for screen readers and refuses a chart without them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import itertools
 import json
+import os
 from typing import Any
 
 RENDERER_NAME = "iijbook"
 #: JupyterLab's MIME type for Vega-Lite 6 (nbformat needs the ``+json`` suffix for a dict).
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
-#: Where the bundle lives inside the book's static folder.
-#: Appended to the bundle: expose vegaEmbed and tell waiting charts it is ready.
+
+#: The environment variable the build sets for its kernels: ``site`` leaves out the static image.
+TARGET_VARIABLE = "IIJBOOK_TARGET"
+
+#: Hides text from the eye but not from screen readers, where the book's stylesheet is absent (JupyterLab).
+_SR_ONLY_STYLE = (
+    "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap"
+)
 
 _counter = itertools.count(1)
+
+
+def for_site() -> bool:
+    """True when the chart is drawn for the book's site (the build), False in JupyterLab."""
+    return os.environ.get(TARGET_VARIABLE) == "site"
+
+
+def static_image(spec: dict[str, Any], alt: str) -> str:
+    """The chart as an ``<img>`` of an SVG drawn by vl-convert (what JupyterLab shows)."""
+    import altair as alt_
+    import vl_convert as vlc
+
+    major_minor = ".".join(alt_.VEGALITE_VERSION.split(".")[:2])
+    svg = vlc.vegalite_to_svg(spec, vl_version=major_minor)
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}">'
 
 
 class ChartDescriptionError(ValueError):
@@ -65,10 +95,13 @@ def offline_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str | dict]:
     chart_id = f"iijchart-{digest}-{next(_counter)}"
     safe_payload = payload.replace("</", "<\\/")
     summary = f"{title}: {description}"
+    site = for_site()
+    image = "" if site else static_image(spec, summary)
+    hidden = "" if site else f' style="{_SR_ONLY_STYLE}"'
     markup = f"""<div class="iijbook-chart" data-chart-title="{html.escape(title)}" tabindex="0"
  role="group" aria-label="{html.escape(title)}">
-<div id="{chart_id}" class="iijbook-chart-canvas" aria-describedby="{chart_id}-desc"></div>
-<p id="{chart_id}-desc" class="iijbook-sr-only">{html.escape(summary)}</p>
+<div id="{chart_id}" class="iijbook-chart-canvas" aria-describedby="{chart_id}-desc">{image}</div>
+<p id="{chart_id}-desc" class="iijbook-sr-only"{hidden}>{html.escape(summary)}</p>
 <noscript><p>{html.escape(summary)} (This chart needs JavaScript.)</p></noscript>
 <script type="text/javascript">
 (function () {{

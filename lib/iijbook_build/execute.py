@@ -269,7 +269,10 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
 
     # The build checks parameters itself (papermill cannot read "float | None").
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    from .evalfill import ENGINE, EvalError, fill_markdown
+
     os.environ["IIJBOOK_DATA_DIR"] = job.data  # the kernel inherits it
+    os.environ["IIJBOOK_TARGET"] = "site"  # charts for the site: interactive, without a static copy
     Path(job.log).parent.mkdir(parents=True, exist_ok=True)
     log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     saved_stderr = os.dup(2)
@@ -293,6 +296,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
             job.output,
             parameters=job.parameters,
             kernel_name="python3",
+            engine_name=ENGINE,  # papermill's, which also answers the markdown's {eval} roles
             cwd=job.cwd,
             progress_bar=False,
             log_output=False,
@@ -324,6 +328,10 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
         error = _too_large(job)
     if error is None:
         nb = nbformat.read(job.output, as_version=4)
+        try:
+            fill_markdown(nb)
+        except EvalError as exc:
+            return seconds, f"{_cell_name(exc.cell_id, job.source)}: {exc}"
         postprocess(nb, job.chapter_params, job.parameters, job.key)
         nbformat.write(nb, job.output)
     return seconds, error

@@ -1,0 +1,163 @@
+"""The book in JupyterLab, as a student opens it: Run All, then read the notebook.
+
+JupyterLab (with jupyterlab-myst, from ``requirements-lab.txt``) serves a copy of a chapter
+on 127.0.0.1; Playwright drives Debian's Chromium through the Run menu, as a student would.
+After the run there must be no raw role in the prose, the values the prose cites, the
+exercise rendered, every chart drawn, and no request leaving the machine. A screenshot
+is kept beside the copy. Off CI, where Chromium or JupyterLab is missing, this skips loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from iijbook_build.browser import CHROMIUM, CHROMIUM_ARGS
+
+from .conftest import FIXTURES
+
+pytestmark = pytest.mark.browser
+
+
+#: The status bar says the kernel is idle.
+IDLE = "() => document.body.innerText.includes('| Idle')"
+#: No cell waits to run (its prompt shows ``[*]`` while it does).
+ALL_RAN = (
+    "() => [...document.querySelectorAll('.jp-InputArea-prompt')].every(e => !e.textContent.includes('*'))"
+)
+#: Charts whose static image loaded, at a readable size.
+CHARTS_DRAWN = (
+    "() => [...document.querySelectorAll('.iijbook-chart img')].filter(i => i.naturalWidth > 100).length"
+)
+
+
+class LabTestsSkipped(UserWarning):
+    """Shown in pytest's warnings summary when the JupyterLab test could not run."""
+
+
+def _jupyter() -> Path:
+    return Path(sys.executable).with_name("jupyter")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """JupyterLab serving a folder holding the fixture chapter; yields its address and the folder."""
+    missing = [
+        what
+        for what, ok in (
+            (str(CHROMIUM), CHROMIUM.is_file()),
+            (
+                "jupyterlab (make lab-deps)",
+                _jupyter().exists() and shutil.which("jupyter-lab", path=str(_jupyter().parent)),
+            ),
+        )
+        if not ok
+    ]
+    if missing:
+        message = f"JUPYTERLAB TEST SKIPPED: missing {', '.join(missing)}; `make test` installs them"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        warnings.warn(message, LabTestsSkipped, stacklevel=1)
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("lab")
+    shutil.copy2(FIXTURES / "evals.ipynb", folder / "evals.ipynb")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env["JUPYTER_CONFIG_DIR"] = str(folder / ".jupyter-config")  # no user settings, no news popup state
+    log = (folder / "lab.log").open("w")
+    cmd = [
+        str(_jupyter()),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        "--ServerApp.token=",
+        "--ServerApp.password=",
+        "--ServerApp.disable_check_xsrf=True",
+        f"--ServerApp.root_dir={folder}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if os.getuid() == 0:
+        cmd.append("--allow-root")
+    server = subprocess.Popen(cmd, cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail(f"JupyterLab exited: {(folder / 'lab.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail(f"JupyterLab did not answer: {(folder / 'lab.log').read_text()[-2000:]}")
+    try:
+        yield url, folder
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def test_a_chapter_run_in_jupyterlab_shows_its_values_exercise_and_chart(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, folder = lab
+    outside: list[str] = []
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            tempfile.mkdtemp(prefix="lab-chromium-"),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1200, "height": 1500},
+        )
+        page = context.new_page()
+
+        def guard(route):
+            if route.request.url.startswith((url, url.replace("http", "ws"), "data:", "blob:")):
+                return route.continue_()
+            outside.append(route.request.url)
+            return route.abort()
+
+        page.route("**/*", guard)
+        page.goto(f"{url}/lab/tree/evals.ipynb")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+        page.wait_for_function(IDLE, timeout=90_000)  # the kernel has started
+        page.click("li.lm-MenuBar-item:has-text('Run')")
+        page.click("li.lm-Menu-item:has-text('Run All Cells')")
+        page.wait_for_selector(".jp-OutputArea-output .iijbook-chart img", timeout=120_000)
+        page.wait_for_function(ALL_RAN, timeout=120_000)
+        page.wait_for_function(
+            "() => document.querySelector('.jp-Notebook').innerText.includes('42.0 units')", timeout=30_000
+        )
+        text = page.inner_text(".jp-Notebook")
+        drawn = page.evaluate(CHARTS_DRAWN)
+        page.screenshot(path=str(folder / "lab.png"), full_page=True)
+        context.close()
+    for raw in ("{eval}", "{glue", "```{exercise", "```{solution"):
+        assert raw not in text, (
+            f"raw {raw} in the notebook as JupyterLab shows it (screenshot {folder / 'lab.png'})"
+        )
+    assert "Twenty-one times the rate is 42.0, written 42.0 units." in text  # 21 × the default rate, 2
+    assert "What is the product at a rate of 3?" in text and "Solution to" in text
+    assert drawn >= 1, f"no chart drawn (screenshot {folder / 'lab.png'})"
+    assert not outside, f"requests that left the machine: {outside}"
