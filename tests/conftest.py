@@ -15,6 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Chapters run by the tests draw their charts as the build does, for the site: the static image
+# that JupyterLab needs is drawn only where a test asks for it (test_lab, test_show_work).
+os.environ.setdefault("IIJBOOK_TARGET", "site")
+
 
 @pytest.fixture(scope="session")
 def root() -> Path:

@@ -76,6 +76,7 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         port = s.getsockname()[1]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["JUPYTER_CONFIG_DIR"] = str(folder / ".jupyter-config")  # no user settings, no news popup state
+    env.pop("IIJBOOK_TARGET", None)  # as a student's JupyterLab: charts carry their static image
     log = (folder / "lab.log").open("w")
     cmd = [
         str(_jupyter()),

@@ -700,3 +700,124 @@ def test_parameters_that_do_not_go_together_are_refused_before_anything_runs(rea
     ]
     assert "running" not in proc.stdout and "executed" not in proc.stdout, proc.stdout
     assert snapshot(real_build) == before
+
+
+# -- what a second hostile replay found ---------------------------------------------------------
+def _junk_ready(build_dir: Path, kind: str) -> None:
+    ready = build_dir / "publish.ready"
+    if kind == "file":
+        ready.write_text("junk\n")
+    elif kind == "html-file":
+        ready.mkdir()
+        (ready / "html").write_text("junk\n")
+    elif kind == "status-folder":
+        (ready / "status.json").mkdir(parents=True)
+    elif kind == "partial-file":
+        (build_dir / "publish.partial").write_text("junk\n")
+    elif kind == "old-link":
+        (build_dir / "publish.old").symlink_to(build_dir / "html")
+
+
+@pytest.mark.parametrize("kind", ["file", "html-file", "status-folder", "partial-file", "old-link"])
+def test_leftovers_no_build_laid_out_are_removed_never_published(book, kind):
+    _junk_ready(book["build_dir"], kind)
+    proc = iijbook_build(book, *GOOD)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (book["build_dir"] / "html" / "index.html").is_file()  # a site, not the junk
+    assert tiny_product(book["build_dir"]) == "42.0"
+    consistent(book["build_dir"])
+
+
+@pytest.mark.parametrize("name", [".lock", "logs/tiny.log"])
+def test_a_hard_link_in_the_build_folder_never_writes_to_its_other_name(book, tmp_path, name):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me\n")
+    link = book["build_dir"] / name
+    link.unlink(missing_ok=True)
+    os.link(outside, link)
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3", "--force")
+    assert outside.read_text() == "keep me\n"
+    if name == ".lock":
+        assert proc.returncode == 2 and "is not a lock file of its own" in proc.stderr, proc.stderr
+    else:
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_a_build_folder_reached_through_a_link_into_the_data_is_refused(book, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    link = tmp_path / "way-in"
+    link.symlink_to(data)
+    env = {**book["env"], "IIJBOOK_DATA_DIR": str(data)}
+    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(link / "out"), *GOOD, env=env)
+    assert proc.returncode == 2 and "which the build reads" in proc.stderr, proc.stderr
+    assert not (data / "out").exists()
+
+
+def test_a_book_built_with_root_reads_its_own_data_and_writes_nothing_into_it(tmp_path):
+    root = make_mini_project(tmp_path, ("tiny", "loads_data"))
+    shutil.copytree(ROOT / "data", root / "data")
+    figures = root / "data" / "release_figures.csv"
+    lines = figures.read_text().splitlines()
+    figures.write_text(
+        "\n".join([*lines, lines[1].replace(lines[1].split(",")[0], "an_extra_row", 1)]) + "\n"
+    )
+    before = tree_digest(root)
+    book = {"root": root, "build_dir": tmp_path / "_build", "env": {}, "started": []}
+    assert iijbook_build(book).returncode == 0
+    count = len(lines) - 1 + 1  # the release's figures, one more row
+    text = page_text(book["build_dir"] / "html" / "chapters" / "loads_data.html")
+    centres = int(re.search(r"hold (\d+) rows", text).group(1)) - count
+    assert centres > 0, text  # the data-centre table's rows, added to the figures
+    assert tree_digest(root) == before  # no bundle, nothing else written into the book
+
+
+def test_a_status_file_edited_by_hand_does_not_decide_a_kept_page(book):
+    status = json.loads((book["build_dir"] / "status.json").read_text())
+    for row in status["chapters"]:
+        if row["name"] == "tiny":
+            row["key"], row["parameters"] = "0" * 20, {"rate": 99.0, "unknown": 1}
+    (book["build_dir"] / "status.json").write_text(json.dumps(status))
+    proc = iijbook_build(book, *GOOD, "--chapter", "raises_midway")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert tiny_product(book["build_dir"]) == "42.0"
+    consistent(book["build_dir"])  # the status page now names the run the page shows
+
+
+@pytest.mark.parametrize("how", ["SIGSTOP", "SIGKILL"])
+def test_a_render_that_stops_or_dies_ends_the_build_in_one_line(book, tmp_path, how):
+    hold = tmp_path / "hold-render"
+    proc = start_build(
+        book, *GOOD, "-p", "rate", "3", "--timeout", "20", env={"IIJBOOK_TEST_HOLD_RENDER": str(hold)}
+    )
+    started = Path(f"{hold}.started")
+    wait_for(started.exists, [proc], "the render starting")
+    os.kill(int(started.read_text()), getattr(signal, how))
+    code, out, err = finish(proc, timeout=90)
+    assert code == 1, out + err
+    lines = err.splitlines()
+    said = "did not finish rendering within 20 s" if how == "SIGSTOP" else "was stopped by SIGKILL while it rendered"
+    assert len(lines) == 1 and said in lines[0], err
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
+def test_output_to_an_ascii_terminal_is_escaped_not_lost():
+    proc = run_cli("params", env={"PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0 and "jpy_per_usd" in proc.stdout, proc.stderr
+    assert "\\u" in proc.stdout or "\\xa5" in proc.stdout  # ¥ and the like, escaped
+
+
+def test_a_data_file_with_an_undecodable_name_does_not_break_the_build(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    with open(os.path.join(os.fsencode(data), b"notes\xff.txt"), "wb") as handle:
+        handle.write(b"not a data file\n")
+    root = make_mini_project(tmp_path, ("loads_data",))
+    book = {
+        "root": root,
+        "build_dir": tmp_path / "_build",
+        "env": {"IIJBOOK_DATA_DIR": str(data)},
+        "started": [],
+    }
+    proc = iijbook_build(book)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

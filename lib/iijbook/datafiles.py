@@ -38,7 +38,7 @@ def data_hash(directory: Path | None = None) -> str:
     root = directory or data_dir()
     for path in sorted(root.rglob("*")):
         if path.is_file():
-            h.update(path.relative_to(root).as_posix().encode())
+            h.update(os.fsencode(path.relative_to(root).as_posix()))
             for chunk in chunks(path, "data file"):
                 h.update(chunk)
     return h.hexdigest()[:16]

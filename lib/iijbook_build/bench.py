@@ -61,6 +61,7 @@ def _naive_copy(root: Path, where: Path) -> Path:
     config = yaml.safe_load((copy / "_config.yml").read_text())
     config["execute"] = {"execute_notebooks": "force", "timeout": 300}
     (copy / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    write_bundle(copy / "_static")  # the build writes it into its stage; the naive copy needs its own
     return copy
 
 
@@ -68,7 +69,6 @@ def run(repeat: int = 3) -> dict:
     root = project_root()
     exe = str(Path(sys.executable).with_name("iijbook"))
     jb = str(Path(sys.executable).with_name("jupyter-book"))
-    write_bundle(root / "_static")
     times: dict[str, list[float]] = {"cold": [], "no_change": [], "one_chapter": [], "naive": []}
     with tempfile.TemporaryDirectory(prefix="iijbook-bench-") as tmp:
         tmpdir = Path(tmp)

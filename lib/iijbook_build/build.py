@@ -61,7 +61,7 @@ from .buildfolder import (
     checked_folder,
     sanitize,
 )
-from .bundle import write_bundle
+from .bundle import BUNDLE_PATH, write_bundle
 from .chapters import Chapter, discover, project_root, toc_files
 from .execute import ChapterRun, Job, cache_key, execute_chapter, lib_hash, run_record
 from .publish import Publication, PublishError, digest, recover
@@ -149,9 +149,18 @@ def _read(path: Path, what: str) -> bytes:
         raise BuildError(str(exc)) from None
 
 
-def snapshot_inputs(chapters: list[Chapter], scratch: Path) -> Inputs:
+def book_data(root: Path) -> Path:
+    """The data folder the build reads: ``IIJBOOK_DATA_DIR`` if set, else the book's own
+    ``data/``, else (a book without one, such as the tests' small books) the helper package's."""
+    if os.environ.get("IIJBOOK_DATA_DIR"):
+        return data_dir()
+    own = root / "data"
+    return own if own.is_dir() else data_dir()
+
+
+def snapshot_inputs(chapters: list[Chapter], scratch: Path, root: Path) -> Inputs:
     """Copy the data folder and the chapters into ``scratch``; hash the copies."""
-    source = data_dir()
+    source = book_data(root)
     data = scratch / "data"
     if not source.is_dir():
         raise BuildError(f"data folder {source}: not a folder")
@@ -194,6 +203,22 @@ def _cached(path: Path, key: str, say: Say) -> bool:
     return record is not None and record["key"] == key
 
 
+def _checked(chapter: Chapter, values: dict[str, Any], say: Say) -> dict[str, Any]:
+    """Values recorded by an earlier run, if its chapter still allows them all; else the defaults."""
+    from iijbook.params import ParameterError, check
+
+    try:
+        for name, value in values.items():
+            param = chapter.parameter(name)
+            if param is None:
+                raise ParameterError(f"no parameter {name}")
+            check(param, value)
+        return dict(values)
+    except (ParameterError, TypeError) as exc:
+        say(f"  {chapter.name}: its last values are not allowed ({exc}); it runs with its defaults")
+        return {}
+
+
 @dataclass(frozen=True)
 class Options:
     """How a build runs its chapters."""
@@ -231,12 +256,14 @@ def execute_all(
         kept, last = executed_dir / f"{chapter.name}.ipynb", previous.get(chapter.name)
         if options.only and chapter.name not in options.only and last is not None:
             # not selected: keep the page of its last run, if its copy is the one published
-            if kept.is_file() and not kept.is_symlink() and digest(kept) == last["digest"]:
+            # the copy is the one published (its digest matches): what it records is the truth
+            record = run_record(kept) if kept.is_file() and not kept.is_symlink() else None
+            if record is not None and digest(kept) == last["digest"]:
                 run.status, run.executed = "kept", str(kept)
-                run.parameters, run.key, run.digest = last["parameters"], last["key"], last["digest"]
+                run.parameters, run.key, run.digest = record["parameters"], record["key"], last["digest"]
                 continue
             say(f"  executed/{kept.name}: missing or changed since it was published; its run is redone")
-            run.parameters = last["parameters"]
+            run.parameters = _checked(chapter, (record or last)["parameters"], say)
         run.key = cache_key(inputs.notebooks[chapter.name], run.parameters, inputs.data_hash, inputs.lib_hash)
         cached = cache_dir / f"{chapter.name}-{run.key}.ipynb"
         if not options.force and _cached(cached, run.key, say):
@@ -358,7 +385,7 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         if proc.is_alive():
-            proc.terminate()
+            proc.kill()  # not terminate: a stopped worker only takes SIGKILL
     for kernel in kernels:
         with contextlib.suppress(psutil.Error):
             kernel.kill()
@@ -417,9 +444,10 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
     of contents, static files, a page's title, which every sidebar lists):
     Sphinx does not notice those by itself, so the site must then be rendered in full.
     """
+    bundle = Path("_static") / BUNDLE_PATH  # generated into the stage, never into the book
     wanted: set[Path] = {Path(name) for name in BOOK_FILES}
     for folder in BOOK_DIRS:
-        wanted |= {p.relative_to(root) for p in (root / folder).rglob("*") if p.is_file()}
+        wanted |= {p.relative_to(root) for p in (root / folder).rglob("*") if p.is_file()} - {bundle}
     for entry in toc_files(root):
         for ext in (".md", ".ipynb"):
             if (root / f"{entry}{ext}").exists():
@@ -437,6 +465,10 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
             titles[rel.as_posix()] = _title(blob, rel.suffix)
         if _sync_bytes(blob, stage_dir / rel):
             whole_site = whole_site or rel.parts[0] in BOOK_DIRS or str(rel) in BOOK_FILES
+    before = digest(stage_dir / bundle) if (stage_dir / bundle).is_file() else ""
+    write_bundle(stage_dir / "_static")
+    whole_site = whole_site or digest(stage_dir / bundle) != before
+    wanted.add(bundle)
     titles_file = stage_dir / ".titles.json"
     recorded = titles_file.read_text(encoding="utf-8") if titles_file.is_file() else ""
     listed = json.dumps(titles, indent=1, sort_keys=True)
@@ -454,22 +486,48 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
 
 # --------------------------------------------------------------------------
 # 4. render
-def render(stage_dir: Path, whole_site: bool = False) -> Path:
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def render(stage_dir: Path, whole_site: bool = False, timeout: float = DEFAULT_TIMEOUT) -> Path:
     """Run jupyter-book on the staged copy; raise :class:`BuildError` on any warning.
 
     ``whole_site`` re-renders every page (after a change to configuration or
-    static files); otherwise Sphinx re-renders only the pages whose source changed.
+    static files); otherwise Sphinx re-renders only the pages whose source
+    changed. The render shares the chapters' time limit.
     """
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe), "build", str(stage_dir), "--builder", "html", "-W", "-n", "--keep-going"]
     if whole_site:
         cmd.append("--all")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env())
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=child_env(),
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise BuildError(
+            f"jupyter-book did not finish rendering within {timeout:g} s (see --timeout)"
+        ) from None
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    if proc.returncode < 0:
+        name = signal.Signals(-proc.returncode).name
+        raise BuildError(f"jupyter-book was stopped by {name} while it rendered the site")
     if proc.returncode != 0:
-        out = (proc.stdout + proc.stderr).splitlines()
-        problems = [line for line in out if "WARNING" in line or "ERROR" in line or "Error" in line]
-        detail = "\n".join(problems[-20:] or out[-20:])
-        raise BuildError(f"jupyter-book failed (exit {proc.returncode}):\n{detail}")
+        out = _ANSI.sub("", output).splitlines()
+        problems = [line.strip() for line in out if "WARNING" in line or "ERROR" in line]
+        distinct = list(dict.fromkeys(problems))[:10] or [line for line in out if line.strip()][-3:]
+        raise BuildError(f"jupyter-book failed (exit {proc.returncode}):\n" + "\n".join(distinct))
     return stage_dir / "_build" / "html"
 
 
@@ -623,7 +681,7 @@ def build(
     if not (0 < timeout <= MAX_TIMEOUT):
         raise Refused(f"timeout {timeout!r}: allowed (0, {MAX_TIMEOUT:g}] seconds")
     reads = (
-        data_dir(),
+        book_data(root),
         root / "_static",
         *{c.path.parent for c in chapters},
         Path(iijbook.__file__).resolve().parent,  # the helper package
@@ -655,6 +713,14 @@ def build(
         raise Refused(str(exc)) from None
     except (PublishError, LockLost) as exc:
         raise BuildError(str(exc)) from None
+    except OSError as exc:
+        from iijbook.inputs import reason
+
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(
+            f"could not write in the build folder: {reason(exc)}{where}; the site, the executed copies, "
+            "the cache and the status were not changed"
+        ) from None
 
 
 #: The longest time limit a chapter may be given: a day.
@@ -701,13 +767,18 @@ def _build_locked(
     started: float,
     held: Held,
 ) -> BuildResult:
-    inputs = snapshot_inputs(chapters, scratch)
-    refused = preflight.refusals(
-        _checks(chapters, parameters, inputs, options), data=inputs.data, timeout=options.timeout
-    )
+    try:
+        inputs = snapshot_inputs(chapters, scratch, root)
+    except BuildError as exc:  # nothing has run: a refusal
+        raise Refused(str(exc)) from None
+    try:
+        refused = preflight.refusals(
+            _checks(chapters, parameters, inputs, options), data=inputs.data, timeout=options.timeout
+        )
+    except preflight.CheckFailed as exc:
+        raise BuildError(str(exc)) from None
     if refused:
         raise Refused("; ".join(refused))
-    write_bundle(root / "_static")
     runs = execute_all(chapters, parameters, build_dir, inputs, scratch, options, say)
     failures = [r for r in runs if r.error]
     if failures:
@@ -729,11 +800,11 @@ def _build_locked(
     t0 = time.perf_counter()
     unfinished.parent.mkdir(parents=True, exist_ok=True)
     unfinished.touch()
-    new_site = render(stage_dir, whole_site)
+    new_site = render(stage_dir, whole_site, options.timeout)
     stale = check_pages(new_site, root, chapters, runs)
     if stale and not whole_site:
         say(f"  re-rendering every page: {', '.join(stale)} did not show this build's run")
-        new_site = render(stage_dir, whole_site=True)
+        new_site = render(stage_dir, True, options.timeout)
         stale = check_pages(new_site, root, chapters, runs)
     if stale:
         raise BuildError(
@@ -766,6 +837,9 @@ def _build_locked(
     return result
 
 
+_WHERE = re.compile(r"^(cell \d+ \(id [^)]*\)|cell id \S+|a cell) ")
+
+
 def _failure_summary(failures: list[ChapterRun], total: int) -> str:
     """One line per distinct error (chapters that failed alike share it), then where the copies are.
 
@@ -783,9 +857,9 @@ def _failure_summary(failures: list[ChapterRun], total: int) -> str:
     groups: dict[str, list[tuple[str, str]]] = {}
     for run in failures:
         first = (run.error or "").splitlines()[0] if run.error else ""
-        where, sep, what = first.partition(" raised ")
-        key = f"raised {what}" if sep else first
-        groups.setdefault(key, []).append((run.name, where if sep else ""))
+        found = _WHERE.match(first)  # the cell comes first; what follows is the cause
+        where, what = (found.group(1), first[found.end() :]) if found else ("", first)
+        groups.setdefault(what, []).append((run.name, where))
     for what, chapters in groups.items():
         if len(chapters) == 1:
             name, where = chapters[0]

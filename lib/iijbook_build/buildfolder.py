@@ -90,14 +90,17 @@ def checked_folder(folder: Path, root: Path, inputs: tuple[Path, ...] = ()) -> P
     """
     folder = Path(os.path.abspath(folder))
     project = Path(os.path.abspath(root))
-    if folder == project or folder in project.parents or folder == Path(folder.anchor):
+    real, real_project = Path(os.path.realpath(folder)), Path(os.path.realpath(project))
+    if any(f == p or f in p.parents for f in (folder, real) for p in (project, real_project)) or (
+        folder == Path(folder.anchor)
+    ):
         raise FolderError(
             f"build folder {folder}: it is the project folder or holds it; a build writes and "
             "deletes inside its folder, so give it one of its own (the default is _build)"
         )
     for source in inputs:
-        source = Path(os.path.abspath(source))
-        if folder == source or source in folder.parents:
+        sources = {Path(os.path.abspath(source)), Path(os.path.realpath(source))}
+        if any(f == s or s in f.parents for f in (folder, real) for s in sources):
             raise FolderError(
                 f"build folder {folder}: it is inside {source}, which the build reads; give it a "
                 "folder of its own (the default is _build)"
@@ -149,9 +152,10 @@ def check_entries(folder: Path) -> None:
 
 
 def sanitize(folder: Path) -> int:
-    """Remove every symbolic link, pipe, socket or device inside the build's own folders.
+    """Remove every symbolic link, hard link, pipe, socket or device inside the build's own folders.
 
-    A build never makes one, and never follows one; returns how many it removed.
+    A build never makes one, and never writes through one (a log truncated through
+    a hard link would truncate a file elsewhere); returns how many it removed.
     """
     removed = 0
     for name in MANAGED_FOLDERS:
@@ -161,7 +165,8 @@ def sanitize(folder: Path) -> int:
         for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
             for entry in (*dirnames, *filenames):
                 path = Path(dirpath, entry)
-                if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                linked = path.is_symlink() or (path.is_file() and os.lstat(path).st_nlink > 1)
+                if linked or not (path.is_dir() or path.is_file()):
                     path.unlink()
                     removed += 1
             dirnames[:] = [d for d in dirnames if not Path(dirpath, d).is_symlink()]
@@ -230,6 +235,11 @@ def build_lock(folder: Path) -> Iterator[Held]:
         raise FolderError(f"{path} is a symbolic link; a build never follows one: remove it")
     if path.is_dir():
         raise FolderError(f"{path} is a folder, not a lock file: remove it")
+    if path.exists() and (not path.is_file() or os.lstat(path).st_nlink > 1):
+        # the holder writes its pid into the file: never into a pipe or another file's inode
+        raise FolderError(
+            f"{path} is not a lock file of its own (a pipe, a device or a hard link): remove it"
+        )
     held = Held(path)
     lock = filelock.FileLock(path, timeout=0, on_acquired=held.acquired)
     try:

@@ -15,6 +15,7 @@ site is left as it was.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -178,6 +179,7 @@ def split_parameters(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]
     """
     rest: list[str] = []
     pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
     i = 0
     while i < len(argv):
         token = argv[i]
@@ -191,8 +193,9 @@ def split_parameters(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]
             if value in _OPTIONS or name in _OPTIONS:
                 # a value may begin with '-' (-1e9), but not be one of the command's own options
                 raise Refused(f"{token} {shown(name)} has no VALUE: the next word is the option {value}")
-            if name in (n for n, _ in pairs):
+            if name in seen:
                 raise Refused(f"parameter {shown(name)} is given twice with -p; give it once")
+            seen.add(name)
             pairs.append((name, value))
             i += 3
         elif token in _VALUE_OPTIONS and i + 1 < len(argv):
@@ -387,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    for stream in (sys.stdout, sys.stderr):  # an ASCII or Latin-1 terminal: escape ¥ and −, lose nothing
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _PipeGuard(sys.stdout), _PipeGuard(sys.stderr)
     try:

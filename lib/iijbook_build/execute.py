@@ -13,6 +13,7 @@ False
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -44,7 +45,7 @@ def _tree_hash(root: Path, pattern: str) -> str:
     h = hashlib.sha256()
     for path in sorted(root.rglob(pattern)):
         if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(root).as_posix().encode())
+            h.update(os.fsencode(path.relative_to(root).as_posix()))
             h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -196,6 +197,8 @@ def _kernel_start_hint(log: str) -> str:
         text = Path(log).read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = ""
+    if "Address already in use" in text:
+        return "; the kernel could not open its port (another program took it at that moment): build again"
     missing = re.search(r"No module named '?([\w.]+)'?", text)
     why = f": {missing.group(0)}" if missing else f"; its messages are in {log}"
     return (
@@ -274,7 +277,10 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     os.environ["IIJBOOK_DATA_DIR"] = job.data  # the kernel inherits it
     os.environ["IIJBOOK_TARGET"] = "site"  # charts for the site: interactive, without a static copy
     Path(job.log).parent.mkdir(parents=True, exist_ok=True)
-    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    # a new file each run, never one opened through a link: the old log goes first
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(job.log)
+    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     saved_stderr = os.dup(2)
     os.dup2(log_fd, 2)  # the kernel inherits it
     start = time.perf_counter()

@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -78,8 +79,15 @@ print(json.dumps(results))
 """
 
 
+class CheckFailed(RuntimeError):
+    """The checks could not run (killed, out of time, no answer): not a refusal of the values."""
+
+
 def refusals(checks: list[Check], *, data: Path, timeout: float) -> list[str]:
-    """Run ``checks`` and return one line per chapter that refuses its values (none: all pass)."""
+    """Run ``checks`` and return one line per chapter that refuses its values (none: all pass).
+
+    Raises :class:`CheckFailed` if the checks themselves could not run.
+    """
     if not checks:
         return []
     import os
@@ -96,9 +104,13 @@ def refusals(checks: list[Check], *, data: Path, timeout: float) -> list[str]:
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        return [f"the parameters checks of {', '.join(c.chapter for c in checks)} took over {timeout:g} s"]
+        names = ", ".join(c.chapter for c in checks)
+        raise CheckFailed(f"the parameters checks of {names} took over {timeout:g} s") from None
     try:
         return [str(line) for line in json.loads(proc.stdout.strip().splitlines()[-1])]
     except (ValueError, IndexError):
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return [f"the parameters checks could not run (exit {proc.returncode}): {last}"]
+        if proc.returncode < 0:
+            why = f"stopped by {signal.Signals(-proc.returncode).name}"
+        else:
+            why = f"exit {proc.returncode}: " + (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CheckFailed(f"the parameters checks could not run ({why})") from None

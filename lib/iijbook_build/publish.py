@@ -82,8 +82,7 @@ def prepare(folder: Path, pub: Publication) -> None:
     partial = folder / PARTIAL
     try:
         _check_shapes(folder)
-        if partial.exists():
-            shutil.rmtree(partial)
+        _remove(partial)
         partial.mkdir()
         shutil.copytree(pub.site, partial / "html", symlinks=True)
         (partial / "executed").mkdir()
@@ -97,6 +96,12 @@ def prepare(folder: Path, pub: Publication) -> None:
         partial.rename(folder / READY)  # the commit point
     except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+            src, dst, why = exc.args[0][0]  # copytree lists every file it could not copy: the first says why
+            raise PublishError(
+                f"could not lay out the new site: {why} ({dst}); the site, the executed copies, the cache "
+                "and the status were not changed"
+            ) from None
         if isinstance(exc, OSError):
             where = f" ({exc.filename})" if exc.filename else ""
             raise PublishError(
@@ -134,17 +139,57 @@ def _apply(folder: Path) -> None:
     shutil.rmtree(ready)
 
 
+def _remove(path: Path) -> None:
+    """Remove whatever stands at ``path`` (a folder, a file, a link), never following a link."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+#: What a ready publication holds, and of which kind each part must be.
+_READY_SHAPES = {"html": "folder", "executed": "folder", "cache": "folder", "status.json": "file"}
+
+
+def _well_formed(ready: Path) -> bool:
+    """True if ``ready`` is a publication as :func:`prepare` lays one out (and nothing else)."""
+    if ready.is_symlink() or not ready.is_dir():
+        return False
+    for entry in ready.iterdir():
+        shape = _READY_SHAPES.get(entry.name)
+        if shape is None or entry.is_symlink():
+            return False
+        if (shape == "folder") != entry.is_dir():
+            return False
+    for sub in ("html", "executed", "cache"):
+        for dirpath, dirnames, filenames in os.walk(ready / sub):
+            if any(Path(dirpath, n).is_symlink() for n in (*dirnames, *filenames)):
+                return False
+    return True
+
+
 def recover(folder: Path) -> str | None:
     """Finish a publication cut short after its commit point, or drop one cut short before it.
 
+    A ``publish.ready`` that is not what :func:`prepare` lays out (junk, a link, a
+    part of the wrong kind) was not left by a build: it is removed, never moved in.
     Returns a sentence saying what was done, or None when there was nothing to do.
     """
     said = None
-    if (folder / READY).exists():
-        _apply(folder)
-        said = "finished publishing the build that was stopped while it published"
+    ready = folder / READY
+    if ready.is_symlink() or ready.exists():
+        old = folder / OLD
+        if old.is_symlink() or (old.exists() and not old.is_dir()):
+            _remove(old)
+        if _well_formed(ready):
+            _apply(folder)
+            said = "finished publishing the build that was stopped while it published"
+        else:
+            _remove(ready)
+            said = f"removed {ready}, which no build laid out"
     for leftover in (PARTIAL, OLD, "html.incoming", "html.outgoing"):
-        if (folder / leftover).exists():
-            shutil.rmtree(folder / leftover)
+        path = folder / leftover
+        if path.is_symlink() or path.exists():
+            _remove(path)
             said = said or "removed what a stopped build left half laid out"
     return said
