@@ -29,7 +29,7 @@ lab: $(STAMP) $(LAB_STAMP)
 lab-deps: $(LAB_STAMP)
 
 $(LAB_STAMP): requirements-lab.txt $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lab.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-lab.txt
 	@touch $@
 
 pdf: book chromium
@@ -81,8 +81,9 @@ lock:
 	  echo "# the book's helper package, editable so notebooks import it from lib/"; echo "-e ."; } > requirements.txt
 	/tmp/iijbook-lock/bin/pip freeze --exclude-editable | sort > /tmp/iijbook-lock/base.txt
 	/tmp/iijbook-lock/bin/pip install --quiet jupyterlab==4.6.6 jupyterlab_myst==2.7.0
-	{ sed -n '1,4p' requirements-lab.txt; /tmp/iijbook-lock/bin/pip freeze --exclude-editable | sort | \
-	  comm -13 /tmp/iijbook-lock/base.txt - | grep -v '^jupyterlab==\|^jupyterlab_myst=='; } > requirements-lab.txt.new
+	{ sed -n '1,6p' requirements-lab.txt; /tmp/iijbook-lock/bin/pip freeze --exclude-editable | sort | \
+	  comm -13 /tmp/iijbook-lock/base.txt - | grep -v '^jupyterlab==\|^jupyterlab_myst==\|^rfc3987-syntax==\|^lark=='; } \
+	  > requirements-lab.txt.new
 	mv requirements-lab.txt.new requirements-lab.txt
 
 clean:

@@ -75,3 +75,12 @@ def test_the_cache_key_covers_the_helper_package_and_not_the_build_tool(tmp_path
     assert lib_hash() == before  # editing the tool re-runs no chapter
     (copy / "iijbook" / "fmt.py").write_text("# edited\n", encoding="utf-8")
     assert lib_hash() != before  # editing what chapters import re-runs them
+
+
+def test_the_lab_packages_leave_chapter_runs_as_fast_as_before():
+    """rfc3987-syntax makes jsonschema compile a grammar each time altair is imported (a second a run)."""
+    import importlib.util
+
+    assert importlib.util.find_spec("rfc3987_syntax") is None
+    pins = (ROOT / "requirements-lab.txt").read_text().splitlines()
+    assert not [line for line in pins if line.startswith(("rfc3987-syntax==", "lark=="))]

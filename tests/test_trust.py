@@ -796,7 +796,8 @@ def test_a_render_that_stops_or_dies_ends_the_build_in_one_line(book, tmp_path, 
     code, out, err = finish(proc, timeout=90)
     assert code == 1, out + err
     lines = err.splitlines()
-    said = "did not finish rendering within 20 s" if how == "SIGSTOP" else "was stopped by SIGKILL while it rendered"
+    stopped, killed = "did not finish rendering within 20 s", "was stopped by SIGKILL while it rendered"
+    said = stopped if how == "SIGSTOP" else killed
     assert len(lines) == 1 and said in lines[0], err
     assert snapshot(book["build_dir"]) == book["before"]
 

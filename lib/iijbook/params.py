@@ -40,16 +40,18 @@ from __future__ import annotations
 import ast
 import datetime
 import io
+import json
 import math
 import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from .inputs import InputError, read_text, shown
+
+if TYPE_CHECKING:
+    import nbformat
 
 #: The largest chapter notebook or ``_toc.yml`` the build reads (sources hold no outputs).
 NOTEBOOK_LIMIT = 16 << 20
@@ -84,9 +86,9 @@ def _comments(source: str) -> dict[int, str]:
     return out
 
 
-def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, nbformat.NotebookNode] | None:
-    """The index and cell tagged ``parameters``, if any."""
-    for i, cell in enumerate(nb.cells):
+def parameters_cell(cells: list) -> tuple[int, dict] | None:
+    """The index and cell tagged ``parameters`` among ``cells``, if any."""
+    for i, cell in enumerate(cells):
         tags = cell.get("metadata", {}).get("tags", [])
         if isinstance(tags, list) and "parameters" in tags:
             return i, cell
@@ -99,6 +101,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     Anything that is not a readable, valid notebook (empty, truncated, ``{}``,
     not UTF-8, a named pipe) raises :class:`ChapterError` naming the file.
     """
+    import nbformat  # here, not at the top: a kernel that checks its parameters never needs it
+
     try:
         text = read_text(path, "chapter notebook", NOTEBOOK_LIMIT)
     except InputError as exc:
@@ -119,20 +123,32 @@ def _first_line(exc: BaseException) -> str:
     return shown(lines[0])[1:-1] if len(lines[0]) > 80 else lines[0]
 
 
-def read_parameters(path: Path) -> tuple[Parameter, ...]:
+def read_parameters(path: Path, validate: bool = True) -> tuple[Parameter, ...]:
     """The parameters of a notebook, in order, with types, defaults and comments.
 
     A notebook that cannot be read, or a parameters cell the build cannot
-    use, raises :class:`ChapterError` naming the file.
+    use, raises :class:`ChapterError` naming the file. ``validate=False`` skips
+    checking the whole notebook against nbformat's schema (a second, in a kernel)
+    and reads only its JSON: the build has validated it before it ran.
     """
-    nb = read_notebook(path)
-    found = parameters_cell(nb)
+    if validate:
+        cells = read_notebook(path).cells
+    else:
+        try:
+            cells = json.loads(read_text(path, "chapter notebook", NOTEBOOK_LIMIT)).get("cells", [])
+        except (InputError, ValueError, AttributeError) as exc:
+            raise ChapterError(
+                f"chapter notebook {path}: not a valid notebook ({_first_line(exc)})"
+            ) from None
+    found = parameters_cell(cells)
     if found is None:
         return ()
     index, cell = found
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else str(source)
     try:
-        tree = ast.parse(cell.source)
-        comments = _comments(cell.source)
+        tree = ast.parse(source)
+        comments = _comments(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError) as exc:
         raise ChapterError(
             f"{path}: parameters cell (cell {index}) is not valid Python: {_first_line(exc)}"
@@ -387,7 +403,7 @@ def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
     path = chapter_notebook(chapter_name)
     if not path.is_file():
         raise ParameterError(f"unknown chapter {chapter_name!r}")
-    for param in read_parameters(path):
+    for param in read_parameters(path, validate=False):
         if param.name in values:
             value = values[param.name]
             if value is not None and not _is_type(param, value):
