@@ -56,6 +56,7 @@ from .buildfolder import (
     Held,
     Locked,
     LockLost,
+    alive,
     build_lock,
     check_entries,
     checked_folder,
@@ -591,7 +592,7 @@ def _scratch(running: Path) -> Iterator[Path]:
     running.mkdir(parents=True, exist_ok=True)
     for leftover in running.iterdir():
         owner = leftover.name.split("-")[0]
-        if owner.isdigit() and int(owner) != os.getpid() and _alive(int(owner)):
+        if owner.isdigit() and int(owner) != os.getpid() and alive(int(owner)):
             continue
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
@@ -603,16 +604,6 @@ def _scratch(running: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
 
 
 #: While set, a signal is recorded here instead of stopping the build (see :func:`_unstoppable`).

@@ -186,15 +186,18 @@ def _holder(lock_path: Path) -> int | None:
     if not text.isdigit():
         return None
     pid = int(text)
-    if pid == os.getpid():
-        return None
+    return pid if pid != os.getpid() and alive(pid) else None
+
+
+def alive(pid: int) -> bool:
+    """True if process ``pid`` exists (another user's included)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # alive, another user's
-    return pid
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 class Held:

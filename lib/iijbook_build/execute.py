@@ -148,15 +148,11 @@ def failing_cell(executed: str, source: str) -> str:
     """
     try:
         run = nbformat.read(executed, as_version=4)
-        src = nbformat.read(source, as_version=4)
     except (OSError, ValueError):
         return "a cell"
     for cell in run.cells:
         if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            ids = [c.get("id") for c in src.cells]
-            if cell.get("id") in ids:
-                return f"cell {ids.index(cell.get('id'))} (id {cell.get('id')})"
-            return f"cell id {cell.get('id')}"
+            return _cell_name(cell.get("id"), source)
     return "a cell"
 
 
