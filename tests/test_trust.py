@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -229,6 +230,44 @@ def test_a_refusal_names_a_live_holder_only(book, written):
     ]
     assert snapshot(book["build_dir"]) == book["before"]
     assert iijbook_build(book, *GOOD).returncode == 0  # released: the next build runs
+
+
+_HOLDER = """
+import fcntl, os, sys
+handle = open(sys.argv[1], "r+")
+fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+handle.truncate()
+handle.flush()
+print("locked", flush=True)
+sys.stdin.readline()  # the pid is written only when told: the moment two builds race for
+handle.write(str(os.getpid()))
+handle.flush()
+sys.stdin.readline()
+"""
+
+
+def test_a_holder_that_has_only_just_locked_is_named_once_it_writes_its_pid(tmp_path):
+    """Two builds started together: the loser can find the lock taken and the file still empty."""
+    import threading
+
+    from iijbook_build import buildfolder
+
+    (tmp_path / ".lock").touch()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(tmp_path / ".lock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        timer = threading.Timer(0.2, lambda: (holder.stdin.write("\n"), holder.stdin.flush()))
+        timer.start()
+        with pytest.raises(buildfolder.Locked, match=rf"^another build \(pid {holder.pid}\) holds"):
+            with buildfolder.build_lock(tmp_path):
+                pass
+        timer.join()
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # -- the build folder -------------------------------------------------------------------------

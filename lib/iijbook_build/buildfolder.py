@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,6 +190,18 @@ def _holder(lock_path: Path) -> int | None:
     return pid if pid != os.getpid() and alive(pid) else None
 
 
+def _holder_named(lock_path: Path, wait: float = 1.0) -> int | None:
+    """The holder's pid, waiting up to ``wait`` seconds for a holder that has only just locked.
+
+    A build writes its pid right after taking the lock, so a build started at the same
+    moment can find the file locked but still empty.
+    """
+    deadline = time.monotonic() + wait
+    while (pid := _holder(lock_path)) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return pid
+
+
 def alive(pid: int) -> bool:
     """True if process ``pid`` exists (another user's included)."""
     try:
@@ -248,7 +261,7 @@ def build_lock(folder: Path) -> Iterator[Held]:
     try:
         lock.acquire()
     except filelock.Timeout:
-        pid = _holder(path)
+        pid = _holder_named(path)
         who = f"another build (pid {pid})" if pid else "another build"
         raise Locked(f"{who} holds the lock {path}; wait for it to finish and run this one again") from None
     except OSError as exc:
