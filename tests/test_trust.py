@@ -255,7 +255,9 @@ def test_a_holder_that_has_only_just_locked_is_named_once_it_writes_its_pid(tmp_
     (tmp_path / ".lock").touch()
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(tmp_path / ".lock")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline() == "locked\n"
