@@ -18,12 +18,12 @@ from typing import Any
 
 import nbformat
 from iijbook_build.chapters import Chapter
+from iijbook_build.evalfill import EVAL
 from jupyter_client.manager import KernelManager
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_GLUE_REF = re.compile(r"\{glue(?::\w+)?\}`([^`]+)`|```\{glue(?::\w+)?\}\s+(\S+)")
 
 
 @dataclass
@@ -43,18 +43,13 @@ class Failure:
 @dataclass
 class RunResult:
     failure: Failure | None = None
-    glued: dict[str, str] = field(default_factory=dict)  # name: its text/plain form (a repr)
+    glued: dict[str, str] = field(default_factory=dict)  # {eval} expression: its text/plain form
     stderr: list[str] = field(default_factory=list)
 
 
 def glue_references(nb: nbformat.NotebookNode) -> set[str]:
-    """The names a notebook's markdown cells take from glue (``{glue:text}`name```, figures)."""
-    names: set[str] = set()
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for m in _GLUE_REF.finditer(cell.source):
-                names.add((m.group(1) or m.group(2)).strip())
-    return names
+    """The expressions a notebook's markdown cells cite with ``{eval}``."""
+    return {e for cell in nb.cells if cell.cell_type == "markdown" for e in EVAL.findall(cell.source)}
 
 
 class ChapterKernel:
@@ -111,6 +106,23 @@ class ChapterKernel:
         )
         return reply["content"], shown
 
+    def _ask(self, cell: nbformat.NotebookNode, result: RunResult) -> None:
+        """Evaluate a markdown cell's ``{eval}`` expressions; keep those that answered."""
+        asked = dict(enumerate(dict.fromkeys(EVAL.findall(cell.source))))
+        if not asked:
+            return
+        reply = self.kc.execute_interactive(
+            "",
+            silent=True,
+            store_history=False,
+            timeout=self.timeout,
+            user_expressions={str(i): e for i, e in asked.items()},
+        )
+        for i, expression in asked.items():
+            answer = reply["content"].get("user_expressions", {}).get(str(i), {})
+            if answer.get("status") == "ok":
+                result.glued[expression] = answer.get("data", {}).get("text/plain", "")
+
     def _where(self, cell: nbformat.NotebookNode) -> str:
         cid = cell.get("id")
         if "injected-parameters" in cell.metadata.get("tags", []):
@@ -134,7 +146,8 @@ class ChapterKernel:
         result = RunResult()
         self._execute("%reset -f", RunResult())
         for cell in nb.cells:
-            if cell.cell_type != "code":
+            if cell.cell_type == "markdown":
+                self._ask(cell, result)  # as the build's engine does, when the cell is reached
                 continue
             try:
                 content, shown = self._execute(cell.source, result)

@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
+from iijbook_build import evalfill
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,33 +84,61 @@ def make_mini_project(where: Path, chapters: tuple[str, ...] = ("tiny",)) -> Pat
     return root
 
 
+# appended to a chapter a test runs: every formatted value the chapter named, cited or not
+_TEXTS_PROBE = """
+from IPython.display import display as _display
+from iijbook.fmt import Text as _Text
+_display({"application/json": {k: str(v) for k, v in globals().items() if isinstance(v, _Text)}},
+         raw=True, metadata={"iijbook-test": "texts"})
+"""
+
+
 def execute_chapter(name: str, out_dir: Path, parameters: dict | None = None) -> Path:
     """Run ``chapters/<name>.ipynb`` with papermill, as the build does; return the executed copy."""
     out = out_dir / f"{name}.ipynb"
+    source = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4)
+    source.cells.append(nbformat.v4.new_code_cell(_TEXTS_PROBE))
+    probed = out_dir / f"{name}.probed.ipynb"
+    nbformat.write(source, probed)
     pm.execute_notebook(
-        str(ROOT / "chapters" / f"{name}.ipynb"),
+        str(probed),
         str(out),
         parameters=parameters or {},
         cwd=str(ROOT / "chapters"),
         progress_bar=False,
         kernel_name="python3",
+        engine_name=evalfill.ENGINE,  # as the build runs it: prose values asked for as they are reached
     )
     return out
 
 
 def glued_values(notebook: Path, unquote: bool = False, mime: str = "text/plain") -> dict[str, str]:
-    """The values a notebook glued, by name: their ``mime`` form (``repr`` for text/plain).
+    """The values a notebook's prose cites with ``{eval}``, by expression: their ``mime`` form.
 
-    ``unquote`` turns ``"'¥10.6B'"`` into ``"¥10.6B"``.
+    An executed chapter keeps each answer in its markdown cell's ``user_expressions``,
+    as JupyterLab does. Values a chapter formats are :class:`iijbook.fmt.Text`, whose
+    text/plain form is the text itself; ``unquote`` turns a plain string's ``"'x'"`` into ``"x"``.
+    Names glued with ``myst_nb.glue`` (the small fault-test books) are read too.
     """
     values: dict[str, str] = {}
     for cell in nbformat.read(notebook, as_version=4).cells:
+        for asked in cell.get("metadata", {}).get("user_expressions", []):
+            data = asked.get("result", {}).get("data", {}).get(mime)
+            if asked.get("result", {}).get("status") == "ok" and data is not None:
+                values[asked["expression"]] = _unquoted(data) if unquote else data
         for output in cell.get("outputs", []):
+            if output.get("metadata", {}).get("iijbook-test") == "texts" and mime == "text/plain":
+                for key, text in output["data"]["application/json"].items():
+                    values.setdefault(key, text)
             name = output.get("metadata", {}).get("scrapbook", {}).get("name")
             data = output.get("data", {}).get(f"application/papermill.record/{mime}")
             if name and data is not None:
-                values[name] = ast.literal_eval(data) if unquote and data[:1] in "'\"" else data
+                values[name] = _unquoted(data) if unquote else data
     return values
+
+
+def _unquoted(data: str) -> str:
+    return ast.literal_eval(data) if data[:1] in "'\"" else data
 
 
 def run_chapter(
