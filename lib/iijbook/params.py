@@ -390,12 +390,13 @@ def chapter_notebook(name: str) -> Path:
     return here if here.is_file() else Path(__file__).resolve().parents[2] / "chapters" / f"{name}.ipynb"
 
 
-def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
+def check_chapter(chapter_name: str, namespace: dict[str, Any]) -> None:
     """Check a chapter's parameter values in the notebook itself (JupyterLab, papermill).
 
-    Call it in the cell after the parameters cell with ``locals()`` or a dict.
+    The parameters cell is the one list of names: call this in the cell after it with
+    ``globals()``, and every parameter that cell declares is checked, none retyped.
 
-    >>> check_chapter("revenues", {"guidance_point": "best"})
+    >>> check_chapter("revenues", {"jpy_per_usd": None, "guidance_point": "best"})
     Traceback (most recent call last):
     ...
     iijbook.params.ParameterError: parameter guidance_point: 'best' is out of range: ...
@@ -404,11 +405,14 @@ def check_chapter(chapter_name: str, values: dict[str, Any]) -> None:
     if not path.is_file():
         raise ParameterError(f"unknown chapter {chapter_name!r}")
     for param in read_parameters(path, validate=False):
-        if param.name in values:
-            value = values[param.name]
-            if value is not None and not _is_type(param, value):
-                raise _not_a(param, value)
-            check(param, float(value) if isinstance(value, int) and not isinstance(value, bool) else value)
+        if param.name not in namespace:
+            raise ParameterError(
+                f"parameter {param.name} of chapter {chapter_name} is not defined: run the parameters cell first"
+            )
+        value = namespace[param.name]
+        if value is not None and not _is_type(param, value):
+            raise _not_a(param, value)
+        check(param, float(value) if isinstance(value, int) and not isinstance(value, bool) else value)
 
 
 def _is_type(param: Parameter, value: Any) -> bool:
