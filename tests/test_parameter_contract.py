@@ -52,3 +52,33 @@ def test_papermill_inspection_misses_parameters_the_book_declares():
     inspected = set(pm.inspect_notebook(str(revenues.path)))
     declared = {p.name for p in revenues.parameters}
     assert inspected < declared and "jpy_per_usd" not in inspected
+
+
+@pytest.mark.parametrize(
+    ("line", "refusal"),
+    [
+        (
+            "rate: float = (\n    2.0  # [0, 10] a rate\n)",
+            r"parameter rate spans lines 1-3; write each parameter on one line",
+        ),
+        ("rate: float = 2.0", r"parameter rate has no comment saying what it means and allows"),
+    ],
+    ids=["split by a formatter", "no comment"],
+)
+def test_a_parameter_line_that_lost_its_comment_is_refused(tmp_path, line, refusal):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(line, metadata={"tags": ["parameters"]})])
+    path = tmp_path / "split.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(params.ChapterError, match=refusal):
+        params.read_parameters(path)
+
+
+def test_the_formatter_leaves_chapters_alone():
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    proc = subprocess.run([ruff, "format", "--check", "chapters"], cwd=ROOT, capture_output=True, text=True)
+    assert "chapters/" not in proc.stdout + proc.stderr  # excluded: no chapter is checked or rewritten

@@ -161,6 +161,13 @@ def read_parameters(path: Path, validate: bool = True) -> tuple[Parameter, ...]:
                 "'name: type = value  # comment'"
             )
         name = node.target.id
+        if node.end_lineno != node.lineno:
+            raise ChapterError(
+                f"{path}: parameter {name} spans lines {node.lineno}-{node.end_lineno}; write each parameter on "
+                "one line, with its comment (a formatter may have split it: chapters are not reformatted)"
+            )
+        if node.lineno not in comments:
+            raise ChapterError(f"{path}: parameter {name} has no comment saying what it means and allows")
         try:
             default = ast.literal_eval(node.value) if node.value is not None else None
         except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
