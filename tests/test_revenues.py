@@ -36,15 +36,6 @@ def test_every_derivation_states_its_formula():
         assert d.formula and ("=" in d.formula or d.formula.startswith("as printed"))
 
 
-def test_translation_rates_and_their_common_range():
-    r = revenues.translation_rates()
-    # 10.6/86.8 = 122.12; 10.5/86.2 = 121.81; 11.0/90.4 = 121.68
-    assert [round(x.value, 2) for x in r] == [122.12, 121.81, 121.68]
-    common = revenues.common_rate()
-    assert common.lo == pytest.approx(10.55e9 / 86.85e6)
-    assert common.hi == pytest.approx(11.05e9 / 90.35e6)
-
-
 @pytest.mark.parametrize(("point", "value"), [("low", 10.5e9), ("mid", 10.75e9), ("high", 11.0e9)])
 def test_guidance_points(point, value):
     assert revenues.guided_3q02(point) == value

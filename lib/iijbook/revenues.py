@@ -1,9 +1,10 @@
-"""What the release implies about IIJ's revenues, derived from its printed figures.
+"""What the release implies about IIJ's revenues: the derivations other chapters build on.
 
-The release prints 2Q02 revenues (¥10.6B, $86.8M), growth of 7.3% QoQ and
-10.9% YoY, first-half growth of 14.3%, the 3Q02 guidance (¥10.5B to ¥11.0B,
-$86.2M to $90.4M) and a +20% target for FY2002. Everything else about
-revenues on the revenues page is derived here, with its formula:
+The release prints 2Q02 revenues (¥10.6B), growth of 7.3% QoQ and 10.9% YoY,
+first-half growth of 14.3%, the 3Q02 guidance (¥10.5B to ¥11.0B) and a +20%
+target for FY2002. The revenues chapter derives the earlier quarters and what
+the target asks, step by step; the functions here do the same for the chapters
+and modules that reuse those figures:
 
 >>> h = {d.period_label: d for d in revenue_history()}
 >>> [round(h[p].value / 1e9, 2) for p in ("1Q01", "2Q01", "1Q02", "2Q02")]
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from . import fmt
 from .data import figure
 from .derived import Derived
-from .metrics import Interval, implied_prior, implied_rate, required_growth
+from .metrics import implied_prior, required_growth
 
 
 def revenue_history() -> list[Derived]:
@@ -87,52 +88,6 @@ def revenue_history() -> list[Derived]:
             f"1Q02 + 2Q02 = {y(q1_02, 2)} + {y(rev.value, 1)}",
         ),
     ]
-
-
-def translation_rates() -> list[Derived]:
-    """The yen-per-dollar rates implied by the release's three convenience translations.
-
-    >>> [round(d.value, 1) for d in translation_rates()]
-    [122.1, 121.8, 121.7]
-    """
-    pairs = [
-        ("2Q02 revenues", "2Q02", "revenue_2q02", "revenue_usd_2q02"),
-        ("3Q02 guidance, low end", "3Q02", "guide_revenue_low_3q02", "guide_revenue_low_usd_3q02"),
-        (
-            "3Q02 guidance, high end",
-            "3Q02",
-            "guide_revenue_high_3q02",
-            "guide_revenue_high_usd_3q02",
-        ),
-    ]
-    out = []
-    for name, period, yen_id, usd_id in pairs:
-        jpy, usd = figure(yen_id), figure(usd_id)
-        out.append(
-            Derived(
-                f"yen per dollar in the {name}",
-                period,
-                implied_rate(jpy.value, usd.value),
-                implied_rate(jpy.interval, usd.interval),
-                f"{jpy.printed.replace('JPY', '¥')} / {usd.printed}",
-                unit="JPY per USD",
-                inputs=(yen_id, usd_id),
-            )
-        )
-    return out
-
-
-def common_rate() -> Interval | None:
-    """The rates all three translations allow at once (``None`` if they disagree).
-
-    >>> r = common_rate(); round(r.lo, 2), round(r.hi, 2)
-    (121.47, 122.3)
-    """
-    rates = translation_rates()
-    common: Interval | None = rates[0].interval
-    for d in rates[1:]:
-        common = common.intersect(d.interval) if common else None
-    return common
 
 
 GUIDANCE_POINTS = ("low", "mid", "high")

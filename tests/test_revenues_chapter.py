@@ -1,0 +1,108 @@
+"""The revenues chapter derives the earlier quarters, the translation rates and what the target asks.
+
+Its visible cells do the arithmetic; these tests check what they show and what the prose cites
+against hand computation.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from .conftest import execute_chapter, glued_values
+
+MINUS = "\u2212"
+
+
+def _shown(notebook, cell_id: str) -> str:
+    """The text/plain result a visible cell shows."""
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+    return "".join(o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result")
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    return execute_chapter("revenues", tmp_path_factory.mktemp("revenues"))
+
+
+def test_quarters_implied_by_the_growth_rates(default_run):
+    glued = glued_values(default_run)
+    # by hand, from the release's highlights:
+    #   1Q02 = 10.6 / 1.073 = 9.8789; 2Q01 = 10.6 / 1.109 = 9.5582; 1H02 = 9.8789 + 10.6 = 20.4789;
+    #   1H01 = 20.4789 / 1.143 = 17.9168; 1Q01 = 17.9168 - 9.5582 = 8.3586
+    assert glued["q1_02"] == "¥9.88B"
+    assert glued["q2_01"] == "¥9.56B"
+    assert glued["h1_02_text"] == "¥20.48B"
+    assert glued["h1_01_text"] == "¥17.92B"
+    assert glued["q1_01"] == "¥8.36B"
+    # 1Q02 bounds: 10.55 / 1.0735 = 9.8277; 10.65 / 1.0725 = 9.9301
+    assert (glued["q1_02_lo"], glued["q1_02_hi"]) == ("¥9.83B", "¥9.93B")
+    # 2Q01 bounds: 10.55 / 1.1095 = 9.5088; 10.65 / 1.1085 = 9.6076
+    assert (glued["q2_01_lo"], glued["q2_01_hi"]) == ("¥9.51B", "¥9.61B")
+    # 1Q01 bounds, differences widen the interval: (10.55/1.0735 + 10.55) / 1.1435 - 10.65/1.1085
+    # = 17.8205 - 9.6076 = 8.2129; (10.65/1.0725 + 10.65) / 1.1425 - 10.55/1.1095 = 18.0132 - 9.5088 = 8.5044
+    assert (glued["q1_01_lo"], glued["q1_01_hi"]) == ("¥8.21B", "¥8.50B")
+    table = _shown(default_run, "rev-d5")
+    assert re.search(r"1Q01\s+8\.359\s+8\.213\s+8\.504", table), table
+
+
+def test_translation_rates_and_their_common_range(default_run):
+    # 10.6/86.8 = 122.12; 10.5/86.2 = 121.81; 11.0/90.4 = 121.68
+    rates = _shown(default_run, "rev-d1")
+    for name, rate in (("2Q02 revenues", 122.12), ("low end", 121.81), ("high end", 121.68)):
+        assert re.search(rf"{name}\s+{rate:.2f}\s", rates), rates
+    # all three allow 10.55/86.85 = 121.474 to 11.05/90.35 = 122.302
+    common = re.fullmatch(r"Interval\(lo=(\S+), hi=(\S+)\)", _shown(default_run, "rev-d2"))
+    lo, hi = map(float, common.groups())
+    assert lo == pytest.approx(10.55e9 / 86.85e6)
+    assert hi == pytest.approx(11.05e9 / 90.35e6)
+    glued = glued_values(default_run)
+    assert glued["release_rate_text"] == "¥122.1"
+    assert (glued["guide_low_rate"], glued["guide_high_rate"]) == ("¥121.8", "¥121.7")
+    assert (glued["common_lo"], glued["common_hi"]) == ("¥121.5", "¥122.3")
+    assert glued["rev_at_rate"] == "$86.8M" and glued["rev_at_150"] == "$70.7M"  # 10.6 / 150 = 70.67
+
+
+def test_what_the_target_asks_by_hand(default_run):
+    glued = glued_values(default_run)
+    # FY2001 from IIJ's later report: 44.0 / 1.103 = 39.8912; +20%: 47.8694; 2H02: 47.8694 - 20.4789
+    # = 27.3905; 2H01: 39.8912 - 17.9168 = 21.9744; 4Q02: 27.3905 - 10.75 = 16.6405
+    assert glued["fy2002_target"] == "¥47.87B"
+    assert glued["h2_needed"] == "¥27.39B"
+    assert glued["h2_01"] == "¥21.97B"
+    assert glued["q4_needed"] == "¥16.64B"
+    # 27.3905 / 21.9744 = 1.2465; 27.3905 / 20.4789 = 1.3375; 16.6405 / 10.75 = 1.548
+    assert (glued["h2_yoy"], glued["h2_over_h1"], glued["q4_over_q3"]) == ("+24.6%", "+33.8%", "+54.8%")
+    # the guidance on 2Q02: 10.5 / 10.6 = 0.9906; 10.75 / 10.6 = 1.0142; 11.0 / 10.6 = 1.0377
+    assert (glued["guide_low_qoq"], glued["q3_qoq"], glued["guide_high_qoq"]) == (
+        f"{MINUS}0.9%",
+        "+1.4%",
+        "+3.8%",
+    )
+    # the exercise at +15%: 39.8912 * 1.15 - 20.4789 - 10.75 = 14.6460, 5% of FY2001 = 1.9946 less
+    assert (glued["q4_needed_15"], glued["target_gap_15"]) == ("¥14.65B", "¥1.99B")
+
+
+def test_revenues_with_every_parameter_set(tmp_path):
+    parameters = {
+        "jpy_per_usd": 150,
+        "guidance_point": "low",
+        "fy2001_revenue_jpy": 40e9,
+        "fy2002_growth_target": 0.15,
+    }
+    glued = glued_values(execute_chapter("revenues", tmp_path, parameters))
+    # 10.6 / 150 = 70.67
+    assert (glued["page_rate"], glued["rev_at_rate"]) == ("¥150.0", "$70.7M")
+    assert glued["page_rate_source"] == "the rate this page was run with"
+    assert (glued["q3_02"], glued["q3_qoq"]) == ("¥10.50B", f"{MINUS}0.9%")
+    # 40 * 1.15 = 46; 2H02 46 - 20.4789 = 25.5211; 4Q02 25.5211 - 10.5 = 15.0211; 2H01 40 - 17.9168 = 22.0832
+    assert glued["fy2002_target"] == "¥46.00B"
+    assert glued["h2_needed"] == "¥25.52B"
+    assert glued["q4_needed"] == "¥15.02B"
+    assert glued["h2_01"] == "¥22.08B"
+    # 25.5211 / 22.0832 = 1.1557; 25.5211 / 20.4789 = 1.2462; 15.0211 / 10.5 = 1.4306
+    assert (glued["h2_yoy"], glued["h2_over_h1"], glued["q4_over_q3"]) == ("+15.6%", "+24.6%", "+43.1%")
+    # the exercise's +15% is the run's own target: nothing left to gain
+    assert glued["q4_needed_15"] == glued["q4_needed"]
