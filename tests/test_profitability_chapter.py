@@ -1,8 +1,83 @@
-"""The profitability chapter runs with a non-default second-half margin and says what follows."""
+"""The profitability chapter's own derivations, checked against hand computation.
+
+Gross profit, operating expenses and what the second half needs are computed in the chapter's
+visible cells; the figures other chapters reuse come from :mod:`iijbook.profitability`, and the
+chapter's step-by-step derivation of them must agree with it.
+"""
 
 from __future__ import annotations
 
+import pytest
+from iijbook import fmt
+from iijbook import profitability as pr
+
 from .conftest import execute_chapter, glued_values
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> dict[str, str]:
+    out = execute_chapter("profitability", tmp_path_factory.mktemp("profitability"))
+    return glued_values(out, unquote=True)
+
+
+def test_gross_profit_by_hand(default_run):
+    # Revenues from the release (revenues chapter): 2Q01 = 10.6 / 1.109 = 9.5582B,
+    # 1Q02 = 10.6 / 1.073 = 9.8789B. Gross profit:
+    #   2Q01 = 9.5582 × 0.141 = 1.34771B
+    #   1Q02 = 9.8789 × 0.091 = 0.89898B
+    #   2Q02 = 10.6   × 0.110 = 1.16600B
+    g = default_run
+    assert (g["gp_2q01"], g["gp_1q02"], g["gp_2q02"]) == ("¥1,348M", "¥899M", "¥1,166M")
+    # 2Q02 bounds: 10.55 × 0.1095 = 1.155225B; 10.65 × 0.1105 = 1.176825B
+    assert (g["gp_2q02_lo"], g["gp_2q02_hi"]) == ("¥1,155M", "¥1,177M")
+    # QoQ: 1,166 / 898.98 − 1 = +29.7%; YoY: 1,166 / 1,347.71 − 1 = −13.5%, 1,166 − 1,347.71 = −181.7M
+    assert (g["gp_qoq"], g["gp_yoy"]) == ("+29.7%", "\u221213.5%")
+    assert g["gp_yoy_diff"] == "\u2212\u2060¥182M"
+
+
+def test_operating_expenses_by_hand(default_run):
+    # 1Q02: 898.98 + 465.228 = 1,364.21M; 2Q02: 1,166 + 194 = 1,360M; change −4.21M
+    assert default_run["opex_1q02"] == "¥1,364M"
+    assert default_run["opex_2q02"] == "¥1,360M"
+    assert default_run["opex_change"] == "\u2212\u2060¥4M"
+    # 2Q02 bounds: 1,155.225 + 193.5 = 1,348.7M; 1,176.825 + 194.5 = 1,371.3M
+    assert (default_run["opex_2q02_lo"], default_run["opex_2q02_hi"]) == ("¥1,349M", "¥1,371M")
+
+
+def test_second_half_profit_by_hand(default_run):
+    # 2H02 revenues a +20% year needs: 1.2 × 44.0 / 1.103 − 20.4789 = 27.3905B, at the 2Q02 margin of 11.0%
+    g = default_run
+    assert g["opex_q_text"] == "¥1,360M"  # the 2Q02 level
+    assert g["t_gp"] == "¥3,013M"  # 27.3905 × 0.11 = 3,012.955M
+    assert g["t_oi"] == "¥293M"  # 3,012.955 − 2 × 1,360 = 292.955M
+    assert g["needed"] == "¥659M"  # −1H02 = 659.228M
+    assert g["t_fy"] == "\u2212\u2060¥366M"  # −659.228 + 292.955 = −366.273M
+    assert g["t_req_gm"] == "12.3%"  # (659.228 + 2,720) / 27,390.5 = 12.337%
+    assert g["t_req_rev"] == "revenues of ¥30.72B at 11.0%"  # 3,379.228 / 0.11 = 30.7203B
+    assert g["t_opex_allowed"] == "¥1,177M"  # (3,012.955 − 659.228) / 2 = 1,176.86M
+    assert g["t_short"] == "short of" and g["t_verdict"].startswith("not enough")
+
+
+def test_the_chapter_agrees_with_what_other_chapters_reuse(default_run):
+    # the chapter derives these step by step; iijbook.profitability gives them to the CAPEX chapter
+    oi, h1, ebitda, da = (
+        pr.operating_income_history(),
+        pr.first_half_operating_income(),
+        pr.ebitda_history(),
+        pr.depreciation_history(),
+    )
+    assert default_run["oi_1q02"] == fmt.millions(oi[0].value) == "\u2212\u2060¥465M"
+    assert default_run["h1_oi_text"] == fmt.millions(h1.value)
+    assert default_run["ebitda_1q02"] == fmt.millions(ebitda[0].value) == "¥331M"
+    assert default_run["ebitda_1q02_lo"] == fmt.millions(ebitda[0].interval.lo)
+    assert default_run["da_1q02"] == fmt.millions(da[0].value) == "¥796M"
+    assert (default_run["da_2q02_lo"], default_run["da_2q02_hi"]) == ("¥855M", "¥857M")
+    margins = {d.name: fmt.pct(d.value) for d in pr.margin_history()}
+    assert default_run["om_1q02"] == margins["1Q02 operating margin"] == "\u22124.7%"
+    assert default_run["em_2q02"] == margins["2Q02 EBITDA margin"] == "6.2%"
+    # "doubled" read as 1.8 and 2.2 times: 662 / 1.8 + 465.228 = 833.0M; 662 / 2.2 + 465.228 = 766.1M
+    assert (default_run["da_at_18"], default_run["da_at_22"]) == ("¥833M", "¥766M")
+    assert default_run["ex_ebitda_18"] == "¥368M"  # 662 / 1.8 = 367.78M
 
 
 def test_profitability_runs_with_the_2q01_margin(tmp_path):
@@ -19,3 +94,17 @@ def test_profitability_runs_with_the_2q01_margin(tmp_path):
     # figures from the release do not move with the assumption
     assert glued["da_2q02"] == "¥856M"
     assert glued["needed"] == "¥659M"
+
+
+def test_profitability_with_given_costs_and_no_margin(tmp_path):
+    out = execute_chapter("profitability", tmp_path, {"h2_gross_margin": 0.0, "h2_opex_per_quarter_jpy": 1e9})
+    g = glued_values(out, unquote=True)
+    # 27.3905B × 0 = 0 gross profit, less 2 × 1,000M: −2,000M; FY2002 = −659.228 − 2,000 = −2,659.2M
+    assert (g["opex_q_text"], g["opex_h2"]) == ("¥1,000M", "¥2,000M")
+    assert g["opex_q_source"] == "set as a parameter of this page"
+    assert g["t_oi"] == "\u2212\u2060¥2,000M"
+    assert g["t_fy"] == "\u2212\u2060¥2,659M"
+    # break-even margin: (659.228 + 2,000) / 27,390.5 = 9.71%; no revenue is enough at a 0% margin
+    assert g["t_req_gm"] == "9.7%"
+    assert g["t_req_rev"] == "revenues, though at 0.0% no amount of them is enough"
+    assert g["t_opex_allowed"] == "\u2212\u2060¥330M"  # (0 − 659.228) / 2
