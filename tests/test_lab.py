@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from iijbook_build.browser import CHROMIUM, CHROMIUM_ARGS
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -71,11 +71,20 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         pytest.skip(message)
     folder = tmp_path_factory.mktemp("lab")
     shutil.copy2(FIXTURES / "evals.ipynb", folder / "evals.ipynb")
+    shutil.copy2(ROOT / "chapters" / "revenues.ipynb", folder / "revenues.ipynb")  # a real chapter
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["JUPYTER_CONFIG_DIR"] = str(folder / ".jupyter-config")  # no user settings, no news popup state
+    # every cell in the page, not only those in view, so the whole notebook's text can be read
+    settings = folder / ".lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    news = folder / ".lab-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no news prompt
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(folder / ".lab-settings")
     env.pop("IIJBOOK_TARGET", None)  # as a student's JupyterLab: charts carry their static image
     log = (folder / "lab.log").open("w")
     cmd = [
@@ -118,10 +127,12 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def test_a_chapter_run_in_jupyterlab_shows_its_values_exercise_and_chart(lab):
+def _run_all(url: str, folder: Path, notebook: str, ready: str) -> tuple[str, int, list[str]]:
+    """Open ``notebook`` in JupyterLab, run all cells from the Run menu, wait for ``ready`` in the
+    notebook's text; return that text, the number of charts drawn and any request that left
+    the machine. A full-page screenshot is kept beside the notebook."""
     from playwright.sync_api import sync_playwright
 
-    url, folder = lab
     outside: list[str] = []
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
@@ -140,25 +151,54 @@ def test_a_chapter_run_in_jupyterlab_shows_its_values_exercise_and_chart(lab):
             return route.abort()
 
         page.route("**/*", guard)
-        page.goto(f"{url}/lab/tree/evals.ipynb")
+        page.goto(f"{url}/lab/tree/{notebook}?reset")  # this notebook alone, not the last workspace
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
         page.wait_for_function(IDLE, timeout=90_000)  # the kernel has started
         page.click("li.lm-MenuBar-item:has-text('Run')")
         page.click("li.lm-Menu-item:has-text('Run All Cells')")
         page.wait_for_selector(".jp-OutputArea-output .iijbook-chart img", timeout=120_000)
         page.wait_for_function(ALL_RAN, timeout=120_000)
-        page.wait_for_function(
-            "() => document.querySelector('.jp-Notebook').innerText.includes('42.0 units')", timeout=30_000
-        )
+        try:
+            page.wait_for_function(
+                f"() => document.querySelector('.jp-Notebook').innerText.includes({ready!r})", timeout=60_000
+            )
+        except Exception:
+            page.screenshot(path=str(folder / f"{Path(notebook).stem}-not-ready.png"), full_page=True)
+            (folder / f"{Path(notebook).stem}-not-ready.txt").write_text(page.inner_text(".jp-Notebook"))
+            raise
         text = page.inner_text(".jp-Notebook")
         drawn = page.evaluate(CHARTS_DRAWN)
-        page.screenshot(path=str(folder / "lab.png"), full_page=True)
+        page.screenshot(path=str(folder / f"{Path(notebook).stem}.png"), full_page=True)
+        page.locator(".iijbook-chart img").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(folder / f"{Path(notebook).stem}-chart.png"))
         context.close()
-    for raw in ("{eval}", "{glue", "```{exercise", "```{solution"):
-        assert raw not in text, (
-            f"raw {raw} in the notebook as JupyterLab shows it (screenshot {folder / 'lab.png'})"
-        )
+    return text, drawn, outside
+
+
+def _no_raw_markup(text: str, shot: Path) -> None:
+    for raw in ("{eval}", "{glue", "```{exercise", "```{solution", "{numref}", "{term}"):
+        assert raw not in text, f"raw {raw} in the notebook as JupyterLab shows it (screenshot {shot})"
+
+
+def test_a_chapter_run_in_jupyterlab_shows_its_values_exercise_and_chart(lab):
+    url, folder = lab
+    text, drawn, outside = _run_all(url, folder, "evals.ipynb", "42.0 units")
+    _no_raw_markup(text, folder / "evals.png")
     assert "Twenty-one times the rate is 42.0, written 42.0 units." in text  # 21 × the default rate, 2
     assert "What is the product at a rate of 3?" in text and "Solution to" in text
-    assert drawn >= 1, f"no chart drawn (screenshot {folder / 'lab.png'})"
+    assert drawn >= 1, f"no chart drawn (screenshot {folder / 'evals.png'})"
+    assert not outside, f"requests that left the machine: {outside}"
+
+
+def test_the_revenues_chapter_runs_in_jupyterlab_with_its_numbers_and_charts(lab):
+    """The chapter as a student opens it from chapters/: every value cited, charts drawn offline."""
+    url, folder = lab
+    ready = "translated in the release as $86.8M"
+    text, drawn, outside = _run_all(url, folder, "revenues.ipynb", ready)
+    shot = folder / "revenues.png"
+    _no_raw_markup(text, shot)
+    # by hand from the release: ¥10.6B ÷ $86.8M = ¥122.1 a dollar; ¥10.6B ÷ 1.073 = ¥9.88B
+    assert "Total revenues for 2Q02 were ¥10.6B, translated in the release as $86.8M" in text
+    assert "¥122.1 per dollar" in text and "¥9.88B" in text
+    assert drawn >= 2, f"{drawn} chart(s) drawn, expected the chapter's three (screenshot {shot})"
     assert not outside, f"requests that left the machine: {outside}"
