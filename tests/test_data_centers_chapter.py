@@ -1,8 +1,121 @@
-"""The data-centres chapter runs with a non-default assumption and says what follows from it."""
+"""The data-centres chapter: its derivations checked by hand, at the defaults and other assumptions."""
 
 from __future__ import annotations
 
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
 from .conftest import execute_chapter, glued_values
+
+
+def shown(notebook: Path, cell_id: str) -> str:
+    """The text a cell shows (its HTML output without tags, or its plain-text output)."""
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+    parts = []
+    for output in cell.outputs:
+        data = output.get("data", {})
+        if "text/html" in data:
+            parts.append(re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", data["text/html"]))))
+        elif "text/plain" in data:
+            parts.append(data["text/plain"])
+    return " ".join(parts)
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    return execute_chapter("data_centers", tmp_path_factory.mktemp("data_centers"))
+
+
+def test_the_tables_add_up_and_keep_what_is_printed(default_run):
+    glued = glued_values(default_run)
+    # Yokohama 1: 19,420 + 13,000 + 6,745 = 39,165; 4,353 + 5,717 + 2,841 = 12,911;
+    #             662 + 894 + 643 = 2,199; 95 + 128 + 92 = 315
+    # Saitama 1:  14,143 + 0 + 0 = 14,143; 2,038 + 2,058 + 640 = 4,736; 1,045; 148
+    assert glued["n_checks"] == "8"
+    assert glued["n_match_text"] == "8"
+    check = shown(default_run, "dc-11")
+    for row in (
+        "Yokohama 1 floor space 39,165 39,165 yes",
+        "Yokohama 1 server room 12,911 12,911 yes",
+        "Yokohama 1 office space 2,199 2,199 yes",
+        "Yokohama 1 office seats 315 315 yes",
+        "Saitama 1 server room 4,736 4,736 yes",
+    ):
+        assert row in check
+    assert "NO" not in check
+    # the printed tables keep the brackets and the dashes
+    assert glued["yok1_printed"] == "662m² (95)"
+    assert "Office space 1,045m² (148) - - 1,045m² (148)" in shown(default_run, "dc-08")
+
+
+def test_server_room_shares_by_hand(default_run):
+    glued = glued_values(default_run)
+    # 12,911 / 39,165 = 0.32966; 4,736 / 14,143 = 0.33486
+    assert glued["yok_share"] == "33.0%"
+    assert glued["sai_share"] == "33.5%"
+    assert glued["yok_total_calc"] == "12,911 ÷ 39,165 m²"
+    # rounding to whole m²: (12,910.5 / 39,165.5, 12,911.5 / 39,164.5) = (0.329640, 0.329674)
+    assert "0.329657 0.329640 0.329674" in shown(default_run, "dc-d3")
+    assert "32.97% 32.96% to 32.97%" in shown(default_run, "dc-13")
+    # share of the floor each step adds: 4,353 / 19,420 = 0.22415; 5,717 / 13,000 = 0.43977;
+    # 2,841 / 6,745 = 0.42120; Saitama 1's STEP2 and STEP3 add no floor, so no share
+    assert (glued["yok_s1"], glued["yok_s2"], glued["yok_s3"]) == ("22.4%", "44.0%", "42.1%")
+    assert "STEP2 0.439769 NaN STEP3 0.421201 NaN" in shown(default_run, "dc-d4")
+
+
+def test_build_out_is_cumulative(default_run):
+    glued = glued_values(default_run)
+    # Yokohama 1 after STEP2: 10,070 / 32,420 = 0.31061; other floor after STEP3:
+    # 39,165 − 12,911 − 2,199 = 24,055
+    assert glued["yok_c2"] == "31.1%"
+    assert "STEP3 39165.0 12911.0 2199.0 315.0 24055.0" in shown(default_run, "dc-d5")
+    # Saitama 1 keeps 14,143 m² of floor; server room 2,038 → 4,096 → 4,736; 4,096 / 14,143 = 0.2896
+    assert glued["sai_floor"] == "14,143 m²"
+    assert [glued[f"sai_server_c{i}"] for i in (1, 2, 3)] == ["2,038 m²", "4,096 m²", "4,736 m²"]
+    assert [glued[f"sai_c{i}"] for i in (1, 2, 3)] == ["14.4%", "29.0%", "33.5%"]
+
+
+def test_office_space_per_seat_by_hand(default_run):
+    glued = glued_values(default_run)
+    # 662 / 95 = 6.968; 894 / 128 = 6.984; 643 / 92 = 6.989; 2,199 / 315 = 6.981; 1,045 / 148 = 7.061
+    assert glued["yok1_calc"] == "662 m² ÷ 95"
+    assert glued["yok1_per_seat"] == "7.0 m²"
+    assert (glued["seat_lo"], glued["seat_hi"], glued["n_seat_rows"]) == ("6.97 m²", "7.06 m²", "6")
+    assert "1,045 m² (148) 7.06 316" in shown(default_run, "dc-19")
+
+
+def test_tsubo_conversions_by_hand(default_run):
+    glued = glued_values(default_run)
+    # 39,165 × 121 / 400 = 11,847.4; 662 × 0.3025 = 200.3; 95 × 400 / 121 = 314.0;
+    # both centres' server rooms 12,911 + 4,736 = 17,647 m² × 0.3025 = 5,338.2 tsubo
+    assert glued["m2_per_tsubo"] == "3.306 m²"
+    assert glued["yok_floor_both"] == "39,165 m² (11,847 tsubo)"
+    assert glued["yok1_office_tsubo"] == "200 tsubo"
+    assert glued["tsubo95_m2"] == "314 m²"
+    assert glued["server_all_both"] == "17,647 m² (5,338 tsubo)"
+    # 12,911 × 0.3025 = 3,905.6 → 3,906 tsubo
+    assert "Yokohama 1 server room tsubo 1,317 1,729 859 3,906" in shown(default_run, "dc-22")
+
+
+def test_racks_and_the_opening_at_the_defaults(default_run):
+    glued = glued_values(default_run)
+    # 2.5 m² per rack, up to STEP3: 12,911 / 2.5 = 5,164.4 → 5,164; 4,736 / 2.5 = 1,894.4 → 1,894
+    assert (glued["racks_yok"], glued["racks_sai"], glued["racks_both"]) == ("5,164", "1,894", "7,058")
+    # at 4 m² per rack (the exercise): 12,911 / 4 = 3,227.75 → 3,227; 4,736 / 4 = 1,184
+    assert (glued["racks_yok_4"], glued["racks_sai_4"]) == ("3,227", "1,184")
+    # only STEP1 is dated, January 2003: IIJ's fiscal 4Q02 (January to March 2003)
+    assert glued["open_quarter"] == "4Q02"
+    assert glued["open_span"] == "Jan-Mar 2003"
+    timeline = shown(default_run, "dc-29")
+    assert timeline.count("not dated in the release") == 4
+    assert timeline.count("2003-01 4Q02") == 2
+    # STEP1 server rooms 4,353 + 2,038 = 6,391 m² of 17,647: 36.2%
+    assert glued["server_step1_text"] == "6,391 m²"
+    assert glued["step1_share_of_all"] == "36.2%"
 
 
 def test_data_centers_runs_with_four_m2_per_rack_up_to_step2(tmp_path):
@@ -17,3 +130,13 @@ def test_data_centers_runs_with_four_m2_per_rack_up_to_step2(tmp_path):
     # what the release states does not move with the assumption: 12,911 / 39,165 = 33.0%
     assert glued["yok_share"] == "33.0%"
     assert glued["m2_per_rack_text"] == "4 m²"
+    assert glued["factor_4"] == "4 ÷ 4 = 1"
+
+
+def test_racks_at_two_m2_per_rack(tmp_path):
+    out = execute_chapter("data_centers", tmp_path, {"m2_per_rack": 2.0, "up_to_step": "STEP2"})
+    glued = glued_values(out)
+    # after STEP2: Yokohama 1 10,070 / 2 = 5,035; Saitama 1 4,096 / 2 = 2,048
+    assert (glued["racks_yok"], glued["racks_sai"]) == ("5,035", "2,048")
+    # STEP1 alone: 4,353 / 2 = 2,176.5 → 2,176 and 2,038 / 2 = 1,019; together 3,195
+    assert glued["racks_step1"] == "3,195"
