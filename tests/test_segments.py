@@ -43,32 +43,3 @@ def test_other_margin_by_hand():
     assert segments.other_margin_for(0.141, 0.05, 0.10) == pytest.approx(0.15111, abs=1e-5)
     with pytest.raises(ValueError, match="below 1"):
         segments.other_margin_for(0.11, 0.05, 1.0)
-
-
-def test_si_scenario_by_hand():
-    # 3Q02 10.75 at 30% SI: SI 3.225, other 7.525; SI doubles, other +5%: 6.45 + 7.90125 = 14.35125
-    s = segments.si_scenario(10.75e9, 0.30, 1.0, 0.05)
-    assert s.q3_si == pytest.approx(3.225e9)
-    assert s.q3_other == pytest.approx(7.525e9)
-    assert s.q4_si == pytest.approx(6.45e9)
-    assert s.q4_other == pytest.approx(7.90125e9)
-    assert s.q4_total == pytest.approx(14.35125e9)
-
-
-def test_si_uplift_for_by_hand():
-    # 4Q02 needed 16.6405 at 3Q02 10.75: 30% SI: (16.6405 - 7.525) / 3.225 - 1 = 1.82651;
-    # 25% SI: (16.6405 - 8.0625) / 2.6875 - 1 = 2.19181
-    assert segments.si_uplift_for(16.6405e9, 10.75e9, 0.30) == pytest.approx(1.82651, abs=1e-5)
-    assert segments.si_uplift_for(16.6405e9, 10.75e9, 0.25) == pytest.approx(2.19181, abs=1e-5)
-    # the later 4Q02 (13.0) on the later 3Q02 (10.6) at 30%: (13.0 - 7.42) / 3.18 - 1 = 0.75472
-    assert segments.si_uplift_for(13.0e9, 10.6e9, 0.30) == pytest.approx(0.75472, abs=1e-5)
-    # it inverts si_scenario
-    s = segments.si_scenario(10.75e9, 0.3, 0.8, 0.02)
-    assert segments.si_uplift_for(s.q4_total, 10.75e9, 0.3, 0.02) == pytest.approx(0.8)
-
-
-def test_si_share_must_be_positive():
-    with pytest.raises(ValueError, match="si_share must be above 0"):
-        segments.si_scenario(10.75e9, 0.0, 1.0)
-    with pytest.raises(ValueError, match="si_share must be above 0"):
-        segments.si_uplift_for(16e9, 10.75e9, 0.0)

@@ -1,4 +1,4 @@
-"""Segment arithmetic for systems integration and equipment sales, under stated assumptions.
+"""Segment arithmetic for equipment sales and the rest of the business, under stated assumptions.
 
 The release gives no figure for any segment: its *Revenues and Gross Margin*
 charts for systems integration (SI) and equipment sales lost their numbers.
@@ -16,8 +16,6 @@ Two segments mixed at a share: ``total = (1 − s) × other + s × equipment``.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 
 def blended_margin(other_margin: float, equipment_margin: float, equipment_share: float) -> float:
@@ -83,69 +81,3 @@ def other_margin_for(total_margin: float, equipment_margin: float, equipment_sha
     if not 0.0 <= equipment_share < 1.0:
         raise ValueError(f"equipment_share must be at least 0 and below 1, got {equipment_share!r}")
     return (total_margin - equipment_share * equipment_margin) / (1 - equipment_share)
-
-
-@dataclass(frozen=True)
-class SIScenario:
-    """4Q02 revenues split into SI and the rest, under assumed shares and growth."""
-
-    q3_total: float
-    si_share: float
-    si_uplift: float
-    other_growth: float
-
-    @property
-    def q3_si(self) -> float:
-        """3Q02 SI revenues: 3Q02 × SI share."""
-        return self.q3_total * self.si_share
-
-    @property
-    def q3_other(self) -> float:
-        """3Q02 revenues other than SI: 3Q02 × (1 − SI share)."""
-        return self.q3_total * (1 - self.si_share)
-
-    @property
-    def q4_si(self) -> float:
-        """4Q02 SI revenues: 3Q02 SI × (1 + SI uplift)."""
-        return self.q3_si * (1 + self.si_uplift)
-
-    @property
-    def q4_other(self) -> float:
-        """4Q02 revenues other than SI: 3Q02 other × (1 + their QoQ growth)."""
-        return self.q3_other * (1 + self.other_growth)
-
-    @property
-    def q4_total(self) -> float:
-        """4Q02 total revenues in the scenario."""
-        return self.q4_si + self.q4_other
-
-
-def si_scenario(q3_total: float, si_share: float, si_uplift: float, other_growth: float = 0.0) -> SIScenario:
-    """4Q02 total revenues if SI is ``si_share`` of 3Q02 and grows by ``si_uplift`` into 4Q02.
-
-    4Q02 = 3Q02 × (1 − share) × (1 + other growth) + 3Q02 × share × (1 + SI uplift). With 3Q02 at
-    the guidance midpoint (¥10.75B), an assumed SI share of 30%, SI doubling and the rest flat:
-    7.525 + 3.225 × 2 = ¥13.975B.
-
-    >>> round(si_scenario(10.75e9, 0.30, 1.0).q4_total / 1e9, 3)
-    13.975
-    """
-    if not 0.0 < si_share <= 1.0:
-        raise ValueError(f"si_share must be above 0 and at most 1, got {si_share!r}")
-    return SIScenario(q3_total, si_share, si_uplift, other_growth)
-
-
-def si_uplift_for(q4_total: float, q3_total: float, si_share: float, other_growth: float = 0.0) -> float:
-    """The growth of SI from 3Q02 to 4Q02 at which 4Q02 total revenues reach ``q4_total``.
-
-    uplift = (4Q02 − 3Q02 × (1 − share) × (1 + other growth)) / (3Q02 × share) − 1. The 4Q02 that a
-    +20% year needs (¥16.64B with 3Q02 at ¥10.75B, see :func:`iijbook.revenues.second_half`)
-    asks, at an assumed SI share of 30% and the rest flat, (16.64 − 7.525) / 3.225 − 1 = 183%.
-
-    >>> round(si_uplift_for(16.6405e9, 10.75e9, 0.30), 3)
-    1.827
-    """
-    if not 0.0 < si_share <= 1.0:
-        raise ValueError(f"si_share must be above 0 and at most 1, got {si_share!r}")
-    other = q3_total * (1 - si_share) * (1 + other_growth)
-    return (q4_total - other) / (q3_total * si_share) - 1
