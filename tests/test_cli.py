@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from iijbook.params import ParameterError, convert
+from iijbook.params import ParameterError
 from iijbook_build import build as build_mod
 from iijbook_build.chapters import Parameter, discover
-from iijbook_build.values import read_params_file, resolve
+from iijbook_build.values import convert, read_params_file, resolve
 
 from .conftest import ROOT, glued_values, make_mini_project, run_cli
 

@@ -29,11 +29,11 @@ from types import SimpleNamespace
 
 import pytest
 from iijbook.data import DataError, load_table
-from iijbook.params import ParameterError, convert
+from iijbook.params import ParameterError
 from iijbook_build import chapters as chapters_mod
 from iijbook_build import cli
 from iijbook_build.chapters import ChapterError, Parameter, discover
-from iijbook_build.values import read_params_file
+from iijbook_build.values import convert, read_params_file
 
 from .conftest import ROOT, make_mini_project
 

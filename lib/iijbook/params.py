@@ -14,25 +14,15 @@ of a range of months or dates must be a real month or date written the same
 way (``2002-13`` and ``2002-02-30`` are refused). ``[x | y | z]`` lists the
 allowed values. ``None`` is allowed when the annotation includes it.
 
-Values from the command line arrive as text and are converted by the
-annotation; a value is data: text stays text, nothing in it is evaluated, and
-no value may be longer than :data:`MAX_VALUE_CHARS`. Messages show a long
-value cut short, with its length.
+A notebook checks its own values with :func:`check_chapter`; the build tool
+converts text from the command line by the same declarations.
 
->>> from iijbook.params import Parameter
 >>> p = Parameter("jpy_per_usd", "float | None", None, "(0, 1000] yen per dollar")
->>> convert(p, "150"), convert(p, "None")
-(150.0, None)
->>> convert(p, "-5")
+>>> check(p, 150.0)
+>>> check(p, -5.0)
 Traceback (most recent call last):
 ...
 iijbook.params.ParameterError: parameter jpy_per_usd: -5.0 is out of range: allowed (0, 1000]
->>> convert(Parameter("label", "str", "", "a label"), "__import__('os')")
-"__import__('os')"
->>> convert(Parameter("cutoff", "str", "2002-10", "[2000-12, 2003-06] last month"), "2002-13")
-Traceback (most recent call last):
-...
-iijbook.params.ParameterError: parameter cutoff: '2002-13' is not a month: write YYYY-MM, allowed [...]
 """
 
 from __future__ import annotations
@@ -41,17 +31,13 @@ import ast
 import datetime
 import io
 import json
-import math
 import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .inputs import InputError, read_text, shown
-
-if TYPE_CHECKING:
-    import nbformat
 
 #: The largest chapter notebook or ``_toc.yml`` the build reads (sources hold no outputs).
 NOTEBOOK_LIMIT = 16 << 20
@@ -95,51 +81,27 @@ def parameters_cell(cells: list) -> tuple[int, dict] | None:
     return None
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """A chapter notebook, read through :mod:`iijbook.inputs` and validated.
-
-    Anything that is not a readable, valid notebook (empty, truncated, ``{}``,
-    not UTF-8, a named pipe) raises :class:`ChapterError` naming the file.
-    """
-    import nbformat  # here, not at the top: a kernel that checks its parameters never needs it
-
-    try:
-        text = read_text(path, "chapter notebook", NOTEBOOK_LIMIT)
-    except InputError as exc:
-        raise ChapterError(str(exc)) from None
-    invalid: dict[str, Any] = {}
-    try:
-        nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
-    except Exception as exc:  # nbformat raises many kinds for many kinds of damage
-        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({_first_line(exc)})") from None
-    if "ValidationError" in invalid:
-        reason = _first_line(invalid["ValidationError"])
-        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({reason})")
-    return nb
-
-
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     return shown(lines[0])[1:-1] if len(lines[0]) > 80 else lines[0]
 
 
-def read_parameters(path: Path, validate: bool = True) -> tuple[Parameter, ...]:
+def read_parameters(path: Path) -> tuple[Parameter, ...]:
     """The parameters of a notebook, in order, with types, defaults and comments.
 
-    A notebook that cannot be read, or a parameters cell the build cannot
-    use, raises :class:`ChapterError` naming the file. ``validate=False`` skips
-    checking the whole notebook against nbformat's schema (a second, in a kernel)
-    and reads only its JSON: the build has validated it before it ran.
+    Reads the notebook's JSON only (the build validates the whole notebook first).
+    A file that is not a notebook, or a parameters cell the build cannot use, raises
+    :class:`ChapterError` naming the file.
     """
-    if validate:
-        cells = read_notebook(path).cells
-    else:
-        try:
-            cells = json.loads(read_text(path, "chapter notebook", NOTEBOOK_LIMIT)).get("cells", [])
-        except (InputError, ValueError, AttributeError) as exc:
-            raise ChapterError(
-                f"chapter notebook {path}: not a valid notebook ({_first_line(exc)})"
-            ) from None
+    try:
+        cells = json.loads(read_text(path, "chapter notebook", NOTEBOOK_LIMIT)).get("cells", [])
+    except (InputError, ValueError, AttributeError) as exc:
+        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({_first_line(exc)})") from None
+    return parameters_of(cells, path)
+
+
+def parameters_of(cells: list, path: Path) -> tuple[Parameter, ...]:
+    """The parameters declared in the cell tagged ``parameters`` among ``cells`` (of ``path``)."""
     found = parameters_cell(cells)
     if found is None:
         return ()
@@ -163,8 +125,9 @@ def read_parameters(path: Path, validate: bool = True) -> tuple[Parameter, ...]:
         name = node.target.id
         if node.end_lineno != node.lineno:
             raise ChapterError(
-                f"{path}: parameter {name} spans lines {node.lineno}-{node.end_lineno}; write each parameter on "
-                "one line, with its comment (a formatter may have split it: chapters are not reformatted)"
+                f"{path}: parameter {name} spans lines {node.lineno}-{node.end_lineno}; write each "
+                "parameter on one line, with its comment (a formatter may have split it: chapters are "
+                "not reformatted)"
             )
         if node.lineno not in comments:
             raise ChapterError(f"{path}: parameter {name} has no comment saying what it means and allows")
@@ -184,9 +147,6 @@ def read_parameters(path: Path, validate: bool = True) -> tuple[Parameter, ...]:
         params.append(Parameter(name, annotation, default, comments.get(node.lineno, "")))
     return tuple(params)
 
-
-#: The longest value a parameter takes, in characters.
-MAX_VALUE_CHARS = 1000
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
@@ -295,30 +255,6 @@ def constraint_of(param: Parameter) -> Constraint | None:
     return None
 
 
-def _one(kind: str, text: str) -> Any:
-    if kind == "None":
-        if text.strip() in ("None", "null", "~"):
-            return None
-        raise ValueError
-    if kind == "float":
-        value = float(text)
-        if not math.isfinite(value):
-            raise ValueError
-        return value
-    if kind == "int":
-        return int(text)
-    if kind == "bool":
-        lowered = text.strip().lower()
-        if lowered in ("true", "yes"):
-            return True
-        if lowered in ("false", "no"):
-            return False
-        raise ValueError
-    if kind == "str":
-        return text
-    raise ValueError
-
-
 _ARTICLES = {"int": "an int", "float": "a float", "bool": "a bool (true or false)", "str": "text"}
 
 
@@ -333,43 +269,6 @@ def kinds_text(annotation: str) -> str:
 
 def _not_a(param: Parameter, value: Any) -> ParameterError:
     return ParameterError(f"parameter {param.name}: {shown(value)} is not {kinds_text(param.annotation)}")
-
-
-def convert(param: Parameter, value: Any) -> Any:
-    """Convert ``value`` (text, or a YAML scalar) to the parameter's type and check its range.
-
-    >>> convert(Parameter("steps", "int", 3, "[1, 10] how many"), "2.5")
-    Traceback (most recent call last):
-    ...
-    iijbook.params.ParameterError: parameter steps: '2.5' is not an int
-    """
-    kinds = [k.strip() for k in param.annotation.split("|")]
-    if value is not None and not isinstance(value, str | int | float):
-        raise ParameterError(
-            f"parameter {param.name}: {shown(value)} is not a single value (a number, text, true or false)"
-        )
-    text = "None" if value is None else (value if isinstance(value, str) else str(value))
-    if len(text) > MAX_VALUE_CHARS:
-        raise ParameterError(
-            f"parameter {param.name}: {shown(value)} is too long (at most {MAX_VALUE_CHARS} characters)"
-        )
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ParameterError(f"parameter {param.name}: {shown(value)} is not valid UTF-8 text") from None
-    if isinstance(value, bool) and "bool" not in kinds:
-        raise _not_a(param, value)
-    # None first, so "None" means None wherever None is allowed
-    for kind in sorted(kinds, key=lambda k: k != "None"):
-        try:
-            converted = _one(kind, text)
-            break
-        except (ValueError, TypeError):
-            continue
-    else:
-        raise _not_a(param, value)
-    check(param, converted)
-    return converted
 
 
 def check(param: Parameter, value: Any) -> None:
@@ -411,10 +310,11 @@ def check_chapter(chapter_name: str, namespace: dict[str, Any]) -> None:
     path = chapter_notebook(chapter_name)
     if not path.is_file():
         raise ParameterError(f"unknown chapter {chapter_name!r}")
-    for param in read_parameters(path, validate=False):
+    for param in read_parameters(path):
         if param.name not in namespace:
             raise ParameterError(
-                f"parameter {param.name} of chapter {chapter_name} is not defined: run the parameters cell first"
+                f"parameter {param.name} of chapter {chapter_name} is not defined: "
+                "run the parameters cell first"
             )
         value = namespace[param.name]
         if value is not None and not _is_type(param, value):

@@ -68,6 +68,7 @@ from .execute import ChapterRun, Job, cache_key, execute_chapter, lib_hash, run_
 from .publish import Publication, PublishError, digest, recover
 from .publish import commit as commit_publication
 from .publish import prepare as prepare_publication
+from .yamlfile import load_yaml
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise.
 DEFAULT_TIMEOUT = 300.0
@@ -722,7 +723,7 @@ def _check_config(root: Path) -> None:
     """Refuse a ``_config.yml`` that is not a YAML mapping, in one line, before anything runs."""
     path = root / "_config.yml"
     try:
-        config = inputs_mod.load_yaml(inputs_mod.read_text(path, "book configuration", 1 << 20), str(path))
+        config = load_yaml(inputs_mod.read_text(path, "book configuration", 1 << 20), str(path))
     except inputs_mod.InputError as exc:
         raise Refused(str(exc)) from None
     if not isinstance(config, dict):

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from iijbook.inputs import InputError, load_yaml, read_text, shown
-from iijbook.params import ChapterError, Parameter, read_parameters
+import nbformat
+from iijbook.inputs import InputError, read_text, shown
+from iijbook.params import NOTEBOOK_LIMIT, ChapterError, Parameter, _first_line, parameters_of
+
+from .yamlfile import load_yaml
 
 __all__ = ["Chapter", "ChapterError", "Parameter", "discover", "project_root", "toc_files"]
 
@@ -98,6 +101,27 @@ def toc_files(root: Path | None = None) -> list[str]:
     return files
 
 
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A chapter notebook, read through :mod:`iijbook.inputs` and validated.
+
+    Anything that is not a readable, valid notebook (empty, truncated, ``{}``,
+    not UTF-8, a named pipe) raises :class:`ChapterError` naming the file.
+    """
+    try:
+        text = read_text(path, "chapter notebook", NOTEBOOK_LIMIT)
+    except InputError as exc:
+        raise ChapterError(str(exc)) from None
+    invalid: dict[str, Any] = {}
+    try:
+        nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
+    except Exception as exc:  # nbformat raises many kinds for many kinds of damage
+        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({_first_line(exc)})") from None
+    if "ValidationError" in invalid:
+        reason = _first_line(invalid["ValidationError"])
+        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({reason})")
+    return nb
+
+
 def discover(root: Path | None = None) -> list[Chapter]:
     """The notebook chapters listed in ``_toc.yml``, in book order."""
     root = root or project_root()
@@ -107,5 +131,5 @@ def discover(root: Path | None = None) -> list[Chapter]:
         if path.exists() or path.is_symlink():
             if any(c.name == path.stem for c in chapters):
                 raise ChapterError(f"table of contents {root / '_toc.yml'}: two chapters named {path.stem}")
-            chapters.append(Chapter(path.stem, path, read_parameters(path)))
+            chapters.append(Chapter(path.stem, path, parameters_of(read_notebook(path).cells, path)))
     return chapters

@@ -6,20 +6,105 @@
 >>> ch = Chapter("revenues", Path("revenues.ipynb"), (point,))
 >>> resolve([ch], {"guidance_point": "low"})
 {'revenues': {'guidance_point': 'low'}}
+
+Values from the command line arrive as text and are converted by the
+annotation; a value is data: text stays text, nothing in it is evaluated, and
+no value may be longer than :data:`MAX_VALUE_CHARS`. Messages show a long
+value cut short, with its length.
+
+>>> p = Parameter("jpy_per_usd", "float | None", None, "(0, 1000] yen per dollar")
+>>> convert(p, "150"), convert(p, "None")
+(150.0, None)
+>>> convert(p, "-5")
+Traceback (most recent call last):
+...
+iijbook.params.ParameterError: parameter jpy_per_usd: -5.0 is out of range: allowed (0, 1000]
+>>> convert(Parameter("label", "str", "", "a label"), "__import__('os')")
+"__import__('os')"
+>>> convert(Parameter("cutoff", "str", "2002-10", "[2000-12, 2003-06] last month"), "2002-13")
+Traceback (most recent call last):
+...
+iijbook.params.ParameterError: parameter cutoff: '2002-13' is not a month: write YYYY-MM, allowed [...]
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
-from iijbook.inputs import InputError, load_yaml, read_text, shown
-from iijbook.params import ParameterError, convert
+from iijbook.inputs import InputError, read_text, shown
+from iijbook.params import Parameter, ParameterError, _not_a, check
 
 from .chapters import Chapter
+from .yamlfile import load_yaml
+
+#: The longest value a parameter takes, in characters.
+MAX_VALUE_CHARS = 1000
 
 #: The largest params file read (a scenario is a few lines).
 PARAMS_FILE_LIMIT = 64 << 10
+
+
+def _one(kind: str, text: str) -> Any:
+    if kind == "None":
+        if text.strip() in ("None", "null", "~"):
+            return None
+        raise ValueError
+    if kind == "float":
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError
+        return value
+    if kind == "int":
+        return int(text)
+    if kind == "bool":
+        lowered = text.strip().lower()
+        if lowered in ("true", "yes"):
+            return True
+        if lowered in ("false", "no"):
+            return False
+        raise ValueError
+    if kind == "str":
+        return text
+    raise ValueError
+
+
+def convert(param: Parameter, value: Any) -> Any:
+    """Convert ``value`` (text, or a YAML scalar) to the parameter's type and check its range.
+
+    >>> convert(Parameter("steps", "int", 3, "[1, 10] how many"), "2.5")
+    Traceback (most recent call last):
+    ...
+    iijbook.params.ParameterError: parameter steps: '2.5' is not an int
+    """
+    kinds = [k.strip() for k in param.annotation.split("|")]
+    if value is not None and not isinstance(value, str | int | float):
+        raise ParameterError(
+            f"parameter {param.name}: {shown(value)} is not a single value (a number, text, true or false)"
+        )
+    text = "None" if value is None else (value if isinstance(value, str) else str(value))
+    if len(text) > MAX_VALUE_CHARS:
+        raise ParameterError(
+            f"parameter {param.name}: {shown(value)} is too long (at most {MAX_VALUE_CHARS} characters)"
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParameterError(f"parameter {param.name}: {shown(value)} is not valid UTF-8 text") from None
+    if isinstance(value, bool) and "bool" not in kinds:
+        raise _not_a(param, value)
+    # None first, so "None" means None wherever None is allowed
+    for kind in sorted(kinds, key=lambda k: k != "None"):
+        try:
+            converted = _one(kind, text)
+            break
+        except (ValueError, TypeError):
+            continue
+    else:
+        raise _not_a(param, value)
+    check(param, converted)
+    return converted
 
 
 def resolve(
