@@ -1,6 +1,56 @@
-"""The equipment-sales chapter runs with a non-default equipment share and glues what it derives."""
+"""The equipment-sales chapter mixes two assumed segment margins and turns the release's margins round.
 
-from .conftest import run_chapter
+Its visible cells do the arithmetic; these tests check what they show and what the prose cites
+against hand computation, at the defaults and at other assumed margins and shares.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from .conftest import execute_chapter, glued_values, run_chapter
+
+MINUS = "\u2212"
+
+
+def _shown(notebook, cell_id: str) -> str:
+    """The text/plain result a visible cell shows."""
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+    return "".join(o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result")
+
+
+def test_equipment_sales_runs_with_its_defaults(tmp_path):
+    out = execute_chapter("equipment_sales", tmp_path)
+    glued = glued_values(out)
+    # 0.9 * 15% + 0.1 * 5% = 13.5% + 0.5% = 14.0%; at 20% equipment 0.8 * 15% + 0.2 * 5% = 13.0%
+    assert (glued["blend_text"], glued["blend_at_20"], glued["share_plus_10"]) == ("14.0%", "13.0%", "20%")
+    # a 10-point gap: each point of share costs 0.10 of a point
+    assert (glued["gap_points"], glued["cost_per_point"]) == ("10.0", "0.10")
+    # equipment share for each reported margin: (15 - 14.1) / 10 = 0.09; (15 - 9.1) / 10 = 0.59;
+    # (15 - 11.0) / 10 = 0.40; other margin at 10% equipment: (14.1 - 0.1 * 5) / 0.9 = 13.6 / 0.9 = 15.11%,
+    # (9.1 - 0.5) / 0.9 = 9.56%, (11.0 - 0.5) / 0.9 = 11.67%
+    needs = _shown(out, "eq-d3")
+    for quarter, share, other in (
+        ("2Q01", "9.0%", "15.1%"),
+        ("1Q02", "59.0%", "9.6%"),
+        ("2Q02", "40.0%", "11.7%"),
+    ):
+        assert re.search(rf"{quarter}\s+{share}\s+{other}", needs), needs
+    assert (glued["need_other_2q01"], glued["need_other_1q02"], glued["need_other_2q02"]) == (
+        "15.1%",
+        "9.6%",
+        "11.7%",
+    )
+    # share shifts: 2Q01 -> 1Q02: -5.0 points / 10-point gap = +50 points; 1Q02 -> 2Q02: +1.9 / 10 = -19
+    shifts = _shown(out, "eq-d4")
+    assert re.search(rf"2Q01 to 1Q02\s+{MINUS}5\.0 points\s+\+50\.0 points", shifts), shifts
+    assert re.search(rf"1Q02 to 2Q02\s+\+1\.9 points\s+{MINUS}19\.0 points", shifts), shifts
+    assert (glued["shift_fall_points"], glued["shift_rise_points"]) == ("+50", f"{MINUS}19")
+    # a ten-point swing would need a 5.0 / 0.10 = 50-point gap, 0.50 / 0.141 = 3.5 times 2Q01's margin
+    assert (glued["gap_for_ten"], glued["gap_ratio"]) == ("50", "3.5")
 
 
 def test_equipment_sales_runs_with_a_larger_equipment_share(tmp_path):
@@ -14,3 +64,27 @@ def test_equipment_sales_runs_with_a_larger_equipment_share(tmp_path):
     assert glued["need_share_2q01"] == "9%"
     assert glued["need_share_1q02"] == "59%"
     assert glued["shift_fall_points"] == "+50"
+
+
+def test_equipment_sales_with_other_assumed_margins(tmp_path):
+    parameters = {"other_margin": 0.20, "equipment_margin": 0.08, "equipment_share": 0.30}
+    glued = run_chapter("equipment_sales", tmp_path, parameters)
+    # 0.7 * 20% + 0.3 * 8% = 14% + 2.4% = 16.4%; a 12-point gap costs 0.12 of a point per point of share
+    assert (glued["blend_text"], glued["cost_per_point"]) == ("16.4%", "0.12")
+    # (20 - 14.1) / 12 = 0.4917; (11.0 - 0.3 * 8) / 0.7 = 8.6 / 0.7 = 12.29%; 5.0 / 12 = +42 points
+    assert glued["need_share_2q01"] == "49%"
+    assert glued["need_other_2q02"] == "12.3%"
+    assert glued["shift_fall_points"] == "+42"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "refusal"),
+    [
+        ({"equipment_margin": 0.1, "other_margin": 0.1}, "ParameterError: parameters .* must differ"),
+        ({"equipment_share": 1.0}, r"ParameterError: parameter equipment_share: 1.0 is out of range"),
+    ],
+)
+def test_equipment_sales_refuses_a_mix_it_cannot_turn_round(tmp_path, parameters, refusal):
+    # equal margins: the mix cannot move the total; all equipment: no other revenues to need a margin
+    with pytest.raises(Exception, match=refusal):
+        execute_chapter("equipment_sales", tmp_path, parameters)
