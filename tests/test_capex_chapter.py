@@ -1,8 +1,73 @@
-"""The CAPEX chapter runs with an entered CAPEX figure and sets it against D&A and EBITDA."""
+"""The CAPEX chapter's derivations, checked against hand computation.
+
+D&A, capital intensity, the scenario and an entered CAPEX figure are computed in the chapter's
+visible cells; the tests read the values its prose cites and the results its cells show.
+"""
 
 from __future__ import annotations
 
+import nbformat
+import pytest
+
 from .conftest import execute_chapter, glued_values
+
+
+def cell_text(notebook, cell_id: str, mime: str = "text/plain") -> str:
+    """What a cell of the executed chapter shows, in one format."""
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+    return "".join(o["data"][mime] for o in cell.outputs if mime in o.get("data", {}))
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    return execute_chapter("capex", tmp_path_factory.mktemp("capex"))
+
+
+def test_depreciation_run_rate_by_hand(default_run):
+    g = glued_values(default_run, unquote=True)
+    assert g["da_2q02"] == "¥856M"  # 662 + 194
+    assert g["da_h1_text"] == "¥1,652M"  # 796.228 + 856
+    assert g["da_year_text"] == "¥3,424M"  # 4 × 856
+    # a year's range: 4 × 855 = 3,420M to 4 × 857 = 3,428M
+    assert "¥3,424M (¥3,420M to ¥3,428M)" in cell_text(default_run, "capex-d2")
+    assert g["da_qoq"] == "+7.5%"  # 856 / 796.228 − 1
+
+
+def test_replacement_intensity_by_hand(default_run):
+    g = glued_values(default_run, unquote=True)
+    # 2Q02: 856 / 10,600 = 8.075%; 1Q02: 796.228 / 9,878.84 = 8.060%
+    assert (g["repl_2q02"], g["repl_1q02"]) == ("8.1%", "8.1%")
+    # 2Q02 bounds: 855 / 10,650 = 8.028%; 857 / 10,550 = 8.123%
+    assert "8.08% (8.03% to 8.12%)" in cell_text(default_run, "capex-d4")
+    assert g["em_2q02"] == "6.2%"  # 662 / 10,600 = 6.245%
+
+
+def test_scenario_and_capex_equal_to_ebitda_by_hand(default_run):
+    g = glued_values(default_run, unquote=True)
+    # the default scenario: CAPEX equal to D&A, 856 / 10,600 = 8.1% of revenues
+    assert (g["scen_intensity"], g["scen_capex"], g["scen_vs_da"]) == ("8.1%", "¥856M", "1.00")
+    assert g["scen_less"] == "\u2212\u2060¥194M"  # 662 − 856: the operating loss again
+    # the exercise at 15%: 10,600 × 0.15 = 1,590M, 1,590 / 856 = 1.86 times D&A, 662 − 1,590 = −928M
+    assert (g["ex15_capex"], g["ex15_vs_da"]) == ("¥1,590M", "1.86")
+    assert g["ex15_less"] == "\u2212\u2060¥928M"
+    # CAPEX equal to EBITDA: 662 / 856 = 0.77 times D&A; the asset base shrinks by 856 − 662 = 194M
+    assert (g["ex_be_vs_da"], g["ex_be_shrink"]) == ("0.77", "¥194M")
+
+
+def test_later_depreciation_by_hand(default_run):
+    g = glued_values(default_run, unquote=True)
+    assert g["later_da"] == "¥905M"  # 459 + 446
+    assert (g["later_ebitda"], g["later_oi"]) == ("¥459M", "\u2212\u2060¥446M")
+
+
+def test_server_rooms_from_the_release_tables(default_run):
+    g = glued_values(default_run, unquote=True)
+    # opening: 4,353 + 2,038 = 6,391; in total 12,911 + 4,736 = 17,647; 6,391 / 17,647 = 36%
+    assert (g["rooms_open"], g["rooms_total"], g["rooms_share"]) == ("6,391 m²", "17,647 m²", "36%")
+    # later steps: Yokohama 1, 5,717 + 2,841 = 8,558; Saitama 1, 2,058 + 640 = 2,698; STEP1 opens 2003-01
+    table = cell_text(default_run, "capex-10", "text/html")
+    assert "8,558 m²" in table and "2,698 m²" in table
+    assert table.count("2003-01") == 2
 
 
 def test_capex_runs_with_an_entered_figure(tmp_path):
@@ -18,3 +83,4 @@ def test_capex_runs_with_an_entered_figure(tmp_path):
     # the entered figure is named as the reader's, not the release's
     md = glued_values(out, mime="text/markdown")["entered_md"]
     assert "not a figure from the release" in md
+    assert "grew by about ¥344M" in md  # net investment: 1,200 − 856
