@@ -1,10 +1,107 @@
-"""The outlook chapter runs with the February 2003 growth guidance and glues what it derives."""
+"""The outlook chapter's derivations, checked by hand against the values its page shows."""
 
-from .conftest import run_chapter
+import re
+
+import nbformat
+import pytest
+
+from .conftest import execute_chapter, glued_values
+
+MINUS = "\u2212\u2060"  # a minus sign joined to its figure, as the page prints it
+
+
+def _output_text(notebook, cell_id: str) -> str:
+    """What one cell of an executed chapter shows: its outputs' text and HTML."""
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+    return "\n".join(
+        str(o.get("data", {}).get(kind, "")) for o in cell.outputs for kind in ("text/plain", "text/html")
+    )
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """The chapter as the book runs it: +20%, the guidance midpoint, FY2001 from the later report."""
+    out = execute_chapter("outlook", tmp_path_factory.mktemp("outlook"))
+    return out, glued_values(out)
+
+
+def test_3q02_against_its_guidance_by_hand(default_run):
+    _, glued = default_run
+    # (10.6 - 10.5) / (11.0 - 10.5) = 0.2; 10.55 to 10.65 lies within 10.5 to 11.0
+    assert glued["q3_position"] == "20%"
+    assert glued["q3_inside"] == "inside"
+    # against the midpoint 10.75: 10.6 - 10.75 = -0.15; 10.6 / 10.75 - 1 = -1.395%
+    assert glued["q3_guided"] == "¥10.75B"
+    assert glued["q3_miss"] == MINUS + "¥150M"
+    assert glued["q3_miss_pct"] == MINUS + "1.4%"
+
+
+def test_3q01_4q01_and_the_guidance_as_yoy_by_hand(default_run):
+    _, glued = default_run
+    # 3Q01 = 10.6 / 1.063 = 9.9718 (10.55 / 1.0635 = 9.920 to 10.65 / 1.0625 = 10.024)
+    assert (glued["q3_01_text"], glued["q3_01_lo"], glued["q3_01_hi"]) == ("¥9.97B", "¥9.92B", "¥10.02B")
+    # 10.5 / 9.9718 - 1 = 5.30%; 11.0 / 9.9718 - 1 = 10.31%
+    assert (glued["guide_yoy_lo_text"], glued["guide_yoy_hi_text"]) == ("+5.3%", "+10.3%")
+    # 4Q01 = 13.0 / 1.077 = 12.0706
+    assert glued["q4_01_text"] == "¥12.07B"
+
+
+def test_the_target_against_the_year_by_hand(default_run):
+    _, glued = default_run
+    # FY2001 = 44.0 / 1.103 = 39.8912; target 39.8912 * 1.2 = 47.8694; shortfall 47.8694 - 44.0 = 3.8694,
+    # 8.08% of the target; 20% - 10.3% = 9.7 points; the revised +10%: 39.8912 * 1.1 = 43.8803
+    assert glued["fy2001_text"] == "¥39.89B"
+    assert glued["fy2002_target"] == "¥47.87B"
+    assert glued["shortfall"] == "¥3.87B"
+    assert glued["shortfall_share"] == "8.1%"
+    assert glued["growth_gap"] == "9.7"
+    assert glued["revised_text"] == "¥43.88B"
+    # 4Q02 needed at the midpoint 47.8694 - 20.4789 - 10.75 = 16.6405; after 3Q02 = 10.6: 16.7905;
+    # the 13.0 that came was 3.6405 short, at the top of the February range of 12.5 to 13.0
+    assert glued["q4_needed"] == "¥16.64B"
+    assert glued["q4_needed_after"] == "¥16.79B"
+    assert glued["q4_gap"] == "¥3.64B"
+    assert glued["q4_actual"] == "¥13.0B"
+    assert glued["q4_position"] == "100%"
+
+
+def test_the_operating_result_by_hand(default_run):
+    out, glued = default_run
+    # 1Q02 = -194 / (1 - 0.583) = -465.23; 1H02 = -465.23 - 194 = -659.23
+    assert glued["op_1q"] == MINUS + "¥465.2M"
+    assert glued["op_1h_text"] == MINUS + "¥659.2M"  # the minus sign is joined to its figure
+    # 2H02 = -1700 - (-659.23) = -1040.77; bounds by corners: -1093.03 and -988.51
+    assert glued["op_2h_text"] == MINUS + "¥1.04B"
+    assert (glued["op_2h_lo"], glued["op_2h_hi"]) == (MINUS + "¥1.09B", MINUS + "¥988.5M")
+    # needed for a profit: 0 - (-659.23) = +659.23; missed by 659.23 + 1040.77 = 1700
+    assert glued["op_2h_needed_text"] == "¥659.2M"
+    assert glued["op_swing"] == "¥1.70B"
+    # the later quarters: -567 - 446 = -1013; the table prints 2H02 in whole millions, sign joined
+    assert glued["op_2h_quarters_text"] == MINUS + "¥1.01B"
+    assert re.search("\u2212\u2060+¥1,041M", _output_text(out, "ol-11"))
+
+
+def test_the_routes_agree_within_rounding(default_run):
+    out, glued = default_run
+    # FY2002: 20.4789 + 10.6 + 13.0 = 44.0789 against 44.0; FY2001: 17.9168 + 9.9718 + 12.0706
+    # = 39.9592 against 39.8912; 3Q02: 13.0 / 1.234 = 10.5348 against 10.6; 2H02 operating:
+    # -567 - 446 = -1013 against -1040.77
+    shown = _output_text(out, "ol-d9")
+    for name, route_1, route_2 in [
+        ("FY2002 total revenues", "44.079", "44.000"),
+        ("FY2001 total revenues", "39.959", "39.891"),
+        ("3Q02 total revenues", "10.535", "10.600"),
+        ("2H02 operating income", "-1.013", "-1.041"),
+    ]:
+        assert re.search(rf"{name}\s+{re.escape(route_1)}\s+{re.escape(route_2)}\s+True", shown), name
+    assert glued["agree_text"].startswith("Every pair agrees")
 
 
 def test_outlook_runs_with_the_revised_growth_target(tmp_path):
-    glued = run_chapter("outlook", tmp_path, {"fy2002_growth_target": 0.10})
+    out = execute_chapter(
+        "outlook", tmp_path, {"fy2002_growth_target": 0.10, "fy2002_operating_floor_jpy": 500e6}
+    )
+    glued = glued_values(out)
     # by hand: FY2001 = 44.0 / 1.103 = 39.8912; +10%: 43.8803;
     # 4Q02 needed = 43.8803 - 20.4789 - 10.75 = 12.6514, which the reported 13.0 reached
     assert glued["fy2002_target"] == "¥43.88B"
@@ -12,4 +109,17 @@ def test_outlook_runs_with_the_revised_growth_target(tmp_path):
     assert glued["q4_at_10_word"] == "reached it"
     # what does not depend on the target: 3Q01 = 10.6 / 1.063 = 9.97; 1H02 operating -659.2M
     assert glued["q3_01_text"] == "¥9.97B"
-    assert glued["op_1h_text"] == "\u2212\u2060¥659.2M"  # the minus sign is joined to its figure
+    assert glued["op_1h_text"] == MINUS + "¥659.2M"
+    # a profit of at least 500M: 2H02 needed 500 + 659.23 = 1159.23, missed by 1159.23 + 1040.77 = 2200
+    assert glued["op_floor"] == "¥500M"
+    assert glued["op_2h_needed_text"] == "¥1.16B"
+    assert glued["op_swing"] == "¥2.20B"
+
+
+def test_the_low_end_of_the_guidance(tmp_path):
+    glued = glued_values(execute_chapter("outlook", tmp_path, {"guidance_point": "low"}))
+    # 3Q02 against the low end 10.5: 10.6 - 10.5 = +0.1; 10.6 / 10.5 - 1 = +0.95%
+    assert glued["q3_guided"] == "¥10.50B"
+    assert glued["q3_miss"] == "¥100M"
+    assert glued["q3_miss_pct"] == "+1.0%"
+    assert glued["q3_position"] == "20%"  # where 3Q02 fell does not depend on the point taken
