@@ -1,6 +1,14 @@
-"""The broadband chapter runs with a non-default cut-off, and its figures follow the parameter."""
+"""The broadband chapter's derivations, checked against hand computation, and its parameters at work.
+
+The arithmetic lives in the chapter's visible cells; these tests run the chapter and read what it
+shows: the values its prose cites (``glued_values``), its visible cells' results and its tables.
+"""
 
 from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
 
 import nbformat
 import papermill as pm
@@ -9,15 +17,228 @@ import pytest
 from .conftest import execute_chapter, glued_values
 
 
+def _cell(notebook: Path, cell_id: str):
+    return next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+
+
+def shown(notebook: Path, cell_id: str, mime: str = "text/plain") -> str:
+    """What a cell of the executed chapter shows as its result."""
+    return next(o["data"][mime] for o in _cell(notebook, cell_id).outputs if mime in o.get("data", {}))
+
+
+def series_values(text: str) -> dict[str, str]:
+    """A shown pandas Series, label by label (its last line, the dtype, left out)."""
+    return dict(line.rsplit(None, 1) for line in text.splitlines()[:-1])
+
+
+def table_rows(notebook: Path, cell_id: str) -> list[list[str]]:
+    """The body rows of the HTML table a cell shows, each as its cells' text."""
+    page = shown(notebook, cell_id, "text/html")
+    return [
+        [html.unescape(td) for td in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)
+    ]
+
+
+def rows_by_label(notebook: Path, cell_id: str) -> dict[str, list[str]]:
+    """A shown DataFrame (text/plain), each row's values by its label (header lines left out)."""
+    lines = shown(notebook, cell_id).splitlines()
+    return {line.split()[0]: line.split()[1:] for line in lines if re.match(r"\d{4}-\d\d\s", line)}
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    """The chapter with its default parameters: DSL, cut-off 2002-10, linear, a 12-month window."""
+    return execute_chapter("broadband", tmp_path_factory.mktemp("broadband_default"))
+
+
+@pytest.fixture(scope="module")
+def glued(default_run) -> dict[str, str]:
+    return glued_values(default_run, unquote=True)
+
+
+def test_release_cagrs_by_hand(default_run, glued):
+    # CATV: 9 ** 0.4 = e^(0.4 * 2.19722) = e^0.87889 = 2.40822; widest corners:
+    # (1.75 / 0.25) ** 0.4 = 7 ** 0.4 = 2.17790; (1.85 / 0.15) ** 0.4 = 12.333 ** 0.4 = 2.73170
+    catv = {k: float(v) for k, v in series_values(shown(default_run, "bb-d1")).items()}
+    assert catv["CAGR"] == pytest.approx(1.40822, abs=1e-5)
+    assert catv["lowest"] == pytest.approx(1.17790, abs=1e-5)
+    assert catv["highest"] == pytest.approx(1.73170, abs=1e-4)
+    # Internet penetration: (0.440 / 0.214) ** (12 / 24) - 1 = 2.05607 ** 0.5 - 1 = 0.43390
+    assert (glued["pen_months"], glued["pen_cagr"]) == ("24", "43.4%")
+    # mobile Internet: 56.3 / 7.5 = 7.50667; ln = 2.01579; * 12 / 29 = 0.83412; e^ = 2.30279
+    assert glued["mobile_cagr"] == "130.3%"
+    # ADSL: 4,600,000 / 211 = 21,800.95; ln = 9.98970; * 12 / 31 = 3.86698; e^ = 47.798, x47.8 a year
+    assert (glued["adsl_months"], glued["adsl_multiple"]) == ("31", "×47.8")
+    assert (glued["catv_months"], glued["catv_cagr_lo"], glued["catv_cagr_hi"]) == ("30", "117.8%", "173.2%")
+    table = {row[0]: row for row in table_rows(default_run, "bb-07")}
+    assert table["ADSL subscribers, CAGR"][1] == "4,679.8%"
+    assert all("^ (12 /" in row[3] for row in table.values())
+
+
+def test_mobile_phones_read_as_man(default_run, glued):
+    assert glued["phones_man"] == "71.6M"  # 7,160 x 10,000
+    mobile = {k: float(v) for k, v in series_values(shown(default_run, "bb-d2")).items()}
+    # 56.3 / 71.6 = 0.786313; 56.25 / 71.605 = 0.785560; 56.35 / 71.595 = 0.787066
+    assert mobile["share"] == pytest.approx(0.786313, abs=1e-6)
+    assert mobile["lowest"] == pytest.approx(0.785560, abs=1e-6)
+    assert mobile["highest"] == pytest.approx(0.787066, abs=1e-6)
+    # read literally: 56,300,000 / 7,160 = 7,863.1 subscribers a handset
+    assert mobile["read literally"] == pytest.approx(7863.13, abs=0.01)
+    assert glued["literal_ratio"] == "7,863"
+
+
+def test_release_figures_against_the_series(default_run, glued):
+    # ADSL 4.6M: 4.55M <= 4,639,545 <= 4.65M, +0.86%
+    assert (glued["adsl_series"], glued["adsl_diff"]) == ("4,639,545", "+0.9%")
+    # the series' 2002-09 CATV row is the release's; (1,758,000 + 1,852,000) / 2 = 1,805,000
+    assert glued["catv_interp"] == "1,805,000"
+    assert glued["catv_basis"] == "interpolated between 2002-08 and 2002-10"
+    assert "1805000.0" in shown(default_run, "bb-d3")
+    rows = {(r[0], r[1]): r for r in table_rows(default_run, "bb-11")}
+    assert rows[("catv internet subscribers", "2000-03")][4:] == ["216,000", "same month", "yes"]
+    assert rows[("ftth subscribers", "2002-09")][4:] == ["114,608", "same month", "yes"]
+    # only the release gives ADSL at 2000-03: nothing can check it
+    unchecked = "no independent figure: the series' value is the release's own"
+    assert rows[("adsl subscribers", "2000-03")][4:] == ["n/a", unchecked, "cannot tell"]
+    assert (glued["checks_inside"], glued["checks_total"], glued["checks_unknown"]) == ("4", "5", "1")
+    assert glued["ftth_source"] == "rbbtoday.com 2003-01-31"
+
+
+def test_net_adds_average_over_missing_months(default_run, glued):
+    steps = rows_by_label(default_run, "bb-d5")  # month: months, change, per month
+    # 2002-09 is missing: (4,639,545 - 3,915,740) / 2 = 361,902.5
+    assert steps["2002-10"][0] == "2" and number(steps["2002-10"][2]) == pytest.approx(361_902.5)
+    # 2001-12 spans three months: (1,524,348 - 650,796) / 3 = 291,184
+    assert steps["2001-12"][0] == "3" and number(steps["2001-12"][2]) == pytest.approx(291_184)
+    # 2001-06 adds (291,333 - 70,655) / 3 = 73,559 a month; 2001-07 adds 109,427, the first >= 100,000
+    assert number(steps["2001-06"][2]) == pytest.approx(73_559.33, abs=0.01)
+    assert (glued["takeoff"], glued["takeoff_value"]) == ("2001-07", "109,427")
+    # 2002-12: 5,645,728 - 5,117,867 = 527,861, the largest monthly step
+    assert (glued["peak_month"], glued["peak_value_text"]) == ("2002-12", "527,861")
+
+
+def test_dsl_overtakes_cable(default_run, glued):
+    # 2001-09: DSL 650,796 < CATV 1,151,000; 2001-12: 1,524,348 > 1,300,000
+    both = rows_by_label(default_run, "bb-d4")
+    assert [number(v) for v in both["2001-09"]] == [650_796, 1_151_000]
+    assert [number(v) for v in both["2001-12"]] == [1_524_348, 1_300_000]
+    assert glued["overtake"] == "2001-12"
+
+
+def test_year_on_year(default_run, glued):
+    dec = rows_by_label(default_run, "bb-d6")  # December: DSL net additions in the year, DSL YoY
+    # 1,524,348 / 9,723 - 1 = 155.778; 10,272,052 / 5,645,728 - 1 = 0.81944
+    assert number(dec["2001-12"][1]) == pytest.approx(155.778, abs=1e-3)
+    assert number(dec["2003-12"][1]) == pytest.approx(0.81944, abs=1e-5)
+    assert number(dec["2003-12"][0]) == 10_272_052 - 5_645_728  # 4,626,324
+    assert (glued["dsl_yoy_2001"], glued["dsl_yoy_2003"]) == ("×156.8", "×1.8")
+    rows = {(r[0], r[1]): r for r in table_rows(default_run, "bb-18")}
+    assert rows[("FTTH", "2002")][3:] == ["n/a", "n/a"]  # no FTTH figure for December 2001
+    assert rows[("DSL", "2002")][3] == "4,121,380"  # 5,645,728 - 1,524,348
+
+
+def test_totals_and_shares(glued):
+    # 2002-10: 4,639,545 / (4,639,545 + 1,852,000 + 138,030) = 4,639,545 / 6,629,575 = 0.6998
+    assert glued["dsl_share_2002"] == "70.0%"
+    # 2003-12: 10,272,052 + 2,475,000 + 894,259 = 13,641,311
+    assert glued["total_2003_text"] == "13,641,311"
+
+
+def test_the_fit_window(default_run, glued):
+    # 9 figures in the 12 months to 2002-10 (2001-11 onwards): x = -10, -9, -7, -6, -5, -4, -3, -2, 0
+    assert (glued["window_start"], glued["points"], glued["min_points"]) == ("2001-11", "9", "5")
+    window = [line.split()[1:3] for line in shown(default_run, "bb-d7").splitlines()[1:]]
+    assert [
+        m for m, _ in window
+    ] == "2001-12 2002-01 2002-03 2002-04 2002-05 2002-06 2002-07 2002-08 2002-10".split()
+    assert [int(x) for _, x in window] == [-10, -9, -7, -6, -5, -4, -3, -2, 0]
+
+
+def test_linear_projection_by_hand(default_run, glued):
+    # sum x = -46, sum x^2 = 320, sum y = 26,884,992, sum xy = -111,187,698
+    # Sxx = 320 - 46^2 / 9 = 84.889; Sxy = -111,187,698 + 46 * 26,884,992 / 9 = 26,224,483
+    # b = 308,927 a month; a = 2,987,221 + 308,927 * 5.111 = 4,566,182; 2003-12: a + 14 b = 8,891,163
+    fit = series_values(shown(default_run, "bb-d8"))
+    assert number(fit["b"]) == pytest.approx(308_927.16, abs=0.01)
+    assert number(fit["a"]) == pytest.approx(4_566_182.37, abs=0.01)
+    assert glued["formula"] == "4,566,182 + 308,927 × (months after 2002-10)"
+    assert (glued["projected"], glued["actual"]) == ("8,891,163", "10,272,052")
+    assert glued["error_text"] == "−13.4%"  # 8,891,162.6 / 10,272,052 - 1
+    assert shown(default_run, "bb-d9") == "8,891,163 projected for 2003-12, 10,272,052 recorded: −13.4%"
+
+
+def test_exponential_projection_by_hand(default_run):
+    # slope of ln y on x is 0.110862 (e^b = 1.117241 a month), e^a = 4,979,158;
+    # 14 months on: 4,979,158 * 1.117241 ** 14 = 23,507,732
+    rows = {r[0]: r for r in table_rows(default_run, "bb-21")}
+    assert rows["exponential"][1:3] == ["4,979,158 × 1.1172 ^ (months after 2002-10)", "23,507,732"]
+
+
+def test_logistic_ceiling_is_fitted_and_bounded(default_run, glued):
+    assert glued["logistic_how"] == "the best-fitting ceiling"
+    largest = 4_639_545  # the largest DSL figure in the window
+    assert glued["logistic_latest"] == "4,639,545"
+    ceiling = number(glued["logistic_ceiling_text"])
+    assert 1.01 * largest <= ceiling <= 100 * largest
+    assert glued["logistic_ceiling_text"] == "6,929,671"  # the same grid point on every run
+    rows = {r[0]: r for r in table_rows(default_run, "bb-21")}
+    assert number(rows["logistic"][2]) < ceiling
+
+
+def test_every_cutoff_scored(glued):
+    # DSL with a 12-month window: cut-offs from 2001-06 (the first with 5 figures) to 2003-06
+    assert (glued["n_cutoffs"], glued["first_cut"], glued["last_cut"]) == ("25", "2001-06", "2003-06")
+    assert int(glued["best_linear"]) + int(glued["best_exponential"]) + int(glued["best_logistic"]) == 25
+    assert glued["closest"] == "linear"
+    assert glued["lesson"] == "in a take-off, watch the additions, not the growth rate"
+
+
+def test_peers_per_100(glued):
+    # Japan (10.7 - 2.2) / 2 = 4.25; Korea (24.2 - 17.2) / 2 = 3.5; US (9.7 - 4.5) / 2 = 2.6; OECD 2.2
+    gains = [glued[k] for k in ("jp_gain", "kr_gain", "us_gain", "oecd_gain")]
+    assert gains == ["4.25", "3.50", "2.60", "2.20"]
+    assert glued["fastest"] == "Japan"
+    assert glued["us_year_text"] == "2003"  # 6.1 < 6.9, then 10.7 > 9.7
+    assert glued["oecd_year_text"] == "2002"  # 2.2 < 2.9, then 6.1 > 4.9
+    assert glued["korea_passed"] == "Japan did not catch Korea by 2003"
+    assert (glued["kr_multiple_2001"], glued["kr_multiple_2003"]) == ("7.8", "2.3")  # 17.2 / 2.2, 24.2 / 10.7
+
+
+def test_implied_population(glued):
+    # 13,641,311 / 0.107 = 127.49 million; 10.65 and 10.75 per 100 give 128.09 and 126.90 million
+    population = (glued["pop_2003_text"], glued["pop_2003_lo"], glued["pop_2003_hi"])
+    assert population == ("127.5M", "126.9M", "128.1M")
+
+
 def test_broadband_runs_with_an_earlier_cutoff(tmp_path):
-    out = execute_chapter("broadband", tmp_path, {"projection_cutoff": "2002-06"})
-    glued = glued_values(out)
+    out = execute_chapter(
+        "broadband", tmp_path, {"projection_cutoff": "2002-06", "logistic_ceiling": 20_000_000.0}
+    )
+    glued = glued_values(out, unquote=True)
     assert glued["cutoff_text"] == "2002-06"
-    # by hand (tests/test_broadband.py): a = 3,238,440.3, b = 273,714.0 a month,
-    # 2003-12 = a + 18 b = 8,165,292.9; against 10,272,052 recorded: 8,165,293 / 10,272,052 - 1 = -20.5%
+    # cut-off 2002-06, 12-month window: 9 figures at x = -11, -10, -9, -6, -5, -3, -2, -1, 0
+    # sum x = -47, sum x^2 = 377, sum y = 16,281,403, sum xy = -49,016,503
+    # Sxx = 377 - 47^2 / 9 = 131.556; Sxy = -49,016,503 + 47 * 16,281,403 / 9 = 36,008,601.6
+    # b = 273,714.0; a = 16,281,403 / 9 + b * 47 / 9 = 1,809,044.8 + 1,429,395.5 = 3,238,440.3
+    # 2003-12 is 18 months later: 3,238,440.3 + 18 * 273,714.0 = 8,165,292.9;
+    # against 10,272,052 recorded: 8,165,293 / 10,272,052 - 1 = -20.5%
+    fit = series_values(shown(out, "bb-d8"))
+    assert number(fit["b"]) == pytest.approx(273_714.03, abs=0.01)
+    assert number(fit["a"]) == pytest.approx(3_238_440.28, abs=0.01)
+    assert glued["formula"] == "3,238,440 + 273,714 × (months after 2002-06)"
     assert glued["projected"] == "8,165,293"
     assert glued["error_text"] == "−20.5%"
     assert glued["points"] == "9"
+    # a ceiling set as a parameter is the logistic's, not a fitted one
+    assert (glued["logistic_ceiling_text"], glued["logistic_how"]) == (
+        "20,000,000",
+        "the ceiling set as a parameter",
+    )
     # the figures before the projection do not depend on the cut-off
     assert glued["adsl_series"] == "4,639,545"
     # the projection chart is drawn as the output of its figure cell
@@ -29,6 +250,26 @@ def test_broadband_runs_with_an_earlier_cutoff(tmp_path):
     assert any("text/html" in o.get("data", {}) for o in figure.outputs)
 
 
+def test_a_fixed_ceiling_below_the_other_cutoffs_figures(tmp_path):
+    # 4,000,000 is above every DSL figure to 2002-06 (3,300,926) but below those to 2003-03
+    # (7,023,039): the logistic cannot be fitted there, so the exercise takes the nearest cut-off it can
+    out = execute_chapter(
+        "broadband",
+        tmp_path,
+        {"projection_cutoff": "2002-06", "projection_model": "logistic", "logistic_ceiling": 4_000_000.0},
+    )
+    glued = glued_values(out, unquote=True)
+    assert glued["logistic_ceiling_text"] == "4,000,000"
+    assert glued["alt_cutoff"] == "2002-09"  # the last cut-off whose figures stay below 4,000,000
+    assert glued["alt_projected"] != "n/a"
+
+
+def test_broadband_refuses_a_ceiling_below_the_window(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match="must exceed 4,639,545"):
+        execute_chapter("broadband", tmp_path, {"projection_model": "logistic", "logistic_ceiling": 4e6})
+
+
 def test_broadband_refuses_a_cutoff_with_too_few_points(tmp_path):
+    # FTTH starts in 2002-01: by 2002-03 the series has 2 figures (2002-01, 2002-03)
     with pytest.raises(pm.PapermillExecutionError, match="only 2 FTTH observation"):
         execute_chapter("broadband", tmp_path, {"projection_series": "FTTH", "projection_cutoff": "2002-03"})
