@@ -92,7 +92,7 @@ def test_tsubo_conversions_by_hand(default_run):
     glued = glued_values(default_run)
     # 39,165 × 121 / 400 = 11,847.4; 662 × 0.3025 = 200.3; 95 × 400 / 121 = 314.0;
     # both centres' server rooms 12,911 + 4,736 = 17,647 m² × 0.3025 = 5,338.2 tsubo
-    assert glued["m2_per_tsubo"] == "3.306 m²"
+    assert glued["m2_per_tsubo"] == "3.306 m²"  # 400/121 = (6 shaku × 10/33 m)² = 3.30579 m²
     assert glued["yok_floor_both"] == "39,165 m² (11,847 tsubo)"
     assert glued["yok1_office_tsubo"] == "200 tsubo"
     assert glued["tsubo95_m2"] == "314 m²"

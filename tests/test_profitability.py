@@ -53,14 +53,6 @@ def test_depreciation_works_on_intervals():
     assert (d.lo, d.hi) == (855e6, 857e6)
 
 
-def test_margins_by_hand():
-    m = {d.name: d.value for d in pr.margin_history()}
-    assert m["2Q02 operating margin"] == pytest.approx(-194 / 10600)  # -1.830%
-    assert m["1Q02 operating margin"] == pytest.approx(-465.228 / 9878.84, rel=1e-4)  # -4.709%
-    assert m["2Q02 EBITDA margin"] == pytest.approx(662 / 10600)  # 6.245%
-    assert m["1Q02 EBITDA margin"] == pytest.approx(331 / 9878.84, rel=1e-4)  # 3.351%
-
-
 def test_bad_multiple_is_refused():
     with pytest.raises(ValueError, match="EBITDA multiple must be above"):
         pr.ebitda_history(0)

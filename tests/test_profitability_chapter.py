@@ -72,9 +72,9 @@ def test_the_chapter_agrees_with_what_other_chapters_reuse(default_run):
     assert default_run["ebitda_1q02_lo"] == fmt.millions(ebitda[0].interval.lo)
     assert default_run["da_1q02"] == fmt.millions(da[0].value) == "¥796M"
     assert (default_run["da_2q02_lo"], default_run["da_2q02_hi"]) == ("¥855M", "¥857M")
-    margins = {d.name: fmt.pct(d.value) for d in pr.margin_history()}
-    assert default_run["om_1q02"] == margins["1Q02 operating margin"] == "\u22124.7%"
-    assert default_run["em_2q02"] == margins["2Q02 EBITDA margin"] == "6.2%"
+    # margins: operating 1Q02 = −465.228 / 9,878.84 = −4.709%; EBITDA 2Q02 = 662 / 10,600 = 6.245%
+    assert default_run["om_1q02"] == "\u22124.7%"
+    assert default_run["em_2q02"] == "6.2%"
     # "doubled" read as 1.8 and 2.2 times: 662 / 1.8 + 465.228 = 833.0M; 662 / 2.2 + 465.228 = 766.1M
     assert (default_run["da_at_18"], default_run["da_at_22"]) == ("¥833M", "¥766M")
     assert default_run["ex_ebitda_18"] == "¥368M"  # 662 / 1.8 = 367.78M

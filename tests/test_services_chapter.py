@@ -38,8 +38,14 @@ def test_the_growth_areas_on_the_fiscal_calendar(default_run):
     assert (glued["q4_label"], glued["q4_span"]) == ("4Q02", "Jan-Mar 2003")
     # the growth areas in the release's order, the CATV line quoted from the data file's source
     table = shown(default_run, "sv-06")
-    order = ["IIJ VPN Standard", "CDN platform", "CATV operators", "Data-centre service", "IP service ARPU",
-             "Dedicated access"]
+    order = [
+        "IIJ VPN Standard",
+        "CDN platform",
+        "CATV operators",
+        "Data-centre service",
+        "IP service ARPU",
+        "Dedicated access",
+    ]
     assert [table.index(a) for a in order] == sorted(table.index(a) for a in order)
     assert "More than 10 CATV companies expected to subscribe to IIJ IP Service" in table
     assert "introduced November 2002 (3Q02); growth expected in the second half (2H02)" in table

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .datafiles import data_dir, data_hash  # noqa: F401 - part of this module's interface
+from .datafiles import data_dir
 from .inputs import InputError, read_bytes, shown
 from .metrics import Interval, precision_of
 from .periods import FiscalPeriod

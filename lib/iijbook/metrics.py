@@ -5,8 +5,8 @@ fractions) and says its formula. The worked examples are the release's own:
 
 >>> round(implied_prior(10.6e9, 0.073) / 1e9, 2)      # 1Q02 revenue from +7.3% QoQ
 9.88
->>> round(implied_rate(10.6e9, 86.8e6), 1)             # yen per dollar of the translation
-122.1
+>>> round(margin(1.166e9, 10.6e9), 3)                  # 2Q02 gross margin
+0.11
 >>> round(prior_before_improvement(-194e6, 0.583) / 1e6)  # 1Q02 operating loss
 -465
 
@@ -17,7 +17,6 @@ through each formula.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 
@@ -166,35 +165,6 @@ def margin(profit: Number, revenue: Number) -> Number:
     -0.0183
     """
     return profit / revenue
-
-
-def profit_from_margin(revenue: Number, rate: Number) -> Number:
-    """Profit implied by a margin: ``revenue * margin``.
-
-    >>> round(profit_from_margin(10.6e9, 0.110) / 1e9, 3)   # 2Q02 gross profit
-    1.166
-    """
-    return revenue * rate
-
-
-def implied_rate(yen: Number, dollars: Number) -> Number:
-    """Yen per dollar implied by a convenience translation: ``yen / dollars``.
-
-    >>> round(implied_rate(10.5e9, 86.2e6), 1)     # the 3Q02 guidance's low end
-    121.8
-    """
-    return yen / dollars
-
-
-def to_dollars(yen: Number, jpy_per_usd: float) -> Number:
-    """Translate yen at a rate: ``yen / jpy_per_usd``.
-
-    >>> round(to_dollars(10.6e9, 150) / 1e6, 1)
-    70.7
-    """
-    if not (jpy_per_usd > 0 and math.isfinite(jpy_per_usd)):
-        raise ValueError(f"jpy_per_usd must be a positive number, got {jpy_per_usd!r}")
-    return yen / jpy_per_usd
 
 
 def required_growth(target: Number, base: Number) -> Number:

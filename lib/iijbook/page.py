@@ -1,4 +1,4 @@
-"""Plumbing for chapter pages: glue numbers into prose, tables of sources and gaps.
+"""Plumbing for chapter pages: tables of the release's figures, of derived figures, and of gaps.
 
 >>> stated_table(["revenue_2q02", "revenue_growth_qoq_2q02"])["as printed"].tolist()
 ['JPY10.6B', '7.3%']
@@ -12,14 +12,6 @@ import pandas as pd
 
 from .data import figure, gaps
 from .derived import Derived
-
-
-def glue_text(**values: str) -> None:
-    """Glue formatted strings for ``{glue:text}`name``` roles, without displaying them."""
-    from myst_nb import glue
-
-    for name, text in values.items():
-        glue(name, str(text), display=False)
 
 
 def stated_table(ids: Iterable[str]) -> pd.DataFrame:

@@ -6,8 +6,8 @@ quarters as ``2Q02`` (July to September 2002), and the book uses those
 labels everywhere. Parse labels here and nowhere else.
 
 >>> q = FiscalPeriod.parse("2Q02")
->>> q.first_month, q.last_month
-('2002-07', '2002-09')
+>>> q.start.isoformat(), q.last_month
+('2002-07-01', '2002-09')
 >>> str(q.previous()), str(q.year_ago())
 ('1Q02', '2Q01')
 >>> str(FiscalPeriod.parse("1H02")), [str(p) for p in FiscalPeriod.parse("1H02").quarters()]
@@ -135,10 +135,6 @@ class FiscalPeriod:
         return first_after - dt.timedelta(days=1)
 
     @property
-    def first_month(self) -> str:
-        return self.start.strftime("%Y-%m")
-
-    @property
     def last_month(self) -> str:
         return self.end.strftime("%Y-%m")
 
@@ -184,7 +180,3 @@ class FiscalPeriod:
         """Whether ``other`` lies wholly inside this period."""
         return self.start <= other.start and other.end <= self.end
 
-
-def parse_period(label: str) -> FiscalPeriod:
-    """Shorthand for :meth:`FiscalPeriod.parse`."""
-    return FiscalPeriod.parse(label)

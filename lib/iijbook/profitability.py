@@ -18,8 +18,7 @@ from __future__ import annotations
 from .data import figure
 from .derived import Derived, combine
 from .fmt import millions
-from .metrics import Interval, Number, margin, prior_before_improvement, prior_from_multiple
-from .revenues import revenue_history
+from .metrics import Interval, Number, prior_before_improvement, prior_from_multiple
 
 #: Precision given to the word "doubled": read as if printed "2.0 times" (1.95 to 2.05).
 MULTIPLE_STEP = 0.1
@@ -134,27 +133,3 @@ def depreciation_history(multiple: float = 2.0) -> list[Derived]:
         )
         for e, oi in zip(ebitda_history(multiple), operating_income_history(), strict=True)
     ]
-
-
-def margin_history(multiple: float = 2.0) -> list[Derived]:
-    """Operating and EBITDA margins for 1Q02 and 2Q02: profit / total revenues.
-
-    - operating margin 1Q02 = −465.2 / 9,879 = −4.71%; 2Q02 = −194 / 10,600 = −1.83%
-    - EBITDA margin 1Q02 = 331 / 9,879 = 3.35%; 2Q02 = 662 / 10,600 = 6.25%
-
-    >>> [(d.name, round(d.value * 100, 2)) for d in margin_history()]  # doctest: +NORMALIZE_WHITESPACE
-    [('1Q02 operating margin', -4.71), ('2Q02 operating margin', -1.83),
-     ('1Q02 EBITDA margin', 3.35), ('2Q02 EBITDA margin', 6.25)]
-    """
-    revs = {d.period_label: d for d in revenue_history()}
-    out = []
-    for kind, items in (
-        ("operating margin", operating_income_history()),
-        ("EBITDA margin", ebitda_history(multiple)),
-    ):
-        label = "operating income" if kind == "operating margin" else "EBITDA"
-        for d in items:
-            r = revs[d.period_label]
-            formula = f"{label} / revenues = {millions(d.value)} / ¥{r.value / 1e9:.3f}B"
-            out.append(combine(f"{d.period_label} {kind}", d, r, margin, formula, unit="ratio"))
-    return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from . import fmt
 from .data import figure
 from .derived import Derived
-from .metrics import implied_prior, required_growth
+from .metrics import implied_prior
 
 
 def revenue_history() -> list[Derived]:
@@ -120,21 +120,6 @@ class SecondHalf:
     q3_02: float
     q4_02_needed: float
 
-    @property
-    def h2_growth_yoy(self) -> float:
-        """2H02 needed against 2H01."""
-        return required_growth(self.h2_02_needed, self.h2_01)
-
-    @property
-    def h2_over_h1(self) -> float:
-        """2H02 needed against 1H02."""
-        return required_growth(self.h2_02_needed, self.h1_02)
-
-    @property
-    def q4_over_q3(self) -> float:
-        """4Q02 needed against 3Q02 at the chosen guidance point."""
-        return required_growth(self.q4_02_needed, self.q3_02)
-
 
 def second_half(fy2001: float, target_growth: float, q3_02: float) -> SecondHalf:
     """The second half FY2002 that a growth target needs.
@@ -147,8 +132,6 @@ def second_half(fy2001: float, target_growth: float, q3_02: float) -> SecondHalf
     >>> s = second_half(44.0e9 / 1.103, 0.20, 10.75e9)
     >>> round(s.fy2002_target / 1e9, 2), round(s.h2_02_needed / 1e9, 2), round(s.q4_02_needed / 1e9, 2)
     (47.87, 27.39, 16.64)
-    >>> round(s.h2_growth_yoy, 3)
-    0.246
     """
     if fy2001 <= 0:
         raise ValueError(f"FY2001 revenue must be positive, got {fy2001!r}")

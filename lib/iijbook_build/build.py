@@ -48,7 +48,7 @@ from typing import Any
 import iijbook
 import nbformat
 from iijbook import inputs as inputs_mod
-from iijbook.datafiles import data_dir, data_hash
+from iijbook.datafiles import data_dir
 
 from . import preflight, reports
 from .buildfolder import (
@@ -64,7 +64,7 @@ from .buildfolder import (
 )
 from .bundle import BUNDLE_PATH, write_bundle
 from .chapters import Chapter, discover, project_root, toc_files
-from .execute import ChapterRun, Job, cache_key, execute_chapter, lib_hash, run_record
+from .execute import ChapterRun, Job, cache_key, data_hash, execute_chapter, lib_hash, run_record
 from .publish import Publication, PublishError, digest, recover
 from .publish import commit as commit_publication
 from .publish import prepare as prepare_publication

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from iijbook.inputs import chunks
 
 
 @dataclass
@@ -59,6 +60,23 @@ def lib_hash() -> str:
     import iijbook
 
     return _tree_hash(Path(iijbook.__file__).resolve().parent, "*.py")[:16]
+
+
+def data_hash(directory: Path) -> str:
+    """A short SHA-256 over every data file (names and bytes), for status pages and caches.
+
+    Regular files only (a named pipe or device in the folder is left out, never
+    opened), read in pieces through :func:`iijbook.inputs.chunks`; a file that
+    cannot be read raises :class:`iijbook.inputs.InputError` naming it.
+    """
+    h = hashlib.sha256()
+    root = directory
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            h.update(os.fsencode(path.relative_to(root).as_posix()))
+            for chunk in chunks(path, "data file"):
+                h.update(chunk)
+    return h.hexdigest()[:16]
 
 
 def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -> str:
