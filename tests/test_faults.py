@@ -470,3 +470,49 @@ def test_no_python3_kernel_at_all_says_run_make_venv(tmp_path, monkeypatch):
         "NoSuchKernel: No such kernel named python3; there is no python3 kernel: ipykernel is missing "
         "from .venv, run make venv"
     )
+
+
+def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
+    """Kernels started at once can pick the same free port; the chapter starts again, twice at most."""
+    import papermill as pm
+
+    source, out = ROOT / "tests" / "fixtures" / "tiny.ipynb", tmp_path / "tiny.ipynb"
+    calls: list[int] = []
+    real = pm.execute_notebook
+
+    def clash_then_run(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # what a kernel that lost its port writes, and what papermill then raises
+            os.write(2, b"zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n")
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pm, "execute_notebook", clash_then_run)
+    job = execute_mod.Job(
+        name="tiny",
+        source=str(source),
+        output=str(out),
+        parameters={},
+        chapter_params=[],
+        cwd=str(tmp_path),
+        log=str(tmp_path / "tiny.log"),
+        key="k",
+        data=str(ROOT / "data"),
+        timeout=60,
+    )
+    _, error = execute_mod.execute_chapter(job)
+    assert error is None and len(calls) == 2
+    assert "Address already in use" not in (tmp_path / "tiny.log").read_text()  # the log is the run's own
+
+    def always_clash(*args, **kwargs):
+        calls.append(1)
+        os.write(2, b"Address already in use\n")
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    calls.clear()
+    monkeypatch.setattr(pm, "execute_notebook", always_clash)
+    _, error = execute_mod.execute_chapter(job)
+    assert len(calls) == execute_mod.PORT_RETRIES + 1
+    assert error.endswith(
+        "the kernel could not open its port (another program took it at that moment): build again"
+    )

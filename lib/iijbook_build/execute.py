@@ -197,6 +197,18 @@ def hint(ename: str, evalue: str, log: str = "") -> str:
     return ""
 
 
+#: How often a chapter is started again when its kernel could not open its port.
+PORT_RETRIES = 2
+
+
+def _port_taken(exc: Exception, log_fd: int) -> bool:
+    """Whether a kernel failed to start because another process took its port first."""
+    if "kernel_info" not in str(exc):
+        return False
+    size = os.fstat(log_fd).st_size
+    return b"Address already in use" in os.pread(log_fd, min(size, 1 << 20), 0)
+
+
 def _kernel_start_hint(log: str) -> str:
     """Why the python3 kernel did not start: which kernelspec, which Python, what it lacked."""
     spec = ""
@@ -294,7 +306,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     # a new file each run, never one opened through a link: the old log goes first
     with contextlib.suppress(FileNotFoundError):
         os.unlink(job.log)
-    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    log_fd = os.open(job.log, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     saved_stderr = os.dup(2)
     os.dup2(log_fd, 2)  # the kernel inherits it
     start = time.perf_counter()
@@ -310,7 +322,8 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
         return max(1, math.ceil(left))
 
     error: str | None = None
-    try:
+
+    def run() -> None:
         pm.execute_notebook(
             job.source,
             job.output,
@@ -329,6 +342,18 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
             # the chapter's time limit: each cell gets what is left of it
             timeout_func=time_left,
         )
+
+    try:
+        for attempt in range(PORT_RETRIES + 1):
+            try:
+                run()
+                break
+            except RuntimeError as exc:
+                # two kernels started at once can pick the same free port: start this one again
+                if attempt == PORT_RETRIES or not _port_taken(exc, log_fd):
+                    raise
+                os.ftruncate(log_fd, 0)
+                os.lseek(log_fd, 0, os.SEEK_SET)  # the kernel's stderr shares this offset
     except pm.PapermillExecutionError as exc:
         error = f"{failing_cell(job.output, job.source)} raised {exc.ename}: {exc.evalue}"
         error += hint(exc.ename, exc.evalue)
