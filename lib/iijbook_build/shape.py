@@ -84,6 +84,24 @@ def lib_reached(root: Path | None = None) -> dict[str, int]:
     return dict(sorted(reached.items()))
 
 
+def code_lines(path: Path) -> int:
+    """Lines of ``path`` that are code: not blank, not a comment, not in a docstring."""
+    source = path.read_text(encoding="utf-8")
+    docs: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                if isinstance(first.value.value, str):
+                    docs.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return sum(
+        1
+        for number, line in enumerate(source.splitlines(), 1)
+        if line.strip() and not line.strip().startswith("#") and number not in docs
+    )
+
+
 def chapter_shapes(root: Path | None = None) -> list[ChapterShape]:
     """Each chapter's code cells, and those a reader of the site can open."""
     shapes = []
@@ -104,10 +122,15 @@ def chapter_shapes(root: Path | None = None) -> list[ChapterShape]:
 
 
 def main() -> int:
-    reach = lib_reached()
-    print(f"lib the chapters reach: {sum(reach.values())} lines in {len(reach)} modules")
+    root = project_root()
+    reach = lib_reached(root)
+    code = {name: code_lines(_module_file(name, root / "lib")) for name in reach}  # type: ignore[arg-type]
+    print(
+        f"lib the chapters reach: {sum(reach.values())} lines in {len(reach)} modules, "
+        f"{sum(code.values())} of them code (not docstrings, comments or blank)"
+    )
     for name, lines in reach.items():
-        print(f"  {name:28} {lines:5}")
+        print(f"  {name:28} {lines:5} {code[name]:5}")
     print("chapter                code cells  shown  derivations shown  lines shown")
     for s in chapter_shapes():
         print(f"  {s.name:22} {s.code_cells:10} {s.shown:6} {s.work:18} {s.lines_shown:12}")
