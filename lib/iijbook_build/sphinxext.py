@@ -5,6 +5,13 @@ build finishes, so the pages of a first build link them without the checksum
 that later builds add (``exercise.css?v=...``): a cold and a warm build of the
 same inputs would differ. Running their copy steps when the builder starts
 gives every build the same links.
+
+myst-nb labels each "show code" toggle ``aria-label="Toggle hidden content"``, which a
+screen reader announces instead of the words on the toggle ("Show code cell source"): the
+label is dropped, so the visible words are the toggle's name.
+
+>>> _named_by_their_words('<summary aria-label="Toggle hidden content"><span>Show code</span>')
+'<summary><span>Show code</span>'
 """
 
 from __future__ import annotations
@@ -26,6 +33,19 @@ def _assets_early(app: Sphinx) -> None:
     myst_nb_ext.add_global_html_resources(app, None)
 
 
+_TOGGLE_LABEL = '<summary aria-label="Toggle hidden content">'
+
+
+def _named_by_their_words(body: str) -> str:
+    return body.replace(_TOGGLE_LABEL, "<summary>")
+
+
+def _toggles(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if "body" in context:
+        context["body"] = _named_by_their_words(context["body"])
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _assets_early)
+    app.connect("html-page-context", _toggles)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
