@@ -108,3 +108,15 @@ def test_profitability_with_given_costs_and_no_margin(tmp_path):
     assert g["t_req_gm"] == "9.7%"
     assert g["t_req_rev"] == "revenues, though at 0.0% no amount of them is enough"
     assert g["t_opex_allowed"] == "\u2212\u2060¥330M"  # (0 − 659.228) / 2
+
+
+def test_the_net_loss_below_operating_income_and_crosswave(default_run):
+    """By hand: 2,326 / 194 = 11.99; 2,326 − 194 = 2,132; 5,421.255 / 7,446 = 72.8%;
+    37.9% of ¥13.4B within rounding: 0.3785 × 13.35 = 5,053M to 0.3795 × 13.45 = 5,104M."""
+    assert default_run["net_2q02_abs"] == "¥2,326M" and default_run["op_2q02_abs"] == "¥194M"
+    assert default_run["net_multiple"] == "12"
+    assert default_run["below_abs"] == "¥2,132M"
+    assert default_run["equity_cw_abs"] == "¥5,421M" and default_run["net_fy2001_abs"] == "¥7,446M"
+    assert default_run["cw_part"] == "73%"
+    assert (default_run["cw_share_lo"], default_run["cw_share_hi"]) == ("¥5,053M", "¥5,104M")
+    assert default_run["stake_text"] == "37.9%" and default_run["net_fy2000_abs"] == "¥4.6B"

@@ -311,6 +311,16 @@ def reported_later() -> pd.DataFrame:
     return load_table("iij_reported_later.csv")
 
 
+def context() -> pd.DataFrame:
+    """IIJ's context from elsewhere (its losses, its stake in Crosswave), each row with when it
+    was published and its source.
+
+    >>> context().set_index("id").loc["crosswave_stake_2002_05", "value"]
+    np.float64(0.379)
+    """
+    return load_table("iij_context.csv")
+
+
 def later_value(metric: str, period: str) -> float:
     """One figure IIJ reported later, by metric and fiscal period.
 

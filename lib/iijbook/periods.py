@@ -6,8 +6,8 @@ quarters as ``2Q02`` (July to September 2002), and the book uses those
 labels everywhere. Parse labels here and nowhere else.
 
 >>> q = FiscalPeriod.parse("2Q02")
->>> q.start.isoformat(), q.last_month
-('2002-07-01', '2002-09')
+>>> q.start.isoformat(), q.end.isoformat()
+('2002-07-01', '2002-09-30')
 >>> str(q.previous()), str(q.year_ago())
 ('1Q02', '2Q01')
 >>> str(FiscalPeriod.parse("1H02")), [str(p) for p in FiscalPeriod.parse("1H02").quarters()]
@@ -135,10 +135,6 @@ class FiscalPeriod:
         return first_after - dt.timedelta(days=1)
 
     @property
-    def last_month(self) -> str:
-        return self.end.strftime("%Y-%m")
-
-    @property
     def span(self) -> str:
         """Human span, e.g. ``Jul-Sep 2002`` or ``Apr 2002-Mar 2003``."""
         a, b = self.start, self.end
@@ -161,10 +157,6 @@ class FiscalPeriod:
         """The period just before (QoQ comparisons)."""
         return self.shift(-1)
 
-    def next(self) -> FiscalPeriod:
-        """The period just after."""
-        return self.shift(1)
-
     def year_ago(self) -> FiscalPeriod:
         """The same period one fiscal year earlier (YoY comparisons)."""
         return FiscalPeriod(self.fy - 1, self.kind, self.n)
@@ -175,8 +167,3 @@ class FiscalPeriod:
             return [self]
         first = self._month_index() // 3 + 1
         return [FiscalPeriod(self.fy, "Q", first + i) for i in range(self.months // 3)]
-
-    def contains(self, other: FiscalPeriod) -> bool:
-        """Whether ``other`` lies wholly inside this period."""
-        return self.start <= other.start and other.end <= self.end
-

@@ -184,6 +184,27 @@ REPORTED_LATER = pa.DataFrameSchema(
     name="iij_reported_later",
 )
 
+CONTEXT = pa.DataFrameSchema(
+    {
+        "id": pa.Column(str, _id_check, unique=True),
+        "period": pa.Column(str, _period_check, nullable=True),
+        "as_of": pa.Column(str, _month_check, nullable=True),
+        "metric": pa.Column(str, pa.Check.str_matches(_ID)),
+        "value": _value,
+        "unit": _unit,
+        "published": _text,
+        "source": _text,
+        "note": _note,
+    },
+    checks=[
+        pa.Check(_period_xor_month, error=_PERIOD_OR_MONTH),
+        pa.Check(_in_unit_range, error=_UNIT_RANGE),
+    ],
+    strict=True,
+    ordered=True,
+    name="iij_context",
+)
+
 BROADBAND_MONTHLY = pa.DataFrameSchema(
     {
         "month_end": pa.Column(str, _date_check),
@@ -230,22 +251,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "data_centers.csv": DATA_CENTERS,
     "gaps.csv": GAPS,
     "iij_reported_later.csv": REPORTED_LATER,
+    "iij_context.csv": CONTEXT,
     "japan_broadband_monthly.csv": BROADBAND_MONTHLY,
     "broadband_per_100_inhabitants.csv": BROADBAND_PER_100,
     "si_key_customers.csv": SI_KEY_CUSTOMERS,
 }
-
-__all__ = [
-    "BROADBAND_MONTHLY",
-    "BROADBAND_PER_100",
-    "SI_KEY_CUSTOMERS",
-    "SCHEMAS",
-    "SECTIONS",
-    "UNITS",
-    "RELEASE_FIGURES",
-    "DATA_CENTERS",
-    "GAPS",
-    "REPORTED_LATER",
-    "ROW_CHECK_COLUMNS",
-    "is_date",
-]
