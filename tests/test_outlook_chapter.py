@@ -123,3 +123,15 @@ def test_the_low_end_of_the_guidance(tmp_path):
     assert glued["q3_miss"] == "¥100M"
     assert glued["q3_miss_pct"] == "+1.0%"
     assert glued["q3_position"] == "20%"  # where 3Q02 fell does not depend on the point taken
+
+
+def test_the_year_end_surge_is_judged_against_the_year_before(default_run):
+    """By hand: 4Q01 = 13.0 / 1.077 = 12.0706B, 3Q01 = 10.6 / 1.063 = 9.9718B, so FY2001's surge
+    was 12.0706 / 9.9718 − 1 = +21.0%; the target's 4Q02 of 16.6405B is 16.6405 / 12.0706 − 1 = +38%
+    on 4Q01, against the +7.7% reported."""
+    _, glued = default_run
+    assert glued["surge_fy2001"] == "+21.0%"
+    assert glued["q4_yoy_needed"] == "+38%"
+    assert glued["q4_yoy"] == "+7.7%"
+    text = "".join(c.source for c in nbformat.read(default_run[0], as_version=4).cells)
+    assert "large by any normal standard" not in text  # the surge was ordinary for IIJ
