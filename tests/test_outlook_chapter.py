@@ -20,7 +20,7 @@ def _output_text(notebook, cell_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
-    """The chapter as the book runs it: +20%, the guidance midpoint, FY2001 from the later report."""
+    """The chapter as the book runs it: +20%, the guidance midpoint, FY2001 as published in May 2002."""
     out = execute_chapter("outlook", tmp_path_factory.mktemp("outlook"))
     return out, glued_values(out)
 
@@ -48,19 +48,26 @@ def test_3q01_4q01_and_the_guidance_as_yoy_by_hand(default_run):
 
 def test_the_target_against_the_year_by_hand(default_run):
     _, glued = default_run
-    # FY2001 = 44.0 / 1.103 = 39.8912; target 39.8912 * 1.2 = 47.8694; shortfall 47.8694 - 44.0 = 3.8694,
-    # 8.08% of the target; 20% - 10.3% = 9.7 points; the revised +10%: 39.8912 * 1.1 = 43.8803
-    assert glued["fy2001_text"] == "¥39.89B"
-    assert glued["fy2002_target"] == "¥47.87B"
-    assert glued["shortfall"] == "¥3.87B"
+    # FY2001 as published in May 2002: 39.9; target 39.9 * 1.2 = 47.88; shortfall 47.88 - 44.0 = 3.88,
+    # 8.10% of the target; 20% - 10.3% = 9.7 points; the revised +10%: 39.9 * 1.1 = 43.89, which the
+    # 44.0 that came beat by 0.11, about 0.1B at the precision of 44.0
+    assert glued["fy2001_text"] == "¥39.90B"
+    assert glued["fy2002_target"] == "¥47.88B"
+    assert glued["shortfall"] == "¥3.88B"
     assert glued["shortfall_share"] == "8.1%"
     assert glued["growth_gap"] == "9.7"
-    assert glued["revised_text"] == "¥43.88B"
-    # 4Q02 needed at the midpoint 47.8694 - 20.4789 - 10.75 = 16.6405; after 3Q02 = 10.6: 16.7905;
-    # the 13.0 that came was 3.6405 short, at the top of the February range of 12.5 to 13.0
-    assert glued["q4_needed"] == "¥16.64B"
-    assert glued["q4_needed_after"] == "¥16.79B"
-    assert glued["q4_gap"] == "¥3.64B"
+    assert glued["revised_text"] == "¥43.89B"
+    assert glued["revised_vs_actual"] == "about ¥0.1B" and glued["revised_word"] == "above"
+    # the cross-check: the later report implies 44.0 / 1.103 = 39.8912, between 43.95 / 1.1035 = 39.827
+    # and 44.05 / 1.1025 = 39.955, which overlaps the 39.85 to 39.95 that "39.9" allows
+    assert glued["fy2001_implied_text"] == "¥39.89B"
+    assert (glued["fy2001_implied_lo"], glued["fy2001_implied_hi"]) == ("¥39.83B", "¥39.95B")
+    assert glued["fy2001_check_word"] == "agrees with"
+    # 4Q02 needed at the midpoint 47.88 - 20.4788 - 10.75 = 16.6512; after 3Q02 = 10.6: 16.8012;
+    # the 13.0 that came was 3.6512 short, at the top of the February range of 12.5 to 13.0
+    assert glued["q4_needed"] == "¥16.65B"
+    assert glued["q4_needed_after"] == "¥16.80B"
+    assert glued["q4_gap"] == "¥3.65B"
     assert glued["q4_actual"] == "¥13.0B"
     assert glued["q4_position"] == "100%"
 
@@ -102,10 +109,10 @@ def test_outlook_runs_with_the_revised_growth_target(tmp_path):
         "outlook", tmp_path, {"fy2002_growth_target": 0.10, "fy2002_operating_floor_jpy": 500e6}
     )
     glued = glued_values(out)
-    # by hand: FY2001 = 44.0 / 1.103 = 39.8912; +10%: 43.8803;
-    # 4Q02 needed = 43.8803 - 20.4789 - 10.75 = 12.6514, which the reported 13.0 reached
-    assert glued["fy2002_target"] == "¥43.88B"
-    assert glued["q4_needed"] == "¥12.65B"
+    # by hand: FY2001 = 39.9 (May 2002); +10%: 43.89;
+    # 4Q02 needed = 43.89 - 20.4788 - 10.75 = 12.6612, which the reported 13.0 reached
+    assert glued["fy2002_target"] == "¥43.89B"
+    assert glued["q4_needed"] == "¥12.66B"
     assert glued["q4_at_10_word"] == "reached it"
     # what does not depend on the target: 3Q01 = 10.6 / 1.063 = 9.97; 1H02 operating -659.2M
     assert glued["q3_01_text"] == "¥9.97B"

@@ -45,16 +45,16 @@ def test_operating_expenses_by_hand(default_run):
 
 
 def test_second_half_profit_by_hand(default_run):
-    # 2H02 revenues a +20% year needs: 1.2 × 44.0 / 1.103 − 20.4789 = 27.3905B, at the 2Q02 margin of 11.0%
+    # 2H02 revenues a +20% year needs: 1.2 × 39.9 − 20.4788 = 27.4012B, at the 2Q02 margin of 11.0%
     g = default_run
     assert g["opex_q_text"] == "¥1,360M"  # the 2Q02 level
-    assert g["t_gp"] == "¥3,013M"  # 27.3905 × 0.11 = 3,012.955M
-    assert g["t_oi"] == "¥293M"  # 3,012.955 − 2 × 1,360 = 292.955M
+    assert g["t_gp"] == "¥3,014M"  # 27.4012 × 0.11 = 3,014.13M
+    assert g["t_oi"] == "¥294M"  # 3,014.13 − 2 × 1,360 = 294.13M
     assert g["needed"] == "¥659M"  # −1H02 = 659.228M
-    assert g["t_fy"] == "\u2212\u2060¥366M"  # −659.228 + 292.955 = −366.273M
-    assert g["t_req_gm"] == "12.3%"  # (659.228 + 2,720) / 27,390.5 = 12.337%
+    assert g["t_fy"] == "\u2212\u2060¥365M"  # −659.228 + 294.13 = −365.10M
+    assert g["t_req_gm"] == "12.3%"  # (659.228 + 2,720) / 27,401.2 = 12.332%
     assert g["t_req_rev"] == "revenues of ¥30.72B at 11.0%"  # 3,379.228 / 0.11 = 30.7203B
-    assert g["t_opex_allowed"] == "¥1,177M"  # (3,012.955 − 659.228) / 2 = 1,176.86M
+    assert g["t_opex_allowed"] == "¥1,177M"  # (3,014.13 − 659.228) / 2 = 1,177.45M
     assert g["t_short"] == "short of" and g["t_verdict"].startswith("not enough")
 
 
@@ -83,12 +83,12 @@ def test_the_chapter_agrees_with_what_other_chapters_reuse(default_run):
 def test_profitability_runs_with_the_2q01_margin(tmp_path):
     out = execute_chapter("profitability", tmp_path, {"h2_gross_margin": 0.141})
     glued = glued_values(out, unquote=True)
-    # By hand: 2H02 revenues for +20% = 1.2 × 44.0 / 1.103 − 20.4789 = 27.3905B;
-    # × 0.141 = 3,862.06M gross profit; less 2 × 1,360M = 1,142.06M operating income;
-    # FY2002 = 1,142.06 − 659.23 = 482.83M.
+    # By hand: 2H02 revenues for +20% = 1.2 × 39.9 − 20.4788 = 27.4012B;
+    # × 0.141 = 3,863.56M gross profit; less 2 × 1,360M = 1,143.56M operating income;
+    # FY2002 = 1,143.56 − 659.23 = 484.33M.
     assert glued["h2_gm"] == "14.1%"
-    assert glued["t_oi"] == "¥1,142M"
-    assert glued["t_fy"] == "¥483M"
+    assert glued["t_oi"] == "¥1,144M"
+    assert glued["t_fy"] == "¥484M"
     assert glued["t_short"] == "more than"
     assert glued["t_verdict"].startswith("enough")
     # figures from the release do not move with the assumption
@@ -99,12 +99,12 @@ def test_profitability_runs_with_the_2q01_margin(tmp_path):
 def test_profitability_with_given_costs_and_no_margin(tmp_path):
     out = execute_chapter("profitability", tmp_path, {"h2_gross_margin": 0.0, "h2_opex_per_quarter_jpy": 1e9})
     g = glued_values(out, unquote=True)
-    # 27.3905B × 0 = 0 gross profit, less 2 × 1,000M: −2,000M; FY2002 = −659.228 − 2,000 = −2,659.2M
+    # 27.4012B × 0 = 0 gross profit, less 2 × 1,000M: −2,000M; FY2002 = −659.228 − 2,000 = −2,659.2M
     assert (g["opex_q_text"], g["opex_h2"]) == ("¥1,000M", "¥2,000M")
     assert g["opex_q_source"] == "set as a parameter of this page"
     assert g["t_oi"] == "\u2212\u2060¥2,000M"
     assert g["t_fy"] == "\u2212\u2060¥2,659M"
-    # break-even margin: (659.228 + 2,000) / 27,390.5 = 9.71%; no revenue is enough at a 0% margin
+    # break-even margin: (659.228 + 2,000) / 27,401.2 = 9.70%; no revenue is enough at a 0% margin
     assert g["t_req_gm"] == "9.7%"
     assert g["t_req_rev"] == "revenues, though at 0.0% no amount of them is enough"
     assert g["t_opex_allowed"] == "\u2212\u2060¥330M"  # (0 − 659.228) / 2

@@ -64,22 +64,22 @@ def test_translation_rates_and_their_common_range(default_run):
 
 def test_what_the_target_asks_by_hand(default_run):
     glued = glued_values(default_run)
-    # FY2001 from IIJ's later report: 44.0 / 1.103 = 39.8912; +20%: 47.8694; 2H02: 47.8694 - 20.4789
-    # = 27.3905; 2H01: 39.8912 - 17.9168 = 21.9744; 4Q02: 27.3905 - 10.75 = 16.6405
-    assert glued["fy2002_target"] == "¥47.87B"
-    assert glued["h2_needed"] == "¥27.39B"
-    assert glued["h2_01"] == "¥21.97B"
-    assert glued["q4_needed"] == "¥16.64B"
-    # 27.3905 / 21.9744 = 1.2465; 27.3905 / 20.4789 = 1.3375; 16.6405 / 10.75 = 1.548
-    assert (glued["h2_yoy"], glued["h2_over_h1"], glued["q4_over_q3"]) == ("+24.6%", "+33.8%", "+54.8%")
+    # FY2001 as IIJ published it in May 2002: 39.9; +20%: 47.88; 2H02: 47.88 - 20.4789 = 27.4011;
+    # 2H01: 39.9 - 17.9168 = 21.9832; 4Q02: 27.4011 - 10.75 = 16.6511
+    assert glued["fy2002_target"] == "¥47.88B"
+    assert glued["h2_needed"] == "¥27.40B"
+    assert glued["h2_01"] == "¥21.98B"
+    assert glued["q4_needed"] == "¥16.65B"
+    # 27.4011 / 21.9832 = 1.2465; 27.4011 / 20.4789 = 1.3380; 16.6511 / 10.75 = 1.5489
+    assert (glued["h2_yoy"], glued["h2_over_h1"], glued["q4_over_q3"]) == ("+24.6%", "+33.8%", "+54.9%")
     # the guidance on 2Q02: 10.5 / 10.6 = 0.9906; 10.75 / 10.6 = 1.0142; 11.0 / 10.6 = 1.0377
     assert (glued["guide_low_qoq"], glued["q3_qoq"], glued["guide_high_qoq"]) == (
         f"{MINUS}0.9%",
         "+1.4%",
         "+3.8%",
     )
-    # the exercise at +15%: 39.8912 * 1.15 - 20.4789 - 10.75 = 14.6460, 5% of FY2001 = 1.9946 less
-    assert (glued["q4_needed_15"], glued["target_gap_15"]) == ("¥14.65B", "¥1.99B")
+    # the exercise at +15%: 39.9 * 1.15 - 20.4789 - 10.75 = 14.6561, 5% of FY2001 = 1.995 less
+    assert (glued["q4_needed_15"], glued["target_gap_15"]) == ("¥14.66B", "¥2.00B")
 
 
 def test_revenues_with_every_parameter_set(tmp_path):

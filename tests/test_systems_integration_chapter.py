@@ -32,16 +32,16 @@ def _rows(text: str) -> dict[str, str]:
 def test_systems_integration_runs_with_its_defaults(tmp_path):
     out = execute_chapter("systems_integration", tmp_path)
     glued = glued_values(out)
-    # 4Q02 needed: 39.8912 * 1.2 - 20.4789 - 10.75 = 16.6405, +54.8% on 3Q02 (16.6405 / 10.75)
-    assert glued["q4_needed"] == "¥16.64B" and glued["q4_over_q3"] == "+54.8%"
-    # SI growth needed at 30%: (16.6405 - 7.525) / 3.225 - 1 = 1.82651; at 20%: (16.6405 - 8.6) / 2.15 - 1
-    # = 2.73977; at 40%: (16.6405 - 6.45) / 4.3 - 1 = 1.36988
+    # 4Q02 needed: 39.9 * 1.2 - 20.4788 - 10.75 = 16.6512, +54.9% on 3Q02 (16.6512 / 10.75)
+    assert glued["q4_needed"] == "¥16.65B" and glued["q4_over_q3"] == "+54.9%"
+    # SI growth needed at 30%: (16.6512 - 7.525) / 3.225 - 1 = 1.82982; at 20%: (16.6512 - 8.6) / 2.15 - 1
+    # = 2.74474; at 40%: (16.6512 - 6.45) / 4.3 - 1 = 1.37237
     needs = _rows(_shown(out, "si-d3"))
-    assert needs == {"20% SI": "+274.0%", "30% SI": "+182.7%", "40% SI": "+137.0%"}
+    assert needs == {"20% SI": "+274.5%", "30% SI": "+183.0%", "40% SI": "+137.2%"}
     assert glued["uplift_needed_text"] == "+183%" and glued["si_multiple"] == "2.8"
-    # hindsight: 16.6405 - 13.0 = 3.6405 short; the later 4Q02 (13.0) on the later 3Q02 (10.6) at 30%:
+    # hindsight: 16.6512 - 13.0 = 3.6512 short; the later 4Q02 (13.0) on the later 3Q02 (10.6) at 30%:
     # (13.0 - 7.42) / 3.18 - 1 = 0.75472
-    assert glued["q4_later_gap"] == "¥3.64B"
+    assert glued["q4_later_gap"] == "¥3.65B"
     assert _shown(out, "si-d5") == "+75.5%" and glued["uplift_later_text"] == "+75%"
 
 
@@ -49,12 +49,12 @@ def test_systems_integration_runs_with_a_smaller_si_share(tmp_path):
     out = execute_chapter("systems_integration", tmp_path, {"si_share_3q02": 0.25})
     glued = glued_values(out)
     # by hand: 3Q02 at the midpoint 10.75; SI 10.75 * 0.25 = 2.6875, the rest 8.0625;
-    # 4Q02 needed 16.6405 (revenues chapter); SI growth needed (16.6405 - 8.0625) / 2.6875 - 1 = 219%
+    # 4Q02 needed 16.6512 (revenues chapter); SI growth needed (16.6512 - 8.0625) / 2.6875 - 1 = 219.6%
     assert glued["q3_si"] == "¥2.69B"
     assert glued["q3_other"] == "¥8.06B"
-    assert glued["q4_needed"] == "¥16.64B"
-    assert glued["uplift_needed_text"] == "+219%"
-    assert _rows(_shown(out, "si-d3"))["25% SI"] == "+219.2%"  # 2.19181
+    assert glued["q4_needed"] == "¥16.65B"
+    assert glued["uplift_needed_text"] == "+220%"
+    assert _rows(_shown(out, "si-d3"))["25% SI"] == "+219.6%"  # 2.19578
     # SI doubling: 8.0625 + 2 * 2.6875 = 13.4375
     assert glued["q4_total"] == "¥13.44B"
     assert glued["share_lo_text"] == "15%" and glued["share_hi_text"] == "35%"
@@ -73,9 +73,9 @@ def test_systems_integration_scenario_with_other_revenues_growing(tmp_path):
     }
     glued = glued_values(out)
     assert glued["q4_total"] == "¥14.35B"
-    # 16.6405 - 14.35125 = 2.28925 short of the requirement
-    assert (glued["q4_short"], glued["q4_short_word"]) == ("¥2.29B", "short of")
-    # SI growth needed: (16.6405 - 7.90125) / 3.225 - 1 = 1.70984
-    assert _rows(_shown(out, "si-d3"))["30% SI"] == "+171.0%"
+    # 16.6512 - 14.35125 = 2.29995 short of the requirement
+    assert (glued["q4_short"], glued["q4_short_word"]) == ("¥2.30B", "short of")
+    # SI growth needed: (16.6512 - 7.90125) / 3.225 - 1 = 1.71316
+    assert _rows(_shown(out, "si-d3"))["30% SI"] == "+171.3%"
     # hindsight with the rest growing 5%: (13.0 - 10.6 * 0.7 * 1.05) / 3.18 - 1 = 5.209 / 3.18 - 1 = 0.63805
     assert _shown(out, "si-d5") == "+63.8%"

@@ -4,8 +4,9 @@ The release guides 3Q02 revenues, FY2002 growth of 20% and a profitable
 FY2002; IIJ's later reports (``data/iij_reported_later.csv``) say what came.
 The outlook chapter sets the two side by side; this module keeps what several
 chapters share: a later-reported figure with the interval its printed form
-allows, and the FY2001 revenues the later FY2002 report implies, which the
-release does not print:
+allows, and FY2001 revenues, which the release does not print: as IIJ published
+them in May 2002 (the base every page takes), and as the later FY2002 report
+implies them (the cross-check):
 
 >>> later_figure("total_revenues", "FY2002").printed
 'JPY44.0B'
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .data import reported_later
+from .data import context, reported_later
 from .derived import Derived
 from .metrics import Interval, implied_prior, precision_of
 from .periods import FiscalPeriod
@@ -105,18 +106,20 @@ def fy2001_implied() -> Derived:
 def fy2001_base(fy2001_revenue_jpy: float | None) -> tuple[float, str]:
     """The FY2001 revenue a page uses, and where it comes from.
 
-    ``None`` takes the value implied by the later FY2002 report; a number is
-    a reader's own assumption.
+    ``None`` takes FY2001 revenues as IIJ published them in May 2002, six months before the
+    release (``data/iij_context.csv``); IIJ's later FY2002 report implies the same figure
+    within rounding (:func:`fy2001_implied`). A number is a reader's own assumption.
 
-    >>> v, why = fy2001_base(None); round(v / 1e9, 2), why.startswith("implied by")
-    (39.89, True)
+    >>> v, why = fy2001_base(None); v / 1e9, why.startswith("as IIJ published it in May 2002 (¥39.9B)")
+    (39.9, True)
     >>> fy2001_base(40e9)
     (40000000000.0, 'set as a parameter of this page')
     """
     if fy2001_revenue_jpy is None:
+        row = context().set_index("id").loc["total_revenues_fy2001_may2002"]
         return (
-            fy2001_implied().value,
-            "implied by IIJ's later FY2002 report (¥44.0B, up 10.3%), not by this release",
+            float(row["value"]),
+            f"as IIJ published it in May 2002 (¥{row['value'] / 1e9:.1f}B), six months before this release",
         )
     if fy2001_revenue_jpy <= 0:
         raise ValueError(f"FY2001 revenue must be positive, got {fy2001_revenue_jpy!r}")
