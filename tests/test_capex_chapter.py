@@ -58,6 +58,7 @@ def test_later_depreciation_by_hand(default_run):
     g = glued_values(default_run, unquote=True)
     assert g["later_da"] == "¥905M"  # 459 + 446
     assert (g["later_ebitda"], g["later_oi"]) == ("¥459M", "\u2212\u2060¥446M")
+    assert g["later_loss"] == "¥446M"  # cited as "an operating loss of ¥446M", never "of −¥446M"
 
 
 def test_server_rooms_from_the_release_tables(default_run):

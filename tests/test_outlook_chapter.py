@@ -142,3 +142,11 @@ def test_the_year_end_surge_is_judged_against_the_year_before(default_run):
     assert glued["q4_yoy"] == "+7.7%"
     text = "".join(c.source for c in nbformat.read(default_run[0], as_version=4).cells)
     assert "large by any normal standard" not in text  # the surge was ordinary for IIJ
+
+
+def test_the_operating_exercise_answers_for_the_floor_it_asks_about(default_run):
+    """The exercise asks about ¥500M whatever the run's floor: 500 + 659.23 = 1,159.2M needed;
+    the second half's −1,040.8M misses it by 1,159.2 + 1,040.8 = 2,200M."""
+    _, glued = default_run
+    assert (glued["ex_needed"], glued["ex_miss"]) == ("¥1.16B", "¥2.20B")
+    assert glued["op_floor"] == "zero"  # the default run's own floor stays what it was
