@@ -103,3 +103,14 @@ def test_revenues_with_every_parameter_set(tmp_path):
     assert (glued["h2_yoy"], glued["h2_over_h1"], glued["q4_over_q3"]) == ("+15.6%", "+24.6%", "+43.1%")
     # the exercise's +15% is the run's own target: nothing left to gain
     assert glued["q4_needed_15"] == glued["q4_needed"]
+
+
+def test_the_guidance_pins_the_rate_if_its_yen_are_exact(default_run):
+    """By hand: ¥10.5B over $86.15M to $86.25M is 121.739 to 121.880; ¥11.0B over $90.35M to
+    $90.45M is 121.614 to 121.749; both hold from 121.739 to 121.749 (mid 121.744). The default
+    122.120 is 0.31% above it, and ¥10.6B at 121.744 is $87.07M."""
+    glued = glued_values(default_run)
+    assert _shown(default_run, "rev-d2b") == "¥121.74–¥121.75"
+    assert (glued["pinned_lo"], glued["pinned_hi"]) == ("¥121.74", "¥121.75")
+    assert (glued["pinned_gap"], glued["pinned_usd"]) == ("0.3%", "$87.1M")
+    assert glued["release_rate_text"] == "¥122.1"  # the default stays the quarter's own translation
