@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -139,6 +141,25 @@ def glued_values(notebook: Path, unquote: bool = False, mime: str = "text/plain"
 
 def _unquoted(data: str) -> str:
     return ast.literal_eval(data) if data[:1] in "'\"" else data
+
+
+def cell_result(notebook: Path, cell_id: str) -> str:
+    """The text/plain result a visible cell of an executed chapter shows."""
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+    return "".join(o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result")
+
+
+def cell_text(notebook: Path, cell_id: str) -> str:
+    """The text a cell shows: its HTML outputs without tags, or its plain-text outputs."""
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
+    parts = []
+    for output in cell.outputs:
+        data = output.get("data", {})
+        if "text/html" in data:
+            parts.append(re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", data["text/html"]))))
+        elif "text/plain" in data:
+            parts.append(data["text/plain"])
+    return " ".join(parts)
 
 
 def run_chapter(

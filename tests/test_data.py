@@ -222,3 +222,33 @@ def test_loading_gives_the_frame_pandas_itself_reads(name):
     expected = SCHEMAS[name].validate(raw, lazy=True)
     table = load_table(name)
     assert table.equals(expected) and table.dtypes.equals(expected.dtypes)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # a figure dated both ways, and one dated neither way
+        (
+            ",FY2001,,net_income,-7500",
+            ",FY2001,2002-05,net_income,-7500",
+            r"line 2 \(id net_income_fy2001_may2002\), column period: .* fiscal period or an as_of month",
+        ),
+        (
+            ",,2002-05,crosswave_stake,",
+            ",,,crosswave_stake,",
+            r"line 4 \(id crosswave_stake_2002_05\), column period: .* fiscal period or an as_of month",
+        ),
+        # a stake above what a ratio may be, and a row that does not say when it was published
+        (",0.379,ratio,", ",37.9,ratio,", r"line 4 \(id crosswave_stake_2002_05\).*out of the range"),
+        (
+            ",JPY,2005,sec.gov",
+            ",JPY,,sec.gov",
+            r"line 6 \(id equity_in_crosswave_losses_fy2001\), column published: .*empty",
+        ),
+    ],
+    ids=["both dates", "no date", "ratio out of range", "no publication date"],
+)
+def test_a_broken_context_row_is_named_by_line_id_and_column(broken, old, new, message):
+    _rewrite(broken / "iij_context.csv", old, new)
+    with pytest.raises(DataError, match=message):
+        load_table("iij_context.csv")

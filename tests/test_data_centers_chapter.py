@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from .conftest import execute_chapter, glued_values
-
-
-def shown(notebook: Path, cell_id: str) -> str:
-    """The text a cell shows (its HTML output without tags, or its plain-text output)."""
-    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
-    parts = []
-    for output in cell.outputs:
-        data = output.get("data", {})
-        if "text/html" in data:
-            parts.append(re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", data["text/html"]))))
-        elif "text/plain" in data:
-            parts.append(data["text/plain"])
-    return " ".join(parts)
+from .conftest import cell_text, execute_chapter, glued_values
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +21,7 @@ def test_the_tables_add_up_and_keep_what_is_printed(default_run):
     # Saitama 1:  14,143 + 0 + 0 = 14,143; 2,038 + 2,058 + 640 = 4,736; 1,045; 148
     assert glued["n_checks"] == "8"
     assert glued["n_match_text"] == "8"
-    check = shown(default_run, "dc-11")
+    check = cell_text(default_run, "dc-11")
     for row in (
         "Yokohama 1 floor space 39,165 39,165 yes",
         "Yokohama 1 server room 12,911 12,911 yes",
@@ -49,7 +33,7 @@ def test_the_tables_add_up_and_keep_what_is_printed(default_run):
     assert "NO" not in check
     # the printed tables keep the brackets and the dashes
     assert glued["yok1_printed"] == "662m² (95)"
-    assert "Office space 1,045m² (148) - - 1,045m² (148)" in shown(default_run, "dc-08")
+    assert "Office space 1,045m² (148) - - 1,045m² (148)" in cell_text(default_run, "dc-08")
 
 
 def test_server_room_shares_by_hand(default_run):
@@ -59,12 +43,12 @@ def test_server_room_shares_by_hand(default_run):
     assert glued["sai_share"] == "33.5%"
     assert glued["yok_total_calc"] == "12,911 ÷ 39,165 m²"
     # rounding to whole m²: (12,910.5 / 39,165.5, 12,911.5 / 39,164.5) = (0.329640, 0.329674)
-    assert "0.329657 0.329640 0.329674" in shown(default_run, "dc-d3")
-    assert "32.97% 32.96% to 32.97%" in shown(default_run, "dc-13")
+    assert "0.329657 0.329640 0.329674" in cell_text(default_run, "dc-d3")
+    assert "32.97% 32.96% to 32.97%" in cell_text(default_run, "dc-13")
     # share of the floor each step adds: 4,353 / 19,420 = 0.22415; 5,717 / 13,000 = 0.43977;
     # 2,841 / 6,745 = 0.42120; Saitama 1's STEP2 and STEP3 add no floor, so no share
     assert (glued["yok_s1"], glued["yok_s2"], glued["yok_s3"]) == ("22.4%", "44.0%", "42.1%")
-    assert "STEP2 0.439769 NaN STEP3 0.421201 NaN" in shown(default_run, "dc-d4")
+    assert "STEP2 0.439769 NaN STEP3 0.421201 NaN" in cell_text(default_run, "dc-d4")
 
 
 def test_build_out_is_cumulative(default_run):
@@ -72,7 +56,7 @@ def test_build_out_is_cumulative(default_run):
     # Yokohama 1 after STEP2: 10,070 / 32,420 = 0.31061; other floor after STEP3:
     # 39,165 − 12,911 − 2,199 = 24,055
     assert glued["yok_c2"] == "31.1%"
-    assert "STEP3 39165.0 12911.0 2199.0 315.0 24055.0" in shown(default_run, "dc-d5")
+    assert "STEP3 39165.0 12911.0 2199.0 315.0 24055.0" in cell_text(default_run, "dc-d5")
     # Saitama 1 keeps 14,143 m² of floor; server room 2,038 → 4,096 → 4,736; 4,096 / 14,143 = 0.2896
     assert glued["sai_floor"] == "14,143 m²"
     assert [glued[f"sai_server_c{i}"] for i in (1, 2, 3)] == ["2,038 m²", "4,096 m²", "4,736 m²"]
@@ -85,7 +69,7 @@ def test_office_space_per_seat_by_hand(default_run):
     assert glued["yok1_calc"] == "662 m² ÷ 95"
     assert glued["yok1_per_seat"] == "7.0 m²"
     assert (glued["seat_lo"], glued["seat_hi"], glued["n_seat_rows"]) == ("6.97 m²", "7.06 m²", "6")
-    assert "1,045 m² (148) 7.06 316" in shown(default_run, "dc-19")
+    assert "1,045 m² (148) 7.06 316" in cell_text(default_run, "dc-19")
 
 
 def test_tsubo_conversions_by_hand(default_run):
@@ -98,7 +82,7 @@ def test_tsubo_conversions_by_hand(default_run):
     assert glued["tsubo95_m2"] == "314 m²"
     assert glued["server_all_both"] == "17,647 m² (5,338 tsubo)"
     # 12,911 × 0.3025 = 3,905.6 → 3,906 tsubo
-    assert "Yokohama 1 server room tsubo 1,317 1,729 859 3,906" in shown(default_run, "dc-22")
+    assert "Yokohama 1 server room tsubo 1,317 1,729 859 3,906" in cell_text(default_run, "dc-22")
 
 
 def test_racks_and_the_opening_at_the_defaults(default_run):
@@ -110,7 +94,7 @@ def test_racks_and_the_opening_at_the_defaults(default_run):
     # only STEP1 is dated, January 2003: IIJ's fiscal 4Q02 (January to March 2003)
     assert glued["open_quarter"] == "4Q02"
     assert glued["open_span"] == "Jan-Mar 2003"
-    timeline = shown(default_run, "dc-29")
+    timeline = cell_text(default_run, "dc-29")
     assert timeline.count("not dated in the release") == 4
     assert timeline.count("2003-01 4Q02") == 2
     # STEP1 server rooms 4,353 + 2,038 = 6,391 m² of 17,647: 36.2%

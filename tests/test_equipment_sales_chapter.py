@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
 
-from .conftest import execute_chapter, glued_values, run_chapter
+from .conftest import cell_result, execute_chapter, glued_values, run_chapter
 
 MINUS = "\u2212"
-
-
-def _shown(notebook, cell_id: str) -> str:
-    """The text/plain result a visible cell shows."""
-    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
-    return "".join(o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result")
 
 
 def test_equipment_sales_runs_with_its_defaults(tmp_path):
@@ -32,7 +25,7 @@ def test_equipment_sales_runs_with_its_defaults(tmp_path):
     # equipment share for each reported margin: (15 - 14.1) / 10 = 0.09; (15 - 9.1) / 10 = 0.59;
     # (15 - 11.0) / 10 = 0.40; other margin at 10% equipment: (14.1 - 0.1 * 5) / 0.9 = 13.6 / 0.9 = 15.11%,
     # (9.1 - 0.5) / 0.9 = 9.56%, (11.0 - 0.5) / 0.9 = 11.67%
-    needs = _shown(out, "eq-d3")
+    needs = cell_result(out, "eq-d3")
     for quarter, share, other in (
         ("2Q01", "9.0%", "15.1%"),
         ("1Q02", "59.0%", "9.6%"),
@@ -45,7 +38,7 @@ def test_equipment_sales_runs_with_its_defaults(tmp_path):
         "11.7%",
     )
     # share shifts: 2Q01 -> 1Q02: -5.0 points / 10-point gap = +50 points; 1Q02 -> 2Q02: +1.9 / 10 = -19
-    shifts = _shown(out, "eq-d4")
+    shifts = cell_result(out, "eq-d4")
     assert re.search(rf"2Q01 to 1Q02\s+{MINUS}5\.0 points\s+\+50\.0 points", shifts), shifts
     assert re.search(rf"1Q02 to 2Q02\s+\+1\.9 points\s+{MINUS}19\.0 points", shifts), shifts
     assert (glued["shift_fall_points"], glued["shift_rise_points"]) == ("+50", f"{MINUS}19")

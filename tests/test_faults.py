@@ -446,26 +446,28 @@ def test_a_kernel_that_cannot_start_says_which_and_how_to_fix_it(book, tmp_path)
     assert snapshot(book["build_dir"]) == book["before"]
 
 
+def _tiny_job(tmp_path: Path) -> execute_mod.Job:
+    """A worker's job for the tiny fixture chapter, run in ``tmp_path``."""
+    return execute_mod.Job(
+        name="tiny",
+        source=str(ROOT / "tests" / "fixtures" / "tiny.ipynb"),
+        output=str(tmp_path / "tiny.ipynb"),
+        parameters={},
+        chapter_params=[],
+        cwd=str(tmp_path),
+        log=str(tmp_path / "tiny.log"),
+        key="k",
+        data=str(ROOT / "data"),
+        timeout=60,
+    )
+
+
 def test_no_python3_kernel_at_all_says_run_make_venv(tmp_path, monkeypatch):
     from jupyter_client.kernelspec import KernelSpecManager
 
     # neither .venv's kernelspec nor ipykernel: what a venv without ipykernel looks like
     monkeypatch.setattr(KernelSpecManager, "_find_spec_directory", lambda self, name: None)
-    source, out = ROOT / "tests" / "fixtures" / "tiny.ipynb", tmp_path / "tiny.ipynb"
-    log = tmp_path / "tiny.log"
-    job = execute_mod.Job(
-        name="tiny",
-        source=str(source),
-        output=str(out),
-        parameters={},
-        chapter_params=[],
-        cwd=str(tmp_path),
-        log=str(log),
-        key="k",
-        data=str(ROOT / "data"),
-        timeout=60,
-    )
-    _, error = execute_mod.execute_chapter(job)
+    _, error = execute_mod.execute_chapter(_tiny_job(tmp_path))
     assert error == (
         "NoSuchKernel: No such kernel named python3; there is no python3 kernel: ipykernel is missing "
         "from .venv, run make venv"
@@ -476,7 +478,6 @@ def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
     """Kernels started at once can pick the same free port; the chapter starts again, twice at most."""
     import papermill as pm
 
-    source, out = ROOT / "tests" / "fixtures" / "tiny.ipynb", tmp_path / "tiny.ipynb"
     calls: list[int] = []
     real = pm.execute_notebook
 
@@ -488,18 +489,7 @@ def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pm, "execute_notebook", clash_then_run)
-    job = execute_mod.Job(
-        name="tiny",
-        source=str(source),
-        output=str(out),
-        parameters={},
-        chapter_params=[],
-        cwd=str(tmp_path),
-        log=str(tmp_path / "tiny.log"),
-        key="k",
-        data=str(ROOT / "data"),
-        timeout=60,
-    )
+    job = _tiny_job(tmp_path)
     _, error = execute_mod.execute_chapter(job)
     assert error is None and len(calls) == 2
     assert "Address already in use" not in (tmp_path / "tiny.log").read_text()  # the log is the run's own

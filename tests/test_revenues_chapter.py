@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
 
-from .conftest import execute_chapter, glued_values
+from .conftest import cell_result, execute_chapter, glued_values
 
 MINUS = "\u2212"
-
-
-def _shown(notebook, cell_id: str) -> str:
-    """The text/plain result a visible cell shows."""
-    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
-    return "".join(o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result")
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +37,17 @@ def test_quarters_implied_by_the_growth_rates(default_run):
     # 1Q01 bounds, differences widen the interval: (10.55/1.0735 + 10.55) / 1.1435 - 10.65/1.1085
     # = 17.8205 - 9.6076 = 8.2129; (10.65/1.0725 + 10.65) / 1.1425 - 10.55/1.1095 = 18.0132 - 9.5088 = 8.5044
     assert (glued["q1_01_lo"], glued["q1_01_hi"]) == ("¥8.21B", "¥8.50B")
-    table = _shown(default_run, "rev-d5")
+    table = cell_result(default_run, "rev-d5")
     assert re.search(r"1Q01\s+8\.359\s+8\.213\s+8\.504", table), table
 
 
 def test_translation_rates_and_their_common_range(default_run):
     # 10.6/86.8 = 122.12; 10.5/86.2 = 121.81; 11.0/90.4 = 121.68
-    rates = _shown(default_run, "rev-d1")
+    rates = cell_result(default_run, "rev-d1")
     for name, rate in (("2Q02 revenues", 122.12), ("low end", 121.81), ("high end", 121.68)):
         assert re.search(rf"{name}\s+{rate:.2f}\s", rates), rates
     # all three allow 10.55/86.85 = 121.474 to 11.05/90.35 = 122.302
-    assert _shown(default_run, "rev-d2") == "¥121.47–¥122.30"
+    assert cell_result(default_run, "rev-d2") == "¥121.47–¥122.30"
     glued = glued_values(default_run)
     assert glued["release_rate_text"] == "¥122.1"
     assert (glued["guide_low_rate"], glued["guide_high_rate"]) == ("¥121.8", "¥121.7")
@@ -110,7 +103,7 @@ def test_the_guidance_pins_the_rate_if_its_yen_are_exact(default_run):
     $90.45M is 121.614 to 121.749; both hold from 121.739 to 121.749 (mid 121.744). The default
     122.120 is 0.31% above it, and ¥10.6B at 121.744 is $87.07M."""
     glued = glued_values(default_run)
-    assert _shown(default_run, "rev-d2b") == "¥121.74–¥121.75"
+    assert cell_result(default_run, "rev-d2b") == "¥121.74–¥121.75"
     assert (glued["pinned_lo"], glued["pinned_hi"]) == ("¥121.74", "¥121.75")
     assert (glued["pinned_gap"], glued["pinned_usd"]) == ("0.3%", "$87.1M")
     assert glued["release_rate_text"] == "¥122.1"  # the default stays the quarter's own translation

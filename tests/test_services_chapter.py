@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from .conftest import execute_chapter, glued_values
-
-
-def shown(notebook: Path, cell_id: str) -> str:
-    """The text a cell shows (its HTML output without tags, or its plain-text output)."""
-    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.get("id") == cell_id)
-    parts = []
-    for output in cell.outputs:
-        data = output.get("data", {})
-        if "text/html" in data:
-            parts.append(re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", data["text/html"]))))
-        elif "text/plain" in data:
-            parts.append(data["text/plain"])
-    return " ".join(parts)
+from .conftest import cell_text, execute_chapter, glued_values
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +21,7 @@ def test_the_growth_areas_on_the_fiscal_calendar(default_run):
     assert (glued["h2_label"], glued["h2_span"]) == ("2H02", "Oct 2002-Mar 2003")
     assert (glued["q4_label"], glued["q4_span"]) == ("4Q02", "Jan-Mar 2003")
     # the growth areas in the release's order, the CATV line quoted from the data file's source
-    table = shown(default_run, "sv-06")
+    table = cell_text(default_run, "sv-06")
     order = [
         "IIJ VPN Standard",
         "CDN platform",
@@ -50,7 +34,7 @@ def test_the_growth_areas_on_the_fiscal_calendar(default_run):
     assert "More than 10 CATV companies expected to subscribe to IIJ IP Service" in table
     assert "introduced November 2002 (3Q02); growth expected in the second half (2H02)" in table
     # the spans the timeline draws: each inside its fiscal period
-    spans = shown(default_run, "sv-d2")
+    spans = cell_text(default_run, "sv-d2")
     assert "IIJ VPN Standard introduced 2002-11-01 2002-11-30 3Q02 launch" in spans
     assert "Data-centre service revenue contribution 2003-01-01 2003-03-31 4Q02 expected" in spans
     assert "CATV operators more than 10 to subscribe 2002-10-01 2003-03-31 2H02 expected" in spans
@@ -61,7 +45,7 @@ def test_the_lost_measures_are_not_known_by_default(default_run):
     assert glued["mbps_per_contract"] == "not known"
     assert glued["price_per_mbps"] == "not known"
     assert glued["implied_revenue"] == "not known"
-    assert shown(default_run, "sv-12").count("not known: the chart lost its numbers") == 3
+    assert cell_text(default_run, "sv-12").count("not known: the chart lost its numbers") == 3
 
 
 def test_catv_growth_from_the_release_with_its_rounding(default_run):
@@ -75,9 +59,9 @@ def test_catv_growth_from_the_release_with_its_rounding(default_run):
     # March 2000 to September 2002 = 30 months = 2.5 years; 9 ** 0.4 − 1 = 1.4082;
     # bounds: 7 ** 0.4 − 1 = 1.1779; 12.333 ** 0.4 − 1 = 1.7317
     assert glued["catv_cagr"] == "140.8%"
-    table = shown(default_run, "sv-14")
+    table = cell_text(default_run, "sv-14")
     assert "140.8% 117.8% to 173.2% (1.8 Million / 0.2 Million) to the power 1 ÷ 2.5 years, less 1" in table
-    assert "1.408225 1.177906 1.731695" in shown(default_run, "sv-d4")
+    assert "1.408225 1.177906 1.731695" in cell_text(default_run, "sv-d4")
 
 
 def test_the_monthly_series_agrees_with_the_release(default_run):
@@ -119,7 +103,7 @@ def test_services_runs_with_entered_figures_and_twenty_operators(tmp_path):
     assert glued["mbps_per_contract"] == "5.00 Mbps"
     assert glued["price_per_mbps"] == "¥20,000"
     assert glued["implied_revenue"] == "¥600M"
-    assert "¥600M, 5.7% of 2Q02 total revenues" in shown(out, "sv-12")  # 600 / 10,600 = 5.66%
+    assert "¥600M, 5.7% of 2Q02 total revenues" in cell_text(out, "sv-12")  # 600 / 10,600 = 5.66%
     # 20 × 30,000 = 600,000 = 33.3% of 1.8M; fee: 0.01 × ¥10.6B / (3 × 20) = ¥1.77M → ¥1.8M
     assert glued["reach_text"] == "600,000"
     assert glued["reach_share_text"] == "33.3%"

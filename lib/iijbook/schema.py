@@ -110,6 +110,14 @@ _unit = pa.Column(str, pa.Check.isin(list(UNITS), error=f"unit must be one of {'
 _UNIT_RANGE = "value out of the range its unit allows"
 _PERIOD_OR_MONTH = "a figure needs a fiscal period or an as_of month, not both"
 
+#: A figure dated by a fiscal period or by a month, in a unit whose range it keeps to.
+_period = pa.Column(str, _period_check, nullable=True)
+_as_of = pa.Column(str, _month_check, nullable=True)
+_FIGURE_CHECKS = [
+    pa.Check(_period_xor_month, error=_PERIOD_OR_MONTH),
+    pa.Check(_in_unit_range, error=_UNIT_RANGE),
+]
+
 #: The column a check over whole rows is about: its failures are reported there, once a row.
 ROW_CHECK_COLUMNS = {_UNIT_RANGE: "value", _PERIOD_OR_MONTH: "period"}
 
@@ -118,18 +126,15 @@ RELEASE_FIGURES = pa.DataFrameSchema(
         "id": pa.Column(str, _id_check, unique=True),
         "section": pa.Column(str, pa.Check.isin(list(SECTIONS))),
         "metric": pa.Column(str, pa.Check.str_matches(_ID)),
-        "period": pa.Column(str, _period_check, nullable=True),
-        "as_of": pa.Column(str, _month_check, nullable=True),
+        "period": _period,
+        "as_of": _as_of,
         "value": _value,
         "unit": _unit,
         "printed": _text,
         "source": _text,
         "note": _note,
     },
-    checks=[
-        pa.Check(_period_xor_month, error=_PERIOD_OR_MONTH),
-        pa.Check(_in_unit_range, error=_UNIT_RANGE),
-    ],
+    checks=_FIGURE_CHECKS,
     strict=True,
     ordered=True,
     name="release_figures",
@@ -187,8 +192,8 @@ REPORTED_LATER = pa.DataFrameSchema(
 CONTEXT = pa.DataFrameSchema(
     {
         "id": pa.Column(str, _id_check, unique=True),
-        "period": pa.Column(str, _period_check, nullable=True),
-        "as_of": pa.Column(str, _month_check, nullable=True),
+        "period": _period,
+        "as_of": _as_of,
         "metric": pa.Column(str, pa.Check.str_matches(_ID)),
         "value": _value,
         "unit": _unit,
@@ -196,10 +201,7 @@ CONTEXT = pa.DataFrameSchema(
         "source": _text,
         "note": _note,
     },
-    checks=[
-        pa.Check(_period_xor_month, error=_PERIOD_OR_MONTH),
-        pa.Check(_in_unit_range, error=_UNIT_RANGE),
-    ],
+    checks=_FIGURE_CHECKS,
     strict=True,
     ordered=True,
     name="iij_context",
