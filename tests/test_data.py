@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from iijbook import data
-from iijbook.data import DataError, load_table
+from iijbook.data import DataError
 from iijbook.schema import SCHEMAS
+from iijbook_build.datacheck import load_table
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -220,8 +221,25 @@ def test_loading_gives_the_frame_pandas_itself_reads(name):
     # (text columns keep pandas' own text dtype, which charts infer their field types from)
     raw = pd.read_csv(DATA / name, dtype=str, keep_default_na=False).replace({"": None})
     expected = SCHEMAS[name].validate(raw, lazy=True)
-    table = load_table(name)
-    assert table.equals(expected) and table.dtypes.equals(expected.dtypes)
+    for table in (load_table(name), data.load_table(name)):  # the build's check, the chapters' loader
+        assert table.equals(expected) and table.dtypes.equals(expected.dtypes)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        (",10600000000,JPY,", ",ten billion,JPY,", "column value, data row 1: 'ten billion' (coerce_dtype"),
+        (",JPY,JPY10.6B,", ",yen,JPY10.6B,", "column unit, data row 1: 'yen' (unit must be one of"),
+    ],
+    ids=["not a number", "unknown unit"],
+)
+def test_the_chapters_loader_refuses_a_bad_file_naming_its_column_and_row(broken, old, new, named):
+    # the build names the line too, before any chapter runs; a chapter run by hand still refuses
+    _rewrite(broken / "release_figures.csv", old, new)
+    with pytest.raises(DataError) as err:
+        data.load_table("release_figures.csv")
+    assert str(err.value).startswith(f"{broken / 'release_figures.csv'}: does not match its schema: ")
+    assert named in str(err.value)
 
 
 @pytest.mark.parametrize(

@@ -77,67 +77,62 @@ def _drop_column(path: Path, column: str) -> None:
         writer.writerows(rows)
 
 
-FIGURES_CELL = "cell 1 (id d-01)"  # loads_data.ipynb: data.figures()
-CENTERS_CELL = "cell 2 (id d-02)"  # loads_data.ipynb: data.data_centers()
-
-# Each breaks one thing in the copy of data/ and returns (the cell that fails, the line of the
-# error that names the file, line and column).
+# Each breaks one thing in the copy of data/ and returns the line of the refusal that names
+# the file, line and column.
 
 
-def _non_numeric(data: Path) -> tuple[str, str]:
+def _non_numeric(data: Path) -> str:
     _replace(data / "release_figures.csv", b",10600000000,JPY,", b",ten billion,JPY,")
-    return FIGURES_CELL, (
+    return (
         f"{data}/release_figures.csv, line 2 (id revenue_2q02), column value: 'ten billion' is not a number"
     )
 
 
-def _missing_column(data: Path) -> tuple[str, str]:
+def _missing_column(data: Path) -> str:
     _drop_column(data / "data_centers.csv", "printed")
-    return CENTERS_CELL, f"{data}/data_centers.csv, line 1 (the header): missing column 'printed'"
+    return f"{data}/data_centers.csv, line 1 (the header): missing column 'printed'"
 
 
-def _duplicate_id(data: Path) -> tuple[str, str]:
+def _duplicate_id(data: Path) -> str:
     _replace(data / "release_figures.csv", b"\nrevenue_usd_2q02,", b"\nrevenue_2q02,")
-    return FIGURES_CELL, (
+    return (
         f"{data}/release_figures.csv, line 3 (id revenue_2q02), column id: 'revenue_2q02' is a duplicate "
         "(ids must be unique)"
     )
 
 
-def _unknown_unit(data: Path) -> tuple[str, str]:
+def _unknown_unit(data: Path) -> str:
     _replace(data / "data_centers.csv", b",19420,m2,", b",19420,tsubo,")
-    return CENTERS_CELL, (
+    return (
         f"{data}/data_centers.csv, line 2 (id yokohama1_step1_floor_space), column unit: 'tsubo' is not "
         "allowed (isin(['m2', 'seats']))"
     )
 
 
-def _not_a_quarter(data: Path) -> tuple[str, str]:
+def _not_a_quarter(data: Path) -> str:
     row = b"revenue_2q02,highlights,total_revenues,"
     _replace(data / "release_figures.csv", row + b"2Q02,", row + b"5Q02,")
-    return FIGURES_CELL, (
+    return (
         f"{data}/release_figures.csv, line 2 (id revenue_2q02), column period: '5Q02' fails: not a fiscal "
         "period (write 2Q02, 1H02 or FY2002)"
     )
 
 
-def _empty_file(data: Path) -> tuple[str, str]:
+def _empty_file(data: Path) -> str:
     (data / "data_centers.csv").write_bytes(b"")
-    return CENTERS_CELL, f"{data}/data_centers.csv: empty file (expected a header row and figures)"
+    return f"{data}/data_centers.csv: empty file (expected a header row and figures)"
 
 
-def _not_utf8(data: Path) -> tuple[str, str]:
+def _not_utf8(data: Path) -> str:
     path, old = data / "data_centers.csv", b"Saitama 1 Data Center table"
     at = path.read_bytes().index(old) + len(b"Saitama 1 Data Center t")
     line = _replace(path, old, "Saitama 1 Data Center t\xe9ble".encode("latin-1"))
-    return CENTERS_CELL, (
-        f"{path}, line {line}, column source: not UTF-8 (byte {at}: invalid continuation byte)"
-    )
+    return f"{path}, line {line}, column source: not UTF-8 (byte {at}: invalid continuation byte)"
 
 
 def _error_lines(stderr: str) -> list[str]:
-    """The lines of the summary that carry the chapters' errors, without their prefixes."""
-    return [line.split("raised DataError: ")[-1].strip() for line in stderr.splitlines()[1:]]
+    """The lines of the refusal that name the data's problems, without their indent."""
+    return [line.strip() for line in stderr.splitlines()[1:]]
 
 
 @pytest.mark.parametrize(
@@ -145,36 +140,28 @@ def _error_lines(stderr: str) -> list[str]:
     [_non_numeric, _missing_column, _duplicate_id, _unknown_unit, _not_a_quarter, _empty_file, _not_utf8],
     ids=lambda f: f.__name__.strip("_"),
 )
-def test_bad_data_fails_the_build_naming_chapter_cell_file_line_and_column(data_book, breakage):
-    cell, where = breakage(data_book["data"])
+def test_bad_data_is_refused_before_anything_runs_naming_file_line_and_column(data_book, breakage):
+    where = breakage(data_book["data"])
     proc = iijbook_build(data_book)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert re.search(r"\[\d/2\] loads_data +failed", proc.stdout), proc.stdout
-    assert re.search(r"\[\d/2\] tiny +executed", proc.stdout), proc.stdout  # new data: a cache miss
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert not re.search(r"executed|cached|failed", proc.stdout), proc.stdout  # no chapter ran
     lines = proc.stderr.splitlines()
-    assert lines[0] == (
-        "iijbook: build failed: 1 of 2 chapters failed; the site, the cache and the executed copies "
-        "were not changed:"
-    )
-    assert lines[1].startswith(f"  chapter loads_data: {cell} raised DataError: "), proc.stderr
+    assert lines[0] == f"iijbook: refused: data folder {data_book['data']} fails its schemas; nothing ran:"
     assert where in _error_lines(proc.stderr), proc.stderr
-    kept = data_book["build_dir"] / "failed" / "loads_data.ipynb"
-    assert lines[-1] == f"    executed copy kept at {kept}"
-    # tiny ran again without fault, yet a build that publishes nothing files nothing either
     assert snapshot(data_book["build_dir"]) == data_book["before"]
-    assert not list((data_book["build_dir"] / "running").iterdir())
+    assert not (data_book["build_dir"] / "failed" / "loads_data.ipynb").exists()
 
 
 def test_a_non_numeric_value_is_reported_alone(data_book):
-    _, where = _non_numeric(data_book["data"])
+    where = _non_numeric(data_book["data"])
     proc = iijbook_build(data_book)
-    assert proc.returncode == 1
-    assert _error_lines(proc.stderr)[:-1] == [where]
+    assert proc.returncode == 2
+    assert _error_lines(proc.stderr) == [where]
 
 
 def test_after_bad_data_the_good_cache_entries_serve_the_next_build(data_book):
     _non_numeric(data_book["data"])
-    assert iijbook_build(data_book).returncode == 1
+    assert iijbook_build(data_book).returncode == 2
     data_book["env"].pop("IIJBOOK_DATA_DIR")  # the data as it was
     proc = iijbook_build(data_book)
     assert proc.returncode == 0, proc.stderr
@@ -182,6 +169,20 @@ def test_after_bad_data_the_good_cache_entries_serve_the_next_build(data_book):
     assert "running" not in proc.stdout
     after, before = snapshot(data_book["build_dir"]), data_book["before"]
     assert (after["cache"], after["executed"]) == (before["cache"], before["executed"])
+
+
+def test_a_chapter_run_by_hand_on_bad_data_still_refuses_it(data_book):
+    # outside the build (JupyterLab, papermill by hand) the chapters' loader checks the schema itself
+    _non_numeric(data_book["data"])
+    code = "from iijbook import data; data.figures()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **data_book["env"]}, capture_output=True, text=True
+    )
+    assert proc.returncode == 1
+    assert (
+        f"DataError: {data_book['data']}/release_figures.csv: does not match its schema: "
+        "column value, data row 1: 'ten billion'"
+    ) in proc.stderr
 
 
 # -- 2. parameters --------------------------------------------------------------------------

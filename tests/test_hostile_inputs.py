@@ -1,6 +1,6 @@
 """Hostile inputs, by class: each class is handled by one principle, and each test tries several cases.
 
-1. Files the build reads come in one guarded way (:mod:`iijbook.inputs`): anything that
+1. Files the build reads come in one guarded way (:mod:`iijbook_build.inputs`): anything that
    is not a regular file is refused at once, without blocking; size and YAML depth are
    bounded; every failure is one line naming the file (params files, ``_toc.yml``, the
    chapter notebooks, the data files).
@@ -28,11 +28,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from iijbook.data import DataError, load_table
+from iijbook.data import DataError
 from iijbook.params import ParameterError
 from iijbook_build import chapters as chapters_mod
 from iijbook_build import cli
 from iijbook_build.chapters import ChapterError, Parameter, discover
+from iijbook_build.datacheck import load_table
 from iijbook_build.values import convert, read_params_file
 
 from .conftest import ROOT, make_mini_project
@@ -135,7 +136,7 @@ def book(tmp_path) -> Path:
 # == 1. one guarded way in ==================================================================
 @pytest.mark.parametrize("kind", NOT_FILES, ids=str)
 def test_what_is_not_a_regular_file_is_refused_at_once(tmp_path, deadline, kind):
-    from iijbook.inputs import InputError, read_text
+    from iijbook_build.inputs import InputError, read_text
 
     path = not_a_file(tmp_path / "x.yaml", kind)
     with pytest.raises(InputError) as err:
@@ -145,7 +146,7 @@ def test_what_is_not_a_regular_file_is_refused_at_once(tmp_path, deadline, kind)
 
 @pytest.mark.parametrize("size", [1024, 1025, 10 * 1024])
 def test_files_over_the_limit_are_refused(tmp_path, size):
-    from iijbook.inputs import InputError, read_bytes
+    from iijbook_build.inputs import InputError, read_bytes
 
     path = tmp_path / "big.csv"
     path.write_bytes(b"x" * size)
@@ -167,7 +168,7 @@ def test_files_over_the_limit_are_refused(tmp_path, size):
     ],
 )
 def test_bytes_that_are_not_utf8_are_named_by_line_and_byte(tmp_path, blob, where):
-    from iijbook.inputs import InputError, read_text
+    from iijbook_build.inputs import InputError, read_text
 
     path = tmp_path / "p.yaml"
     path.write_bytes(blob)

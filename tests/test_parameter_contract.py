@@ -69,8 +69,10 @@ def test_a_parameter_line_that_lost_its_comment_is_refused(tmp_path, line, refus
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(line, metadata={"tags": ["parameters"]})])
     path = tmp_path / "split.ipynb"
     nbformat.write(nb, path)
-    with pytest.raises(params.ChapterError, match=refusal):
-        params.read_parameters(path)
+    from iijbook_build.chapters import ChapterError, read_notebook, read_parameters
+
+    with pytest.raises(ChapterError, match=refusal):
+        read_parameters(read_notebook(path).cells, path)
 
 
 def test_the_formatter_leaves_chapters_alone():

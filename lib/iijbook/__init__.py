@@ -10,11 +10,11 @@ One job a module:
 - :mod:`iijbook.theme`: the one Altair theme
 - :mod:`iijbook.render`: the offline Altair renderer (the build writes its local Vega bundle)
 - :mod:`iijbook.params`: a chapter's parameters, read from its parameters cell, and their checks
-- :mod:`iijbook.inputs`: the one guarded way in for every file read
 
 The build tool (papermill, then jupyter-book; the command ``iijbook``) is the
 package ``iijbook_build`` beside this one: no chapter imports it, and editing
-it re-runs no chapter.
+it re-runs no chapter. It reads every file through its guarded reader and checks
+the data files line by line before any chapter runs.
 
 A chapter starts with ``iijbook.setup()``, which turns on the theme and the
 offline renderer.

@@ -37,13 +37,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .inputs import InputError, read_text, shown
-
-#: The largest chapter notebook or ``_toc.yml`` the build reads (sources hold no outputs).
-NOTEBOOK_LIMIT = 16 << 20
-
 #: The types a parameter may have: the values a command line or params file can give.
 KINDS = ("int", "float", "bool", "str", "None")
+
+#: How much of a value a message shows before it is cut short.
+SHOWN_CHARS = 60
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters with its length.
+
+    >>> shown("150"), shown(150.0), shown("9" * 5000)[-23:]
+    ("'150'", '150.0', '9999… (5000 characters)')
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str | bytes) else len(text)
+    return f"{text[: limit - 3]}… ({size} characters)"
 
 
 @dataclass(frozen=True)
@@ -60,11 +71,8 @@ class Parameter:
         return repr(self.default)
 
 
-class ChapterError(ValueError):
-    """A chapter notebook, or the table of contents, that cannot be read."""
-
-
-def _comments(source: str) -> dict[int, str]:
+def comments(source: str) -> dict[int, str]:
+    """The comment on each line of ``source``, by line number."""
     out: dict[int, str] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
@@ -81,71 +89,37 @@ def parameters_cell(cells: list) -> tuple[int, dict] | None:
     return None
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    return shown(lines[0])[1:-1] if len(lines[0]) > 80 else lines[0]
+def cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
-def read_parameters(path: Path) -> tuple[Parameter, ...]:
-    """The parameters of a notebook, in order, with types, defaults and comments.
+def parameters_of(cells: list) -> tuple[Parameter, ...]:
+    """The parameters declared in the cell tagged ``parameters`` among ``cells``, in order.
 
-    Reads the notebook's JSON only (the build validates the whole notebook first).
-    A file that is not a notebook, or a parameters cell the build cannot use, raises
-    :class:`ChapterError` naming the file.
+    Each line ``name: type = value  # comment`` is one parameter. The build refuses a
+    parameters cell written any other way before anything runs
+    (:func:`iijbook_build.chapters.read_parameters`); this reading takes the lines it can.
+
+    >>> cell = {"metadata": {"tags": ["parameters"]}, "source": "rate: float = 2.0  # [0, 10] a rate"}
+    >>> parameters_of([cell])
+    (Parameter(name='rate', annotation='float', default=2.0, comment='[0, 10] a rate'),)
     """
-    try:
-        cells = json.loads(read_text(path, "chapter notebook", NOTEBOOK_LIMIT)).get("cells", [])
-    except (InputError, ValueError, AttributeError) as exc:
-        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({_first_line(exc)})") from None
-    return parameters_of(cells, path)
-
-
-def parameters_of(cells: list, path: Path) -> tuple[Parameter, ...]:
-    """The parameters declared in the cell tagged ``parameters`` among ``cells`` (of ``path``)."""
     found = parameters_cell(cells)
     if found is None:
         return ()
-    index, cell = found
-    source = cell.get("source", "")
-    source = "".join(source) if isinstance(source, list) else str(source)
-    try:
-        tree = ast.parse(source)
-        comments = _comments(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError) as exc:
-        raise ChapterError(
-            f"{path}: parameters cell (cell {index}) is not valid Python: {_first_line(exc)}"
-        ) from None
-    params: list[Parameter] = []
-    for node in tree.body:
-        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
-            raise ChapterError(
-                f"{path}: parameters cell line {node.lineno}: write each parameter as "
-                "'name: type = value  # comment'"
-            )
-        name = node.target.id
-        if node.end_lineno != node.lineno:
-            raise ChapterError(
-                f"{path}: parameter {name} spans lines {node.lineno}-{node.end_lineno}; write each "
-                "parameter on one line, with its comment (a formatter may have split it: chapters are "
-                "not reformatted)"
-            )
-        if node.lineno not in comments:
-            raise ChapterError(f"{path}: parameter {name} has no comment saying what it means and allows")
-        try:
-            default = ast.literal_eval(node.value) if node.value is not None else None
-        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-            raise ChapterError(f"{path}: parameter {name} has a default that is not a literal") from None
-        annotation = ast.unparse(node.annotation)
-        kinds = [k.strip() for k in annotation.split("|")]
-        if not set(kinds) <= set(KINDS):
-            raise ChapterError(
-                f"{path}: parameter {name} has type {shown(annotation)}; "
-                f"a parameter is one of {', '.join(KINDS)} or a union of them"
-            )
-        if any(p.name == name for p in params):
-            raise ChapterError(f"{path}: parameter {name} is declared twice")
-        params.append(Parameter(name, annotation, default, comments.get(node.lineno, "")))
-    return tuple(params)
+    source = cell_source(found[1])
+    said = comments(source)
+    return tuple(
+        Parameter(
+            node.target.id,
+            ast.unparse(node.annotation),
+            None if node.value is None else ast.literal_eval(node.value),
+            said.get(node.lineno, ""),
+        )
+        for node in ast.parse(source).body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    )
 
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -310,7 +284,7 @@ def check_chapter(chapter_name: str, namespace: dict[str, Any]) -> None:
     path = chapter_notebook(chapter_name)
     if not path.is_file():
         raise ParameterError(f"unknown chapter {chapter_name!r}")
-    for param in read_parameters(path):
+    for param in parameters_of(json.loads(path.read_text(encoding="utf-8"))["cells"]):
         if param.name not in namespace:
             raise ParameterError(
                 f"parameter {param.name} of chapter {chapter_name} is not defined: "

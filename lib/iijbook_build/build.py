@@ -5,7 +5,8 @@ The steps, each in its own function:
 1. :func:`snapshot_inputs` copies what the runs read (the data files, each
    chapter's notebook) into the build's scratch folder, and keys every run
    by those copies: a file edited while the build runs cannot slip into a run
-   filed under the key of its earlier state.
+   filed under the key of its earlier state. :func:`check_data` then refuses
+   data that fails its schemas, naming each problem, before anything runs.
 2. :func:`execute_all` runs the chapters with papermill
    (:func:`iijbook_build.execute.execute_chapter`), in parallel, each within the
    time limit; the source notebooks are never written to. Runs are cached by
@@ -47,9 +48,9 @@ from typing import Any
 
 import iijbook
 import nbformat
-from iijbook import inputs as inputs_mod
 from iijbook.datafiles import data_dir
 
+from . import inputs as inputs_mod
 from . import preflight, reports
 from .buildfolder import (
     FolderError,
@@ -144,7 +145,7 @@ class Inputs:
 
 
 def _read(path: Path, what: str) -> bytes:
-    """A file the build reads, through the one guarded way in (:mod:`iijbook.inputs`)."""
+    """A file the build reads, through the one guarded way in (:mod:`iijbook_build.inputs`)."""
     try:
         return inputs_mod.read_bytes(path, what, MAX_INPUT_BYTES)
     except inputs_mod.InputError as exc:
@@ -182,6 +183,25 @@ def snapshot_inputs(chapters: list[Chapter], scratch: Path, root: Path) -> Input
         copy.write_bytes(_read(chapter.path, "chapter"))
         notebooks[chapter.name] = copy
     return Inputs(data, source, notebooks, data_hash(data), lib_hash())
+
+
+def check_data(inputs: Inputs, build_dir: Path) -> None:
+    """Refuse data that fails its schemas, naming each problem's file, line, id and column.
+
+    A data folder whose hash passed once is not checked again (the check loads pandas
+    and pandera: a second or so a build).
+    """
+    passed = build_dir / "cache" / f"data-{inputs.data_hash}.checked"
+    if passed.is_file():
+        return
+    from .datacheck import problems
+
+    found = [p.replace(str(inputs.data), str(inputs.data_origin)) for p in problems(inputs.data)]
+    if found:
+        lines = "\n".join(f"  {line}" for line in found)
+        raise BuildError(f"data folder {inputs.data_origin} fails its schemas; nothing ran:\n{lines}")
+    passed.parent.mkdir(parents=True, exist_ok=True)
+    passed.touch()
 
 
 # --------------------------------------------------------------------------
@@ -706,7 +726,7 @@ def build(
     except (PublishError, LockLost) as exc:
         raise BuildError(str(exc)) from None
     except OSError as exc:
-        from iijbook.inputs import reason
+        from .inputs import reason
 
         where = f" ({exc.filename})" if exc.filename else ""
         raise BuildError(
@@ -761,6 +781,7 @@ def _build_locked(
 ) -> BuildResult:
     try:
         inputs = snapshot_inputs(chapters, scratch, root)
+        check_data(inputs, build_dir)
     except BuildError as exc:  # nothing has run: a refusal
         raise Refused(str(exc)) from None
     try:

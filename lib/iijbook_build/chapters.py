@@ -2,7 +2,8 @@
 
 A chapter is a notebook under ``chapters/`` listed in ``_toc.yml``; its
 parameters are read from its parameters cell by :mod:`iijbook.params`, the
-one reading that the build and the notebooks share.
+one reading that the build and the notebooks share; the build first refuses a
+parameters cell written in any other way (:func:`read_parameters`).
 
 >>> [c.name for c in discover()][:2]
 ['revenues', 'systems_integration']
@@ -10,20 +11,85 @@ one reading that the build and the notebooks share.
 
 from __future__ import annotations
 
+import ast
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
-from iijbook.inputs import InputError, read_text, shown
-from iijbook.params import NOTEBOOK_LIMIT, ChapterError, Parameter, _first_line, parameters_of
+from iijbook.params import KINDS, Parameter, cell_source, comments, parameters_cell, parameters_of, shown
 
+from .inputs import InputError, read_text
 from .yamlfile import load_yaml
 
 __all__ = ["Chapter", "ChapterError", "Parameter", "discover", "project_root", "toc_files"]
 
 #: The largest ``_toc.yml`` the build reads.
 TOC_LIMIT = 1 << 20
+
+#: The largest chapter notebook the build reads (sources hold no outputs).
+NOTEBOOK_LIMIT = 16 << 20
+
+
+class ChapterError(ValueError):
+    """A chapter notebook, or the table of contents, that cannot be read."""
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return shown(lines[0])[1:-1] if len(lines[0]) > 80 else lines[0]
+
+
+def read_parameters(cells: list, path: Path) -> tuple[Parameter, ...]:
+    """The parameters of a notebook's cells, once its parameters cell is known to be well written.
+
+    Each parameter is one line, ``name: type = literal  # [allowed] meaning``, of one of
+    :data:`iijbook.params.KINDS`, declared once; anything else raises :class:`ChapterError`
+    naming the file, the parameter or the line.
+    """
+    found = parameters_cell(cells)
+    if found is None:
+        return ()
+    index, cell = found
+    source = cell_source(cell)
+    try:
+        tree = ast.parse(source)
+        said = comments(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError) as exc:
+        raise ChapterError(
+            f"{path}: parameters cell (cell {index}) is not valid Python: {_first_line(exc)}"
+        ) from None
+    names: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            raise ChapterError(
+                f"{path}: parameters cell line {node.lineno}: write each parameter as "
+                "'name: type = value  # comment'"
+            )
+        name = node.target.id
+        if node.end_lineno != node.lineno:
+            raise ChapterError(
+                f"{path}: parameter {name} spans lines {node.lineno}-{node.end_lineno}; write each "
+                "parameter on one line, with its comment (a formatter may have split it: chapters are "
+                "not reformatted)"
+            )
+        if node.lineno not in said:
+            raise ChapterError(f"{path}: parameter {name} has no comment saying what it means and allows")
+        try:
+            ast.literal_eval(node.value) if node.value is not None else None
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            raise ChapterError(f"{path}: parameter {name} has a default that is not a literal") from None
+        annotation = ast.unparse(node.annotation)
+        if not {k.strip() for k in annotation.split("|")} <= set(KINDS):
+            raise ChapterError(
+                f"{path}: parameter {name} has type {shown(annotation)}; "
+                f"a parameter is one of {', '.join(KINDS)} or a union of them"
+            )
+        if name in names:
+            raise ChapterError(f"{path}: parameter {name} is declared twice")
+        names.add(name)
+    return parameters_of(cells)
 
 
 def project_root() -> Path:
@@ -102,7 +168,7 @@ def toc_files(root: Path | None = None) -> list[str]:
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """A chapter notebook, read through :mod:`iijbook.inputs` and validated.
+    """A chapter notebook, read through :mod:`iijbook_build.inputs` and validated.
 
     Anything that is not a readable, valid notebook (empty, truncated, ``{}``,
     not UTF-8, a named pipe) raises :class:`ChapterError` naming the file.
@@ -131,5 +197,5 @@ def discover(root: Path | None = None) -> list[Chapter]:
         if path.exists() or path.is_symlink():
             if any(c.name == path.stem for c in chapters):
                 raise ChapterError(f"table of contents {root / '_toc.yml'}: two chapters named {path.stem}")
-            chapters.append(Chapter(path.stem, path, parameters_of(read_notebook(path).cells, path)))
+            chapters.append(Chapter(path.stem, path, read_parameters(read_notebook(path).cells, path)))
     return chapters

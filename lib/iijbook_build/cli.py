@@ -24,12 +24,12 @@ import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
-from iijbook.inputs import InputError, shown
 from iijbook.params import ParameterError
 
 from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
 from .chapters import Chapter, ChapterError, discover
+from .inputs import InputError, shown
 from .values import read_params_file, resolve
 
 #: ``iijbook build``'s options that take one value (given as ``--option=VALUE`` to argparse,
@@ -332,7 +332,7 @@ def _os_error(exc: OSError) -> str:
     >>> _os_error(PermissionError(13, "Permission denied", "_build/.lock"))
     '_build/.lock: permission denied'
     """
-    from iijbook.inputs import reason
+    from .inputs import reason
 
     paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
     return f"{paths}: {reason(exc)}" if paths else reason(exc)

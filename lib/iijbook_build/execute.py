@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from iijbook.inputs import chunks
+
+from .inputs import chunks
 
 
 @dataclass
@@ -66,8 +67,8 @@ def data_hash(directory: Path) -> str:
     """A short SHA-256 over every data file (names and bytes), for status pages and caches.
 
     Regular files only (a named pipe or device in the folder is left out, never
-    opened), read in pieces through :func:`iijbook.inputs.chunks`; a file that
-    cannot be read raises :class:`iijbook.inputs.InputError` naming it.
+    opened), read in pieces through :func:`iijbook_build.inputs.chunks`; a file that
+    cannot be read raises :class:`iijbook_build.inputs.InputError` naming it.
     """
     h = hashlib.sha256()
     root = directory
@@ -146,7 +147,7 @@ def run_record(path: Path) -> dict[str, Any] | None:
     A truncated or foreign file (a cache entry cut short by a full disk, a file
     edited by hand) reads as None, and the build runs the chapter again.
     """
-    from iijbook.inputs import read_text
+    from .inputs import read_text
 
     try:
         nb = nbformat.reads(read_text(path, "executed copy", 256 * 1024 * 1024), as_version=4)

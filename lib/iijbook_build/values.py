@@ -33,10 +33,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from iijbook.inputs import InputError, read_text, shown
 from iijbook.params import Parameter, ParameterError, _not_a, check
 
 from .chapters import Chapter
+from .inputs import InputError, read_text, shown
 from .yamlfile import load_yaml
 
 #: The longest value a parameter takes, in characters.
@@ -147,7 +147,7 @@ def read_params_file(
     """Read a YAML params file: shared ``name: value`` lines and ``chapter: {name: value}`` blocks.
 
     Returns (shared, per_chapter). The file is read through
-    :mod:`iijbook.inputs` (a regular file of at most 64 KiB, bounded YAML
+    :mod:`iijbook_build.inputs` (a regular file of at most 64 KiB, bounded YAML
     without dates, aliases or runaway nesting); a file that cannot be read,
     is not YAML, or is not of that shape raises :class:`ParameterError`
     naming the file and the problem (and the key, for a value).

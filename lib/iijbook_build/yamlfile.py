@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from iijbook.inputs import InputError, shown
+
+from .inputs import InputError, shown
 
 #: How deep a YAML file the build reads may nest (a params file needs 2, ``_toc.yml`` about 6).
 YAML_MAX_DEPTH = 32
@@ -89,11 +90,11 @@ def load_yaml(text: str, where: str) -> Any:
     >>> load_yaml("rate: " + "9" * 5000, "params file p.yaml")
     Traceback (most recent call last):
     ...
-    iijbook.inputs.InputError: params file p.yaml: ... column 7: a number of 5000 characters is too long
+    iijbook_build.inputs.InputError: params file p.yaml: ... column 7: a number of 5000 characters is too long
     >>> load_yaml("[" * 100 + "]" * 100, "params file p.yaml")
     Traceback (most recent call last):
     ...
-    iijbook.inputs.InputError: params file p.yaml: ... column 33: nested too deeply (more than 32 levels)
+    iijbook_build.inputs.InputError: params file p.yaml: ... column 33: nested too deeply ...
     """
     try:
         return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader, bounded

@@ -15,7 +15,7 @@ every failure into one :class:`InputError` line naming the file and the reason.
 >>> read_text(folder, "params file", 1024)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-iijbook.inputs.InputError: params file /...: cannot read it: a folder, not a file
+iijbook_build.inputs.InputError: params file /...: cannot read it: a folder, not a file
 >>> shown("x" * 100, limit=12)
 "'xxxxxxxx… (100 characters)"
 """
@@ -27,10 +27,10 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-#: How much of a value a message shows before it is cut short.
-SHOWN_CHARS = 60
+from iijbook.params import shown
+
+__all__ = ["InputError", "chunks", "open_regular", "read_bytes", "read_text", "reason", "shown"]
 
 _KINDS = {
     stat.S_IFDIR: "a folder",
@@ -53,21 +53,6 @@ _REASONS = {
 
 class InputError(ValueError):
     """A file the build cannot read as it needs, in one line naming it."""
-
-
-def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
-    """``repr(value)`` for a message, cut to about ``limit`` characters with its length.
-
-    >>> shown("150"), shown(150.0)
-    ("'150'", '150.0')
-    >>> shown("9" * 5000)[-23:]
-    '9999… (5000 characters)'
-    """
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    size = len(value) if isinstance(value, str | bytes) else len(text)
-    return f"{text[: limit - 3]}… ({size} characters)"
 
 
 def reason(exc: OSError) -> str:
@@ -149,7 +134,7 @@ def read_bytes(path: Path | str, what: str, limit_bytes: int) -> bytes:
     >>> read_bytes("/dev/zero", "data file", 10)
     Traceback (most recent call last):
     ...
-    iijbook.inputs.InputError: data file /dev/zero: cannot read it: a character device, not a file
+    iijbook_build.inputs.InputError: data file /dev/zero: cannot read it: a character device, not a file
     """
     return b"".join(chunks(path, what, limit_bytes))
 
@@ -163,7 +148,7 @@ def read_text(path: Path | str, what: str, limit_bytes: int) -> str:
     >>> read_text(bad, "params file", 100)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    iijbook.inputs.InputError: params file /.../bad.yaml: cannot read it: not UTF-8 at line 2 (byte 15: ...)
+    iijbook_build.inputs.InputError: params file /.../bad.yaml: cannot read it: not UTF-8 at line 2 ...
     """
     blob = read_bytes(path, what, limit_bytes)
     try:
