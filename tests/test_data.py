@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from iijbook import data
 from iijbook.data import DataError
+from iijbook.metrics import Interval
 from iijbook.schema import SCHEMAS
 from iijbook_build.datacheck import load_table
 
@@ -270,3 +271,17 @@ def test_a_broken_context_row_is_named_by_line_id_and_column(broken, old, new, m
     _rewrite(broken / "iij_context.csv", old, new)
     with pytest.raises(DataError, match=message):
         load_table("iij_context.csv")
+
+
+def test_a_count_printed_in_full_is_exact():
+    # "ADSL 211 => 4.6 Million": 211 is a count of subscribers, 4.6 Million a rounded figure
+    assert data.figure("adsl_2000_03").interval == Interval(211.0, 211.0)
+    assert data.figure("adsl_2002_10").interval == Interval(4_550_000.0, 4_650_000.0)
+    assert data.figure("data_centers_existing").interval == Interval(9.0, 9.0)
+
+
+def test_the_national_broadband_series_holds_no_partial_count():
+    # a count of one carrier's lines (NTT East/West only) is not a national figure
+    table = load_table("japan_broadband_monthly.csv")
+    partial = table[table["source"].str.contains(r"\bonly\b|NTT East", regex=True)]
+    assert partial.empty, partial

@@ -150,3 +150,41 @@ def test_the_operating_exercise_answers_for_the_floor_it_asks_about(default_run)
     _, glued = default_run
     assert (glued["ex_needed"], glued["ex_miss"]) == ("¥1.16B", "¥2.20B")
     assert glued["op_floor"] == "zero"  # the default run's own floor stays what it was
+
+
+def test_fy2002_quarter_by_quarter_from_the_fy2003_reports(default_run):
+    out, glued = default_run
+    # hindsight: a later quarter's revenues ÷ (1 + its growth on the quarter wanted), both roundings carried
+    #   1Q02 = 8,344 / 0.847: 8,343.5 / 0.8475 = 9.8448B to 8,344.5 / 0.8465 = 9.8576B; the release's 1Q02,
+    #          10.55 / 1.0735 = 9.8277B to 10.65 / 1.0725 = 9.9301B, overlaps it
+    #   2Q02 = 9,185 / 0.869: 9,184.5 / 0.8695 = 10.5630B to 9,185.5 / 0.8685 = 10.5763B, inside 10.55-10.65
+    #   4Q02 = 8,344 / 0.640: 8,343.5 / 0.6405 = 13.0265B to 8,344.5 / 0.6395 = 13.0485B, inside 12.95-13.05
+    table = _output_text(out, "ol-d10")
+    expected = (("1Q02", "¥9.84B", "¥9.86B"), ("2Q02", "¥10.56B", "¥10.58B"), ("4Q02", "¥13.03B", "¥13.05B"))
+    for quarter, lo, hi in expected:
+        assert re.search(rf"{quarter}.*{re.escape(lo)}–{re.escape(hi)}\s+yes", table), (quarter, table)
+    assert glued["quarters_agree_text"].startswith("Each quarter the FY2003 reports reach agrees")
+    assert glued["q4_from_fy2003"] == "¥13.03B–¥13.05B"
+
+
+def test_fy2003_fall_by_hand(default_run):
+    _, glued = default_run
+    # 1H03 = 8,344 + 9,185 = 17,529M; 1H02 = 10.6 / 1.073 + 10.6 = 20.4788B: 17.529 / 20.4788 − 1 = −14.40%;
+    # 1H01 = 20.4788 / 1.143 = 17.9167B: 17.529 / 17.9167 − 1 = −2.16%
+    assert glued["h1_03"] == "¥17.53B"
+    assert (glued["h1_03_on_h1_02_text"], glued["h1_03_on_h1_01_text"]) == (MINUS + "14.4%", MINUS + "2.2%")
+    assert (glued["h1_01"], glued["h1_01_word"]) == ("¥17.92B", "below")
+    assert (glued["yoy_1q03_text"], glued["qoq_1q03_text"], glued["yoy_2q03_text"]) == (
+        MINUS + "15.3%",
+        MINUS + "36.0%",
+        MINUS + "13.1%",
+    )
+
+
+def test_crosswave_after_the_release(default_run):
+    _, glued = default_run
+    # from data/iij_context.csv: a 37.9% stake; IIJ's share of Crosswave's FY2001 losses ¥5,421,255 thousand;
+    # the filing of 2003-08-20 with group debts of ¥68.4B, 68.4 / 44.0 = 1.55 times IIJ's FY2002 revenues
+    assert (glued["stake_text"], glued["equity_loss_text"]) == ("37.9%", "¥5,421M")
+    filing = (glued["filing_date"], glued["debt_text"], glued["debt_ratio_text"])
+    assert filing == ("2003-08-20", "¥68.4B", "1.6")

@@ -107,3 +107,17 @@ def test_the_guidance_pins_the_rate_if_its_yen_are_exact(default_run):
     assert (glued["pinned_lo"], glued["pinned_hi"]) == ("¥121.74", "¥121.75")
     assert (glued["pinned_gap"], glued["pinned_usd"]) == ("0.3%", "$87.1M")
     assert glued["release_rate_text"] == "¥122.1"  # the default stays the quarter's own translation
+
+
+def test_the_highest_quarter_before_2q02(default_run):
+    # "second highest" leaves exactly one quarter above 2Q02. The later reports give 4Q01 = 13.0 / 1.077 =
+    # 12.0706B (12.95 / 1.0775 = 12.0186B to 13.05 / 1.0765 = 12.1226B), above 10.65B whatever the
+    # rounding; 3Q01 = 10.6 / 1.063 = 9.9718B is not, nor are 1Q01 (8.36B), 2Q01 (9.56B) or 1Q02 (9.88B)
+    g = glued_values(default_run)
+    assert (g["highest"], g["highest_text"], g["highest_lo"], g["highest_hi"]) == (
+        "4Q01",
+        "¥12.07B",
+        "¥12.02B",
+        "¥12.12B",
+    )
+    assert (g["above_count"], g["known_count"], g["q3_01_text"]) == ("1", "5", "¥9.97B")

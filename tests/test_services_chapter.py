@@ -73,13 +73,14 @@ def test_the_monthly_series_agrees_with_the_release(default_run):
 
 def test_catv_reach_and_the_fee_at_the_defaults(default_run):
     glued = glued_values(default_run)
-    # 10 operators × 10,000 = 100,000; / 1.8M = 5.556%
-    assert (glued["n_ops"], glued["reach_calc"], glued["reach_text"]) == ("10", "10 × 10,000", "100,000")
-    assert glued["reach_share_text"] == "5.6%"
-    # 1% of ¥10.6B = ¥106M a quarter; / (3 × 10) = ¥3.53M a month each; / 10,000 = ¥353 a subscriber
+    # "more than 10" operators is at least 11: 11 × 10,000 = 110,000; / 1.8M = 6.111%
+    assert (glued["n_ops"], glued["reach_calc"], glued["reach_text"]) == ("11", "11 × 10,000", "110,000")
+    assert glued["reach_share_text"] == "6.1%"
+    assert glued["ops_source"] == 'the release\'s "more than 10" at its least, 11'
+    # 1% of ¥10.6B = ¥106M a quarter; / (3 × 11) = ¥3.21M a month each; / 10,000 = ¥321 a subscriber
     assert (glued["yardstick"], glued["yardstick_yen"]) == ("1.0%", "¥106M")
-    assert glued["fee_needed_text"] == "¥3.5M"
-    assert glued["fee_per_sub"] == "¥353"
+    assert glued["fee_needed_text"] == "¥3.2M"
+    assert glued["fee_per_sub"] == "¥321"
     # the exercises' practice values: 10 Gbps × 1,000 / 2,000 = 5 Mbps; 20 × 30,000 = 600,000 = 33.3%
     assert glued["ex_mbps"] == "5 Mbps"
     assert (glued["ex_reach_text"], glued["ex_reach_share"]) == ("600,000", "33.3%")
@@ -109,3 +110,15 @@ def test_services_runs_with_entered_figures_and_twenty_operators(tmp_path):
     assert glued["reach_share_text"] == "33.3%"
     assert glued["n_ops"] == "20"
     assert glued["fee_needed_text"] == "¥1.8M"
+
+
+def test_where_iij_stood_in_its_market(default_run):
+    # sourced in data/iij_context.csv (trade press, November 2002): wide-area Ethernet customers 313, a year
+    # before 136: 313 / 136 − 1 = +130.1%; a 50% share of CATV Internet, read as subscribers: 0.5 × 1.8M
+    # = 900,000, on which the page's 110,000 new subscribers are 12.2%
+    glued = glued_values(default_run)
+    assert (glued["ethernet_before_text"], glued["ethernet_now_text"]) == ("136", "313")
+    assert glued["ethernet_growth_text"] == "+130%"
+    assert glued["catv_share_text"] == "50%"
+    assert glued["served_already_text"] == "900K"
+    assert glued["new_on_served_text"] == "12.2%"

@@ -175,8 +175,9 @@ class _Prose(HTMLParser):
 
     SKIP = {"script", "style", "pre", "code"}
 
-    def __init__(self) -> None:
+    def __init__(self, tables: bool = True) -> None:
         super().__init__()
+        self.SKIP = self.SKIP if tables else self.SKIP | {"table"}
         self.depth = 0
         self.text: list[str] = []
 
@@ -197,7 +198,11 @@ class _Prose(HTMLParser):
 #: ("a loss of −¥446M"), a rounded figure shown with false precision ("150.00K"), and powers
 #: written the way code writes them.
 _SLIPS = {
-    "double negative": re.compile(r"loss(es)? of \u2212"),
+    # a loss, a fall or a shortfall said in words and again with a minus sign
+    "double negative": re.compile(
+        r"\b(loss(es)?( of)?( about)?|lost|losing|fell( by)?|fall of|down( by)?|decrease of) \u2212"
+        r"|\u2212[^ ,;]*\d[^ ,;]* (below|short of|less than)\b"
+    ),
     "false precision": re.compile(r"\b\d+\.\d\dK\b"),
     "a power written as code": re.compile(r"\)\s*(\^|\*\*)\s*[\d(]"),
 }
@@ -205,9 +210,13 @@ _SLIPS = {
 
 def test_the_prose_has_none_of_the_flagged_slips(site: Path):
     for page in sorted((site / "chapters").glob("*.html")):
-        parser = _Prose()
-        parser.feed(page.read_text(encoding="utf-8"))
-        text = re.sub(r"[\u2060\s]+", " ", "".join(parser.text)).replace("\u2212 ", "\u2212")
-        for slip, pattern in _SLIPS.items():
-            found = pattern.search(text)
-            assert not found, f"{page.name}: {slip}: …{text[max(0, found.start() - 60) : found.end() + 20]}…"
+        for tables in (True, False):
+            parser = _Prose(tables)
+            parser.feed(page.read_text(encoding="utf-8"))
+            text = re.sub(r"[\u2060\s]+", " ", "".join(parser.text)).replace("\u2212 ", "\u2212")
+            for slip, pattern in _SLIPS.items():
+                if tables and slip == "double negative":
+                    continue  # a table's value column carries the sign: "net loss | −¥2,326M"
+                found = pattern.search(text)
+                where = text[max(0, found.start() - 60) : found.end() + 20] if found else ""
+                assert not found, f"{page.name}: {slip}: …{where}…"

@@ -14,6 +14,7 @@ file against its schema in :mod:`iijbook.schema`; a bad file raises
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +29,9 @@ from .schema import SCHEMAS
 
 #: Units whose printed form carries its precision (a rounding interval applies).
 _ROUNDED_UNITS = {"JPY", "USD", "ratio", "subscribers", "m2"}
+
+#: A whole number printed in full, without a unit or scale ("211"): a count, exact.
+_IN_FULL = re.compile(r"[0-9]{1,3}(,[0-9]{3})*|[0-9]+")
 
 #: How many of a file's problems the loader's message lists.
 SHOWN_PROBLEMS = 5
@@ -84,12 +88,14 @@ class Figure:
 
     @property
     def interval(self) -> Interval:
-        """The values the printed figure allows (exact for words and counts).
+        """The values the printed figure allows (exact for words, and for counts printed in full).
 
         >>> figure("revenue_growth_qoq_2q02").interval
         Interval(lo=0.0725, hi=0.0735)
+        >>> figure("adsl_2000_03").interval  # "ADSL 211": a count, not a rounded figure
+        Interval(lo=211.0, hi=211.0)
         """
-        if self.unit not in _ROUNDED_UNITS:
+        if self.unit not in _ROUNDED_UNITS or _IN_FULL.fullmatch(self.printed):
             return Interval.exact(self.value)
         try:
             step = precision_of(self.printed)
