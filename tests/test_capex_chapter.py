@@ -50,7 +50,7 @@ def test_scenario_and_capex_equal_to_ebitda_by_hand(default_run):
     # the exercise at 15%: 10,600 × 0.15 = 1,590M, 1,590 / 856 = 1.86 times D&A, 662 − 1,590 = −928M
     assert (g["ex15_capex"], g["ex15_vs_da"]) == ("¥1,590M", "1.86")
     assert g["ex15_less"] == "\u2212\u2060¥928M"
-    # CAPEX equal to EBITDA: 662 / 856 = 0.77 times D&A; the asset base shrinks by 856 − 662 = 194M
+    # CAPEX equal to EBITDA: 662 / 856 = 0.77 times D&A; book value falls by 856 − 662 = 194M
     assert (g["ex_be_vs_da"], g["ex_be_shrink"]) == ("0.77", "¥194M")
 
 
