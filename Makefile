@@ -2,6 +2,7 @@
 #   make book   set up .venv from requirements.txt, run the chapters, build _build/html
 #   make test   set up what the tests need (Debian's chromium too) and run them
 #   make lab    JupyterLab with MyST in chapters/ (LAB_ARGS="--no-browser --port 8899")
+#   make classroom  student and teacher notebooks and PDFs in _build/classroom
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +13,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: book test pdf bench venv chromium axe hooks clean lock params lab lab-deps
+.PHONY: book test pdf classroom bench venv chromium axe hooks clean lock params lab lab-deps
 
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
@@ -34,6 +35,11 @@ $(LAB_STAMP): requirements-lab.txt $(STAMP)
 
 pdf: book chromium
 	$(BIN)/iijbook pdf
+
+# The classroom edition: each chapter for students (no solutions) and teachers, run and checked,
+# with a PDF of each; open _build/classroom/index.html.
+classroom: $(STAMP) chromium
+	$(BIN)/iijbook classroom
 
 # Times cold, no-change, one-chapter and naive builds; writes _build/benchmark.{json,md}.
 bench: $(STAMP)

@@ -28,3 +28,5 @@ def test_pdf_prints_every_page_with_its_charts(site: Path, tmp_path: Path) -> No
     # Vega draws charts as SVG text and paths: a chart's title and its axis titles are in the PDF
     assert "Quarterly revenues: one printed, three derived, one guided" in text
     assert "Total revenues (¥ billions)" in text
+    # the reader's PDF leaves the exercises' solutions out (the teacher's PDF of make classroom has them)
+    assert "Exercise 1.1" in text and "Solution to" not in text

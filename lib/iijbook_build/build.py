@@ -65,6 +65,7 @@ from .buildfolder import (
 )
 from .bundle import BUNDLE_PATH, write_bundle
 from .chapters import Chapter, discover, project_root, toc_files
+from .classroom import handout_pages
 from .execute import ChapterRun, Job, cache_key, data_hash, execute_chapter, lib_hash, run_record
 from .publish import Publication, PublishError, digest, recover
 from .publish import commit as commit_publication
@@ -474,6 +475,7 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
         for ext in (".md", ".ipynb"):
             if (root / f"{entry}{ext}").exists():
                 wanted.add(Path(f"{entry}{ext}"))
+    wanted |= set(pages)  # pages the build writes (the reports, the student handouts)
     whole_site = False
     titles: dict[str, str] = {}
     for rel in sorted(wanted):
@@ -483,7 +485,7 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
             blob = _read(executed[rel.stem], "executed copy")
         else:
             blob = _read(root / rel, "book file")
-        if rel.suffix in (".md", ".ipynb"):
+        if rel.suffix in (".md", ".ipynb") and rel.parts[0] != "handouts":
             titles[rel.as_posix()] = _title(blob, rel.suffix)
         if _sync_bytes(blob, stage_dir / rel):
             whole_site = whole_site or rel.parts[0] in BOOK_DIRS or str(rel) in BOOK_FILES
@@ -799,6 +801,7 @@ def _build_locked(
     pages = {
         reports.PARAMETERS_PAGE: reports.parameters_page(chapters),
         reports.STATUS_PAGE: reports.status_page(runs, inputs.data_hash, inputs.lib_hash),
+        **handout_pages(inputs.notebooks),  # each chapter's student notebook, for download
     }
     say("  rendering the site with jupyter-book")
     stage_dir = build_dir / "stage"

@@ -155,6 +155,18 @@ def _parser(chapters_help: bool = False) -> argparse.ArgumentParser:
     pdf = sub.add_parser("pdf", help="print the built site to one PDF (needs make book first)")
     pdf.add_argument("--build-dir", type=_path, default=None, help="build folder (default: _build)")
     pdf.add_argument("-o", "--output", type=_path, default=None, help="the PDF (default: _build/book.pdf)")
+    room = sub.add_parser(
+        "classroom",
+        help="write the classroom edition (student and teacher notebooks and PDFs) into _build/classroom",
+    )
+    room.add_argument("-o", "--output", type=_path, default=None, help="folder (default: _build/classroom)")
+    room.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="time one notebook may run",
+    )
     params = sub.add_parser(
         "params",
         help="list every chapter's parameters with types, defaults and comments",
@@ -316,6 +328,25 @@ def _pdf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classroom(args: argparse.Namespace) -> int:
+    from .chapters import project_root
+    from .classroom import ClassroomError, make_classroom
+
+    out = args.output or project_root() / "_build" / "classroom"
+    try:
+        summary = make_classroom(project_root(), out, timeout=args.timeout)
+    except (ClassroomError, BuildError) as exc:
+        print(f"iijbook: classroom failed: {exc}", file=sys.stderr)
+        return 1
+    total = sum(n for n, _ in summary.exercises.values())
+    checked = sum(c for _, c in summary.exercises.values())
+    print(
+        f"iijbook: classroom edition in {summary.out}: {len(summary.exercises)} chapters, {total} exercises, "
+        f"{checked} with checks; student and teacher PDFs; open {summary.out / 'index.html'}"
+    )
+    return 0
+
+
 def _one_line(text: str) -> str:
     """``text`` on one line, cut short if long.
 
@@ -411,6 +442,8 @@ def _main(argv: list[str]) -> int:
             return 0
         if args.command == "pdf":
             return _pdf(args)
+        if args.command == "classroom":
+            return _classroom(args)
         return _build(args, pairs)
     except SystemExit as exc:  # argparse after --help
         return exc.code if isinstance(exc.code, int) else 0

@@ -20,10 +20,25 @@ class PdfError(RuntimeError):
 
 def print_book(site: Path, out: Path, root: Path | None = None) -> tuple[Path, int]:
     """Print every page of ``site`` in book order into ``out``; return (path, pages printed)."""
+    pages = [f"{name}.html" for name in toc_files(root or project_root())]
+    return print_pages(site, out, pages, "IIJ 2Q FY2002: an analysis book")
+
+
+#: Shows the solutions that the book's print stylesheet leaves out of the reader's PDF.
+SHOW_SOLUTIONS = "@media print { div.solution { display: block !important; } }"
+
+
+def print_pages(
+    site: Path, out: Path, pages: list[str], title: str, solutions: bool = False
+) -> tuple[Path, int]:
+    """Print ``pages`` of ``site`` (paths inside it), in order, into the one PDF ``out``.
+
+    The book's print stylesheet leaves the exercises' solutions out; ``solutions=True``
+    (the teacher's PDF) prints them.
+    """
     from playwright.sync_api import sync_playwright
     from pypdf import PdfWriter
 
-    pages = [f"{name}.html" for name in toc_files(root or project_root())]
     missing = [p for p in pages if not (site / p).exists()]
     if missing:
         raise PdfError(f"the site in {site} lacks {', '.join(missing)}: run make book first")
@@ -36,6 +51,8 @@ def print_book(site: Path, out: Path, root: Path | None = None) -> tuple[Path, i
                 page.goto(f"{url}/{name}", wait_until="load")
                 if not wait_for_charts(page):
                     raise PdfError(f"{name}: its charts were not drawn within 15 s")
+                if solutions:
+                    page.add_style_tag(content=SHOW_SOLUTIONS)
                 page.emulate_media(media="print")
                 blob = page.pdf(
                     format="A4",
@@ -45,7 +62,7 @@ def print_book(site: Path, out: Path, root: Path | None = None) -> tuple[Path, i
                 writer.append(io.BytesIO(blob))
         finally:
             browser.close()
-    writer.add_metadata({"/Title": "IIJ 2Q FY2002: an analysis book"})
+    writer.add_metadata({"/Title": title})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     with open(tmp, "wb") as fh:

@@ -1,0 +1,222 @@
+"""The classroom edition: student notebooks without solutions, checks that teach, sessions that fit.
+
+``make classroom`` is run once for the module (about a minute); the tests then read what it
+wrote as a teacher and a student would: they open every notebook, run it as shipped, and read
+both PDFs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from iijbook.classroom import verdict
+from iijbook_build.browser import CHROMIUM
+from iijbook_build.chapters import discover
+from iijbook_build.classroom import checks_of, edition, split_exercises
+
+from .conftest import ROOT
+
+CHAPTERS = [c.name for c in discover(ROOT)]
+
+
+# -- the checks ------------------------------------------------------------------------------
+# 2Q01 revenues: ¥10.6B ÷ 1.109 = ¥9.558B, ¥10.55B ÷ 1.1095 = ¥9.509B to ¥10.65B ÷ 1.1085 = ¥9.608B
+Q2_01 = (9.558e9, 9.509e9, 9.608e9, "2Q01 revenues in yen")
+GROWTH = (0.145, 0.144, 0.146, "a growth rate, as a fraction")
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "line"),
+    [
+        (..., Q2_01, "not answered: replace ... with 2Q01 revenues in yen"),
+        (9.56e9, Q2_01, "correct: 9.56e+09 is within what the release’s rounding allows"),
+        (9.6e9, Q2_01, "correct: 9.6e+09 is within what the release’s rounding allows"),
+        (-9.56e9, Q2_01, "not yet: check the sign"),
+        (9.56e6, Q2_01, "not yet: check the unit: your answer is off by a factor of a thousand"),
+        (9560, Q2_01, "not yet: check the unit: your answer is off by a factor of a million"),
+        (9.56, Q2_01, "not yet: check the unit: your answer is off by a factor of a billion"),
+        (14.5, GROWTH, "not yet: check the unit: your answer is off by a factor of 100"),
+        (9.9e9, Q2_01, "not yet: close, but outside what the release’s rounding allows"),
+        (6.0e9, Q2_01, "not yet: recheck which figures the formula takes"),
+        ("9.56e9", Q2_01, "not yet: write a number"),
+        ("3q02", ("3Q02", None, None, "a fiscal quarter"), "correct"),
+        ("4Q02", ("3Q02", None, None, "a fiscal quarter"), "not yet: write a fiscal quarter"),
+    ],
+)
+def test_a_check_says_correct_not_yet_or_not_answered(answer, expected, line):
+    said = verdict(answer, expected)
+    assert said.startswith(line), said
+    # the hint never gives the answer away
+    assert said.startswith("correct") or not re.search(r"9\.5[0-9]|9\.6|0\.145|3Q02", said.split(":", 1)[1])
+
+
+# -- the editions, made from the chapters without running them --------------------------------
+def _solutions(nb: nbformat.NotebookNode) -> list[str]:
+    return [ex.solution for c in nb.cells if c.cell_type == "markdown" for ex in split_exercises(c.source)[1]]
+
+
+def _phrases(solution: str) -> list[str]:
+    """Runs of five or more plain words from a solution: text no other part of a chapter repeats."""
+    body = "\n".join(line for line in solution.splitlines()[1:] if not line.startswith((":", "```")))
+    plain = re.split(r"\{[a-z]+\}`[^`]*`|`[^`]*`|[()\"“”]", body)
+    return [" ".join(run.split()) for run in plain if len(run.split()) >= 5]
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_student_edition_holds_no_solution(name):
+    nb = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4)
+    solutions = _solutions(nb)
+    assert solutions, name
+    student = nbformat.writes(edition(nb, "student"))
+    teacher = nbformat.writes(edition(nb, "teacher", {label: 1.0 for label in _labels(nb)}))
+    assert "{solution}" not in student and teacher.count("{solution}") == len(solutions)
+    unique = _unique_phrases(nb)
+    assert len(unique) >= len(solutions) / 2, name  # the test can see the solutions' own words
+    shipped = _flat(edition(nb, "student")) + " ".join(student.split())  # its text, and its JSON
+    assert not [phrase for phrase in unique if phrase in shipped], name
+
+
+def _flat(nb: nbformat.NotebookNode) -> str:
+    """A notebook's cell text, whitespace collapsed."""
+    return " ".join(" ".join(c.source.split()) for c in nb.cells)
+
+
+def _unique_phrases(nb: nbformat.NotebookNode) -> list[str]:
+    """Phrases of a chapter's solutions that the chapter writes nowhere else."""
+    solutions = _solutions(nb)
+    whole = _flat(nb)
+    in_solutions = " ".join(" ".join(s.split()) for s in solutions)
+    return [p for s in solutions for p in _phrases(s) if whole.count(p) == in_solutions.count(p)]
+
+
+def _labels(nb):
+    return [ex.label for c in nb.cells if c.cell_type == "markdown" for ex in split_exercises(c.source)[1]]
+
+
+# -- make classroom, once ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def room(tmp_path_factory) -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium")
+        pytest.skip(f"CLASSROOM TEST SKIPPED: {CHROMIUM} is missing")
+    out = tmp_path_factory.mktemp("classroom") / "classroom"
+    iijbook = Path(sys.executable).with_name("iijbook")
+    proc = subprocess.run(
+        [str(iijbook), "classroom", "-o", str(out)], capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "9 chapters, 29 exercises, 26 with checks" in proc.stdout, proc.stdout
+    return out
+
+
+def _run(notebook: Path, tmp: Path) -> nbformat.NotebookNode:
+    """Run a classroom notebook as a student would, from the book's chapters/ folder."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "chapters")}}
+    ).execute()
+    return nb
+
+
+@pytest.mark.book
+def test_every_student_notebook_runs_as_shipped_with_every_check_not_answered(room, tmp_path):
+    for name in CHAPTERS:
+        shipped = room / "student" / f"{name}.ipynb"
+        assert "{solution}" not in shipped.read_text(encoding="utf-8")
+        lines = checks_of(_run(shipped, tmp_path))
+        assert lines and all(line.startswith("not answered: replace ... with ") for line in lines.values()), (
+            name,
+            lines,
+        )
+
+
+@pytest.mark.book
+def test_every_teacher_notebook_reports_correct_for_every_check(room, tmp_path):
+    total = 0
+    for name in CHAPTERS:
+        lines = checks_of(_run(room / "teacher" / f"{name}.ipynb", tmp_path))
+        assert all(line.startswith("correct") for line in lines.values()), (name, lines)
+        total += len(lines)
+    assert total == 26
+
+
+@pytest.mark.book
+def test_a_wrong_answer_gets_not_yet_and_a_hint(room, tmp_path):
+    teacher = nbformat.read(room / "teacher" / "outlook.ipynb", as_version=4)
+    value = next(c for c in teacher.cells if c.id == "outlook-ex-3q01-answer").source.split()[
+        2
+    ]  # 9.97178e+09
+    student = nbformat.read(room / "student" / "outlook.ipynb", as_version=4)
+    answer = next(c for c in student.cells if c.id == "outlook-ex-3q01-answer")
+    for wrong, hint in ((f"{value} / 1e9", "off by a factor of a billion"), (f"-{value}", "check the sign")):
+        answer.source = f"answer = {wrong}"
+        path = tmp_path / "outlook.ipynb"
+        nbformat.write(student, path)
+        line = checks_of(_run(path, tmp_path))["outlook-ex-3q01"]
+        assert line.startswith("not yet: ") and hint in line, line
+        assert "9.97" not in line
+
+
+@pytest.mark.book
+def test_the_student_pdf_holds_no_solution_and_the_teacher_pdf_all(room):
+    from pypdf import PdfReader
+
+    def text(who: str) -> str:
+        return " ".join(
+            " ".join(p.extract_text() or "" for p in PdfReader(room / f"{who}.pdf").pages).split()
+        )
+
+    student, teacher = text("student"), text("teacher")
+    assert student.count("Solution to") == 0 and teacher.count("Solution to") == 29
+    phrases = [
+        p
+        for name in CHAPTERS
+        for s in _solutions(nbformat.read(ROOT / "chapters" / f"{name}.ipynb", 4))
+        for p in _phrases(s)
+    ]
+    found_in_teacher = [p for p in phrases if p in teacher]
+    assert len(found_in_teacher) >= 20  # the test can see a solution where there is one
+    assert not [p for p in found_in_teacher if p in student]
+    # charts are drawn in both: a chart's title is SVG text in the PDF
+    assert "Quarterly revenues: one printed, three derived, one guided" in student
+
+
+@pytest.mark.book
+def test_the_teachers_page_links_every_copy_and_both_pdfs(room):
+    page = (room / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"]+)"', page)
+    assert {"student.pdf", "teacher.pdf"} <= set(links)
+    assert {f"{who}/{name}.ipynb" for who in ("student", "teacher") for name in CHAPTERS} <= set(links)
+    assert all((room / link).is_file() for link in links)
+
+
+# -- the classroom page -----------------------------------------------------------------------
+def test_every_session_fits_fifty_minutes():
+    page = (ROOT / "chapters" / "classroom.md").read_text(encoding="utf-8")
+    table = page[page.index("## Ten sessions of 50 minutes") :]
+    rows = [r for r in table.splitlines() if re.match(r"\| \d+ \| \{doc\}", r)]
+    assert len(rows) == 10
+    for row in rows:
+        minutes = [int(m) for m in re.findall(r"(\d+) min", row)]
+        assert len(minutes) == 4 and sum(minutes) == 50, row
+
+
+def test_the_classroom_page_counts_the_exercises_it_has():
+    page = (ROOT / "chapters" / "classroom.md").read_text(encoding="utf-8")
+    total = checked = 0
+    for name in CHAPTERS:
+        nb = nbformat.read(ROOT / "chapters" / f"{name}.ipynb", as_version=4)
+        student = edition(nb, "student")
+        total += len(_labels(nb))
+        checked += sum(1 for c in student.cells if "check" in c.get("metadata", {}).get("tags", []))
+    assert (total, checked) == (29, 26)
+    assert f"Of the {total} exercises, {checked} have a check" in " ".join(page.split())
