@@ -16,14 +16,17 @@ editions of every chapter under ``_build/classroom/``, runs them to confirm that
 student check says ``not answered`` and every teacher check ``correct``, prints a student
 and a teacher PDF, and writes a teacher's index page linking them all.
 
->>> cell = nbformat.v4.new_markdown_cell(EXAMPLE)
->>> nb = nbformat.v4.new_notebook(cells=[cell])
+>>> answers = nbformat.v4.new_code_cell('EXERCISE_ANSWERS = {"ex-a": (1.5, 1.5, 1.5, "the figure")}')
+>>> answers.metadata["tags"] = [ANSWERS_TAG]
+>>> nb = nbformat.v4.new_notebook(cells=[answers, nbformat.v4.new_markdown_cell(EXAMPLE)])
 >>> [c.cell_type for c in edition(nb, "student").cells]
-['markdown', 'markdown', 'code', 'markdown', 'code', 'code']
+['code', 'markdown', 'markdown', 'code', 'markdown', 'code', 'code']
+>>> [c.source for c in edition(nb, "student").cells if "answer" in c.metadata.get("tags", [])]
+['answer = ...  # your answer: the figure']
 >>> any("{solution}" in c.source for c in edition(nb, "student").cells)
 False
->>> any("{solution}" in c.source for c in edition(nb, "teacher", {"ex-a": 1.5e9}).cells)
-True
+>>> [c.source for c in edition(nb, "teacher", {"ex-a": 1.5}).cells if "answer" in c.metadata.get("tags", [])]
+["answer = 1.5  # the chapter's own result"]
 """
 
 from __future__ import annotations
