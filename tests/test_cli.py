@@ -189,6 +189,11 @@ def test_one_chapter_rerun_at_150_yen(built_book, tmp_path):
     page = (build_dir / "html" / "chapters" / "revenues.html").read_text(encoding="utf-8")
     assert "$70.7M" in page and "¥150.0" in page  # 10.6e9 / 150 = 70.67e6, by hand
     assert "(changed)" in page
+    # the page says so at the top, naming what differs, not only in the box at the end
+    top = re.sub(r"<[^>]+>", "", page[page.index("<h1") : page.index("The question.")])
+    assert "Not the default run" in top and "jpy_per_usd = 150.0 (the default is None)" in top
+    intro = (build_dir / "html" / "chapters" / "systems_integration.html").read_text(encoding="utf-8")
+    assert "Not the default run" not in intro  # a page run with its defaults says nothing
     assert (build_dir / "html" / "intro.html").read_bytes() == other
     status = re.sub(r"<[^>]+>", "", (build_dir / "html" / "chapters" / "status.html").read_text("utf-8"))
     assert "kept" in status and "jpy_per_usd = 150.0" in status

@@ -120,16 +120,63 @@ def parameters_footer(chapter_params: list[tuple[str, str, Any, str]], given: di
     return "\n".join(lines)
 
 
+def changed_banner(chapter_params: list[tuple[str, str, Any, str]], given: dict) -> str:
+    """The notice at the top of a page run with parameters other than its defaults; "" if none differ.
+
+    >>> params = [("guidance_point", "str", "mid", "[low | mid | high] ..."), ("rate", "float", 2.0, "")]
+    >>> banner = changed_banner(params, {"guidance_point": "low", "rate": 2.0})
+    >>> banner.splitlines()[0], "`guidance_point = 'low'` (the default is `'mid'`)" in banner
+    ('```{admonition} Not the default run', True)
+    >>> changed_banner(params, {"rate": 2.0})
+    ''
+    """
+    changed = [
+        f"`{name} = {_md_cell(repr(given[name]))}` (the default is `{_md_cell(repr(default))}`)"
+        for name, _annotation, default, _comment in chapter_params
+        if name in given and given[name] != default
+    ]
+    if not changed:
+        return ""
+    listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
+    depends = "it" if len(changed) == 1 else "them"
+    return "\n".join(
+        [
+            "```{admonition} Not the default run",
+            ":class: important",
+            "",
+            f"This page was run with {listed}; every figure that depends on {depends} follows. "
+            "*Parameters of this run*, at the end of the page, lists them all.",
+            "```",
+        ]
+    )
+
+
+def _with_banner(nb: nbformat.NotebookNode, banner: str) -> None:
+    """Put ``banner`` right under the page's title (the first heading of its first markdown cell)."""
+    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    if first is None:
+        return
+    title, sep, rest = first.source.partition("\n")
+    if not title.startswith("# "):
+        first.source = f"{banner}\n\n{first.source}"
+        return
+    first.source = f"{title}\n\n{banner}\n{sep}{rest}"
+
+
 #: Where an executed copy records which run it is (see :func:`run_record`).
 RECORD = "iijbook"
 
 
 def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, key: str = "") -> None:
-    """Hide the parameters cells, append the parameters of the run, and record the run in the notebook."""
+    """Hide the parameters cells, say at the top of the page which parameters differ from the
+    defaults (if any), append the parameters of the run, and record the run in the notebook."""
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
+    banner = changed_banner(chapter_params, given)
+    if banner:
+        _with_banner(nb, banner)
     footer = nbformat.v4.new_markdown_cell(parameters_footer(chapter_params, given, key))
     footer.id = "run-parameters"
     nb.cells.append(footer)
