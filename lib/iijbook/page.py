@@ -63,3 +63,19 @@ def show(table: pd.DataFrame):
     from IPython.display import HTML
 
     return HTML(table.to_html(index=False, border=0, classes="table iijbook-table", escape=True))
+
+
+#: The MIME type under which a chapter hands its key outputs to the build's Scenarios page.
+KEY_OUTPUTS_MIME = "application/vnd.iijbook.key-outputs+json"
+
+
+def key_outputs(outputs: dict[str, tuple[float, str]]) -> None:
+    """Hand the chapter's key figures (name: (value, unit)) to the Scenarios page; shows them as text.
+
+    The unit is ``"JPY"``, ``"ratio"`` or ``"count"``; the page compares each across scenarios.
+    """
+    from IPython.display import display
+
+    data = {name: [float(value), unit] for name, (value, unit) in outputs.items()}
+    text = "\n".join(f"{name}: {value:,.4g} {unit}" for name, (value, unit) in data.items())
+    display({KEY_OUTPUTS_MIME: data, "text/plain": text}, raw=True)

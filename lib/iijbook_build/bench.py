@@ -5,12 +5,16 @@ Four scenarios, each repeated and summarised by its median:
 - **cold**: a fresh build folder (no cache, no staged book), every chapter executed;
 - **no change**: the same command again, nothing changed;
 - **one chapter**: ``--chapter revenues`` with a new ``jpy_per_usd`` each time;
+- **scenarios**: three scenarios that change only the guidance point
+  (``--sweep guidance_point=low,mid,high``) added to the book just built: the
+  chapters that take it run once for each value that is not the default, and
+  every page is rendered in one pass;
 - **naive**: jupyter-book alone on a copy of the project, executing every
   notebook itself, one after another (``execute_notebooks: force``).
 
 The results go to ``_build/benchmark.json`` and ``_build/benchmark.md`` with
 the ratios the project aims for (cold ≤ 45 s; no change ≤ 0.25 × cold; one
-chapter ≤ 0.5 × cold; cold ≤ 0.6 × naive). Run with ``make bench``.
+chapter ≤ 0.5 × cold; scenarios ≤ 1.5 × cold; cold ≤ 0.6 × naive). Run with ``make bench``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ TARGETS = {
     "cold_s": 45.0,
     "no_change_over_cold": 0.25,
     "one_chapter_over_cold": 0.5,
+    "scenarios_over_cold": 1.5,
     "cold_over_naive": 0.6,
 }
 
@@ -69,7 +74,8 @@ def run(repeat: int = 3) -> dict:
     root = project_root()
     exe = str(Path(sys.executable).with_name("iijbook"))
     jb = str(Path(sys.executable).with_name("jupyter-book"))
-    times: dict[str, list[float]] = {"cold": [], "no_change": [], "one_chapter": [], "naive": []}
+    cases = ("cold", "no_change", "one_chapter", "scenarios", "naive")
+    times: dict[str, list[float]] = {case: [] for case in cases}
     with tempfile.TemporaryDirectory(prefix="iijbook-bench-") as tmp:
         tmpdir = Path(tmp)
         for i in range(repeat):
@@ -93,6 +99,8 @@ def run(repeat: int = 3) -> dict:
                     root,
                 )
             )
+            sweep = ["--sweep", "guidance_point=low,mid,high"]
+            times["scenarios"].append(_run([exe, "build", "--build-dir", str(build_dir), *sweep], root))
             shutil.rmtree(build_dir)
             print(
                 f"  round {i + 1}/{repeat}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items() if v)
@@ -106,6 +114,7 @@ def run(repeat: int = 3) -> dict:
     ratios = {
         "no_change_over_cold": round(med["no_change"] / med["cold"], 3),
         "one_chapter_over_cold": round(med["one_chapter"] / med["cold"], 3),
+        "scenarios_over_cold": round(med["scenarios"] / med["cold"], 3),
         "cold_over_naive": round(med["cold"] / med["naive"], 3),
     }
     met = {
@@ -143,6 +152,9 @@ def to_markdown(result: dict) -> str:
         f"| one chapter, new parameter | {med['one_chapter']:.1f} | "
         f"{r['one_chapter_over_cold']:.2f} × cold | "
         f"≤ {t['one_chapter_over_cold']} × cold: {ok[met['one_chapter_over_cold']]} |",
+        f"| three guidance scenarios added | {med['scenarios']:.1f} | "
+        f"{r['scenarios_over_cold']:.2f} × cold | "
+        f"≤ {t['scenarios_over_cold']} × cold: {ok[met['scenarios_over_cold']]} |",
         f"| naive: jupyter-book executes, serially | {med['naive']:.1f} | "
         f"cold = {r['cold_over_naive']:.2f} × naive | "
         f"cold ≤ {t['cold_over_naive']} × naive: {ok[met['cold_over_naive']]} |",

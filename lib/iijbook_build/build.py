@@ -42,7 +42,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,10 @@ from .execute import ChapterRun, Job, cache_key, data_hash, execute_chapter, lib
 from .publish import Publication, PublishError, digest, recover
 from .publish import commit as commit_publication
 from .publish import prepare as prepare_publication
+from .scenarios import FOLDER as SCENARIO_FOLDER
+from .scenarios import PAGE as SCENARIOS_PAGE
+from .scenarios import Plan, Scenario, key_outputs, scenario_copy, scenarios_page, toc_with_scenarios
+from .scenarios import plan as scenario_plan
 from .yamlfile import load_yaml
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise.
@@ -555,20 +559,54 @@ def render(stage_dir: Path, whole_site: bool = False, timeout: float = DEFAULT_T
     return stage_dir / "_build" / "html"
 
 
-def check_pages(site: Path, root: Path, chapters: list[Chapter], runs: list[ChapterRun]) -> list[str]:
-    """The chapters whose page in ``site`` does not carry the key of the run it was given."""
+def check_pages(
+    site: Path, root: Path, chapters: list[Chapter], runs: list[ChapterRun], the_plan: Plan | None = None
+) -> list[str]:
+    """The pages in ``site`` (chapters, scenario pages) that do not carry the key of the run they show."""
     by_name = {r.name: r for r in runs}
+    pages = [
+        (chapter.name, site / chapter.path.relative_to(root).with_suffix(".html")) for chapter in chapters
+    ]
+    for scenario_name, shown_runs in (the_plan.pages if the_plan else {}).items():
+        for chapter_name, run_name in shown_runs.items():
+            page = site / SCENARIO_FOLDER / scenario_name / f"{chapter_name}.html"
+            pages.append((run_name, page))
     stale = []
-    for chapter in chapters:
-        page = site / chapter.path.relative_to(root).with_suffix(".html")
-        key = by_name[chapter.name].key
+    for run_name, page in pages:
+        key = by_name[run_name].key
         try:
             shows = key and key in page.read_text(encoding="utf-8", errors="replace")
         except OSError:
             shows = False
         if not shows:
-            stale.append(chapter.name)
+            stale.append(
+                page.relative_to(site).with_suffix("").as_posix() if page.is_relative_to(site) else run_name
+            )
     return stale
+
+
+def _scenario_pages(
+    root: Path, scenarios: list[Scenario], the_plan: Plan, runs: list[ChapterRun]
+) -> dict[Path, str]:
+    """What the scenarios add: their copies of the chapters they ran, the Scenarios page, the contents."""
+    by_name = {r.name: r for r in runs}
+    pages: dict[Path, str] = {}
+    for scenario_name, shown_runs in the_plan.pages.items():
+        for chapter_name, run_name in shown_runs.items():
+            text = _read(Path(by_name[run_name].executed), "executed copy").decode("utf-8")
+            pages[Path(SCENARIO_FOLDER) / scenario_name / f"{chapter_name}.ipynb"] = scenario_copy(
+                text, scenario_name
+            )
+    outputs = {r.name: key_outputs(Path(r.executed)) for r in runs}
+    titles = {
+        r.name: _title(_read(Path(r.executed), "executed copy"), ".ipynb")
+        for r in runs
+        if r.name not in the_plan.base
+    }
+    pages[SCENARIOS_PAGE] = scenarios_page(scenarios, the_plan, outputs, titles)
+    toc = _read(root / "_toc.yml", "table of contents").decode("utf-8")
+    pages[Path("_toc.yml")] = toc_with_scenarios(toc, scenarios, the_plan)
+    return pages
 
 
 def _site_digests(site: Path) -> dict[str, str]:
@@ -680,6 +718,7 @@ def build(
     jobs: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     say: Say = _say,
+    scenarios: list[Scenario] | None = None,
 ) -> BuildResult:
     """Execute the chapters and render the site; raise :class:`BuildError` on failure.
 
@@ -716,7 +755,7 @@ def build(
                 options = Options(tuple(only or ()), force, jobs, timeout)
                 try:
                     return _build_locked(
-                        chapters, parameters, root, build_dir, scratch, options, say, started, held
+                        chapters, parameters, root, build_dir, scratch, options, say, started, held, scenarios
                     )
                 except BuildError:
                     held.check()  # a stolen lock explains a failure better than its symptoms
@@ -780,12 +819,23 @@ def _build_locked(
     say: Say,
     started: float,
     held: Held,
+    scenarios: list[Scenario] | None = None,
 ) -> BuildResult:
     try:
         inputs = snapshot_inputs(chapters, scratch, root)
         check_data(inputs, build_dir)
     except BuildError as exc:  # nothing has run: a refusal
         raise Refused(str(exc)) from None
+    # each scenario run is one more "chapter": its notebook, with values of its own
+    the_plan = scenario_plan(chapters, parameters, scenarios) if scenarios else None
+    book_chapters = chapters
+    if the_plan is not None:
+        for run_chapter in the_plan.chapters:
+            inputs.notebooks[run_chapter.name] = inputs.notebooks[the_plan.base[run_chapter.name]]
+        chapters = chapters + the_plan.chapters
+        parameters = {**parameters, **the_plan.parameters}
+        if options.only:
+            options = Options(options.only + tuple(c.name for c in the_plan.chapters), *astuple(options)[1:])
     try:
         refused = preflight.refusals(
             _checks(chapters, parameters, inputs, options), data=inputs.data, timeout=options.timeout
@@ -799,10 +849,12 @@ def _build_locked(
     if failures:
         raise BuildError(_failure_summary(failures, len(runs)))
     pages = {
-        reports.PARAMETERS_PAGE: reports.parameters_page(chapters),
+        reports.PARAMETERS_PAGE: reports.parameters_page(book_chapters),
         reports.STATUS_PAGE: reports.status_page(runs, inputs.data_hash, inputs.lib_hash),
-        **handout_pages(inputs.notebooks),  # each chapter's student notebook, for download
+        **handout_pages({c.name: inputs.notebooks[c.name] for c in book_chapters}),  # for download
     }
+    if the_plan is not None:
+        pages.update(_scenario_pages(root, scenarios or [], the_plan, runs))
     say("  rendering the site with jupyter-book")
     stage_dir = build_dir / "stage"
     # left by a render that did not finish: Sphinx may have half-written pages
@@ -817,11 +869,11 @@ def _build_locked(
     unfinished.parent.mkdir(parents=True, exist_ok=True)
     unfinished.touch()
     new_site = render(stage_dir, whole_site, options.timeout)
-    stale = check_pages(new_site, root, chapters, runs)
+    stale = check_pages(new_site, root, book_chapters, runs, the_plan)
     if stale and not whole_site:
         say(f"  re-rendering every page: {', '.join(stale)} did not show this build's run")
         new_site = render(stage_dir, True, options.timeout)
-        stale = check_pages(new_site, root, chapters, runs)
+        stale = check_pages(new_site, root, book_chapters, runs, the_plan)
     if stale:
         raise BuildError(
             f"the rendered page of {', '.join(stale)} does not show the run it was given; nothing was "

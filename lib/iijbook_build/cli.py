@@ -30,6 +30,7 @@ from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
 from .chapters import Chapter, ChapterError, discover
 from .inputs import InputError, shown
+from .scenarios import check_all, read_scenarios_file, sweep
 from .values import read_params_file, resolve
 
 #: ``iijbook build``'s options that take one value (given as ``--option=VALUE`` to argparse,
@@ -43,6 +44,8 @@ _VALUE_OPTIONS = {
     "-j": "--jobs",
     "--jobs": "--jobs",
     "--timeout": "--timeout",
+    "--scenarios": "--scenarios",
+    "--sweep": "--sweep",
 }
 
 
@@ -142,6 +145,21 @@ def _parser(chapters_help: bool = False) -> argparse.ArgumentParser:
         default=None,
         metavar="DIR",
         help="the book to build (default: this one); for the tests, and for building a copy of the book",
+    )
+    b.add_argument(
+        "--scenarios",
+        type=_path,
+        default=None,
+        metavar="FILE",
+        help="also build each scenario of a YAML file ('scenarios: {name: {parameter: value}}') "
+        "and a Scenarios page that compares them",
+    )
+    b.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="also build one scenario per value of a parameter (repeatable)",
     )
     b.add_argument("--force", action="store_true", help="ignore the execution cache")
     b.add_argument("-j", "--jobs", type=int, default=None, help="chapters run at once (default: cores + 1)")
@@ -290,6 +308,10 @@ def _build(args: argparse.Namespace, pairs: list[tuple[str, str]]) -> int:
     per_chapter_values = resolve(chapters, shared, per_chapter)
     if args.chapter:
         check_selected(chapters, args.chapter, given, per_chapter)
+    scenarios = read_scenarios_file(args.scenarios, chapters) if args.scenarios else []
+    for spec in args.sweep:
+        scenarios += sweep(spec, chapters)
+    check_all(scenarios)
     try:
         result = build(
             per_chapter_values,
@@ -299,6 +321,7 @@ def _build(args: argparse.Namespace, pairs: list[tuple[str, str]]) -> int:
             force=args.force,
             jobs=args.jobs,
             timeout=args.timeout,
+            scenarios=scenarios or None,
         )
     except Interrupted as exc:
         print(f"iijbook: interrupted: {exc}", file=sys.stderr)
