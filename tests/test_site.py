@@ -220,3 +220,22 @@ def test_the_prose_has_none_of_the_flagged_slips(site: Path):
                 found = pattern.search(text)
                 where = text[max(0, found.start() - 60) : found.end() + 20] if found else ""
                 assert not found, f"{page.name}: {slip}: …{where}…"
+
+
+def test_only_pages_with_charts_load_the_vega_bundle(site: Path):
+    # the bundle is 0.9 MB: the introduction, the classroom page, the glossary, the parameters
+    # and the status pages draw no chart and do not load it; every chapter does both
+    bundle = "_static/vega/vega-bundle.js"
+    without = [
+        "intro.html",
+        "chapters/classroom.html",
+        "chapters/glossary.html",
+        "chapters/status.html",
+        "chapters/parameters.html",
+    ]
+    for name in without:
+        page = (site / name).read_text(encoding="utf-8")
+        assert "iijbook-chart" not in page and bundle not in page, name
+    for chapter in ("revenues", "profitability", "broadband", "outlook"):
+        page = (site / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+        assert 'class="iijbook-chart"' in page and bundle in page, chapter

@@ -51,7 +51,7 @@ import nbformat
 from iijbook.datafiles import data_dir
 
 from . import inputs as inputs_mod
-from . import preflight, reports
+from . import preflight, reports, sphinxext
 from .buildfolder import (
     FolderError,
     Held,
@@ -489,6 +489,10 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
             blob = _read(executed[rel.stem], "executed copy")
         else:
             blob = _read(root / rel, "book file")
+        if rel == Path("_config.yml"):
+            # the book's Sphinx extension shapes every page: a new version of it renders them all
+            shaped_by = digest(Path(sphinxext.__file__))
+            blob += f"\n# pages shaped by iijbook_build.sphinxext {shaped_by}\n".encode()
         if rel.suffix in (".md", ".ipynb") and rel.parts[0] != "handouts":
             titles[rel.as_posix()] = _title(blob, rel.suffix)
         if _sync_bytes(blob, stage_dir / rel):

@@ -12,6 +12,18 @@ label is dropped, so the visible words are the toggle's name.
 
 >>> _named_by_their_words('<summary aria-label="Toggle hidden content"><span>Show code</span>')
 '<summary><span>Show code</span>'
+
+jupyter-book links every script under ``_static/`` from every page, the local Vega bundle
+(0.9 MB) included. A page without a chart (the introduction, the classroom page, the
+glossary, the status page) does not load it.
+
+>>> class Script(str):
+...     filename = property(lambda self: str(self))
+>>> scripts = [Script("vega/vega-bundle.js"), Script("iijbook-a11y.js")]
+>>> [str(s) for s in _without_vega(scripts, '<p>No chart here.</p>')]
+['iijbook-a11y.js']
+>>> len(_without_vega(scripts, '<div class="iijbook-chart" ...>'))
+2
 """
 
 from __future__ import annotations
@@ -45,7 +57,25 @@ def _toggles(app: Sphinx, pagename: str, templatename: str, context: dict, doctr
         context["body"] = _named_by_their_words(context["body"])
 
 
+#: What a page's body holds where the book's renderer drew a chart.
+_CHART = 'class="iijbook-chart"'
+_VEGA_BUNDLE = "vega/vega-bundle.js"
+
+
+def _without_vega(scripts: list, body: str) -> list:
+    """The page's scripts, without the Vega bundle unless the page draws a chart."""
+    if _CHART in body:
+        return list(scripts)
+    return [s for s in scripts if not str(getattr(s, "filename", s) or "").endswith(_VEGA_BUNDLE)]
+
+
+def _scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if "script_files" in context:
+        context["script_files"] = _without_vega(context["script_files"], context.get("body", ""))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _assets_early)
     app.connect("html-page-context", _toggles)
+    app.connect("html-page-context", _scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
