@@ -239,3 +239,10 @@ def test_only_pages_with_charts_load_the_vega_bundle(site: Path):
     for chapter in ("revenues", "profitability", "broadband", "outlook"):
         page = (site / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
         assert 'class="iijbook-chart"' in page and bundle in page, chapter
+
+
+def test_no_page_loads_the_themes_icon_script(site: Path):
+    # fontawesome.js is 1.5 MB and redraws icons the theme's stylesheet already draws from a web font
+    for page in sorted(site.rglob("*.html")):
+        if page.relative_to(site).parts[0] != "_static":
+            assert "fontawesome.js" not in page.read_text(encoding="utf-8"), page
