@@ -220,3 +220,24 @@ def test_the_classroom_page_counts_the_exercises_it_has():
         checked += sum(1 for c in student.cells if "check" in c.get("metadata", {}).get("tags", []))
     assert (total, checked) == (29, 26)
     assert f"Of the {total} exercises, {checked} have a check" in " ".join(page.split())
+
+
+@pytest.mark.parametrize("kind", ["a folder with files", "a file", "the book itself"])
+def test_the_edition_never_replaces_a_folder_that_is_not_one(tmp_path, kind):
+    # make classroom replaces its output folder whole: a careless -o must not delete anything
+    from iijbook_build.classroom import ClassroomError, make_classroom
+
+    if kind == "a folder with files":
+        out = tmp_path / "mine"
+        out.mkdir()
+        (out / "thesis.tex").write_text("keep me")
+    elif kind == "a file":
+        out = tmp_path / "notes.txt"
+        out.write_text("keep me")
+    else:
+        out = ROOT
+    with pytest.raises(ClassroomError, match="choose a"):
+        make_classroom(ROOT, out)
+    if kind != "the book itself":
+        kept = out / "thesis.tex" if out.is_dir() else out
+        assert kept.read_text() == "keep me"

@@ -301,6 +301,14 @@ def make_classroom(root: Path, out: Path, timeout: float = 300.0, workers: int =
 
     from .chapters import discover, read_notebook
 
+    out = Path(out).resolve()
+    parts = (out / "student").is_dir(), (out / "teacher").is_dir(), (out / "index.html").is_file()
+    edition_made = all(parts)
+    if out.exists() and not edition_made and (not out.is_dir() or any(out.iterdir())):
+        # the edition replaces its folder whole: never a folder that holds anything else
+        raise ClassroomError(f"{out}: exists and is not a classroom edition; choose a new or empty folder")
+    if out == root.resolve() or out in root.resolve().parents:
+        raise ClassroomError(f"{out}: the book's own folder, or one above it; choose a folder of its own")
     chapters = discover(root)
     work = out.with_name(out.name + ".work")
     shutil.rmtree(work, ignore_errors=True)
