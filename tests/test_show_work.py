@@ -68,4 +68,4 @@ def test_charts_carry_a_static_image_for_jupyterlab_and_none_on_the_site(monkeyp
     assert re.search(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]{200,}" alt="One point: ', lab)
     monkeypatch.setenv(render.TARGET_VARIABLE, "site")
     site = render.offline_renderer(spec)["text/html"]
-    assert "<img" not in site and "vegaEmbed" in site
+    assert "<img" not in site and "iijbookDraw" in site

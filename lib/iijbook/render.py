@@ -2,7 +2,7 @@
 
 Altair's default HTML loads Vega, Vega-Lite and Vega-Embed from a CDN, so
 charts go blank with no network. This renderer instead emits a ``<div>`` and
-a short script that calls ``vegaEmbed`` from one local bundle, written into
+a short script that calls ``iijbookDraw`` from one local bundle, written into
 the book's ``_static/`` by the build (``iijbook_build.bundle``, with vl-convert-python).
 Every chart must carry a title and a ``description``: the renderer puts both
 into the page as text for screen readers and refuses a chart without them.
@@ -107,10 +107,9 @@ def offline_renderer(spec: dict[str, Any], **_: Any) -> dict[str, str | dict]:
 (function () {{
   var spec = {safe_payload};
   function draw() {{
-    window.vegaEmbed("#{chart_id}", spec, {{"actions": false, "renderer": "svg"}})
-      .catch(function (err) {{ console.error("chart {chart_id}: " + err); }});
+    window.iijbookDraw("#{chart_id}", spec);
   }}
-  if (window.vegaEmbed) {{ draw(); }}
+  if (window.iijbookDraw) {{ draw(); }}
   else {{ window.addEventListener("vega-ready", draw, {{"once": true}}); }}
 }})();
 </script>

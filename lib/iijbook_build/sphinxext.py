@@ -63,17 +63,6 @@ def _toggles(app: Sphinx, pagename: str, templatename: str, context: dict, doctr
 _ICON_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*scripts/fontawesome\.js[^"]*"></script>\n?')
 
 
-def _without_icon_script(app: Sphinx, exception: Exception | None) -> None:
-    """Take the theme's icon script out of every page the build wrote."""
-    if exception is not None or app.builder.format != "html":
-        return
-    for page in Path(app.outdir).rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        lighter = _ICON_SCRIPT.sub("", text)
-        if lighter != text:
-            page.write_text(lighter, encoding="utf-8")
-
-
 #: What a page's body holds where the book's renderer drew a chart.
 _CHART = 'class="iijbook-chart"'
 _VEGA_BUNDLE = "vega/vega-bundle.js"
@@ -91,9 +80,47 @@ def _scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctr
         context["script_files"] = _without_vega(context["script_files"], context.get("body", ""))
 
 
+#: The theme loads Sphinx's search index on every page for a search-as-you-type box it leaves
+#: off (``search_as_you_type = False``); only the search page uses it.
+_SEARCH_SCRIPTS = re.compile(
+    r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>\n?'
+)
+
+
+def _lighter_page(text: str, is_search_page: bool) -> str:
+    """A page as written, without the icon script, and without the search scripts unless it searches.
+
+    >>> page = '<script src="../searchindex.js"></script>\\n<p>Revenues grew to JPY10.6B</p>'
+    >>> _lighter_page(page, is_search_page=False)
+    '<p>Revenues grew to JPY10.6B</p>'
+    >>> _lighter_page(page, is_search_page=True) == page
+    True
+    """
+    text = _ICON_SCRIPT.sub("", text)
+    if not is_search_page:
+        text = _SEARCH_SCRIPTS.sub("", text)
+    return text
+
+
+def _lighter_pages(app: Sphinx, exception: Exception | None) -> None:
+    """Take the icon script out of every page, the search scripts out of all but the search page,
+    and cut the theme's icon font and its stylesheet down to the icons the pages use."""
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for page in outdir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        lighter = _lighter_page(text, is_search_page=page == outdir / "search.html")
+        if lighter != text:
+            page.write_text(lighter, encoding="utf-8")
+    from .icons import trim_icons
+
+    trim_icons(outdir)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _assets_early)
     app.connect("html-page-context", _toggles)
     app.connect("html-page-context", _scripts)
-    app.connect("build-finished", _without_icon_script)
+    app.connect("build-finished", _lighter_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
