@@ -490,9 +490,9 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
         else:
             blob = _read(root / rel, "book file")
         if rel == Path("_config.yml"):
-            # the book's Sphinx extension (and the icon trimming it runs) shapes every page:
+            # the book's Sphinx extension (and the trimming of the theme it runs) shapes every page:
             # a new version of either renders them all
-            shaped_by = digest(Path(sphinxext.__file__)) + digest(Path(sphinxext.__file__).with_name("icons.py"))
+            shaped_by = digest(Path(sphinxext.__file__)) + digest(Path(sphinxext.__file__).with_name("trim.py"))
             blob += f"\n# pages shaped by iijbook_build.sphinxext {shaped_by}\n".encode()
         if rel.suffix in (".md", ".ipynb") and rel.parts[0] != "handouts":
             titles[rel.as_posix()] = _title(blob, rel.suffix)

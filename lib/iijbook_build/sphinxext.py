@@ -113,9 +113,9 @@ def _lighter_pages(app: Sphinx, exception: Exception | None) -> None:
         lighter = _lighter_page(text, is_search_page=page == outdir / "search.html")
         if lighter != text:
             page.write_text(lighter, encoding="utf-8")
-    from .icons import trim_icons
+    from .trim import trim_theme
 
-    trim_icons(outdir)
+    trim_theme(outdir)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
