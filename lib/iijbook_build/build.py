@@ -67,6 +67,7 @@ from .bundle import BUNDLE_PATH, write_bundle
 from .chapters import Chapter, discover, project_root, toc_files
 from .classroom import handout_pages
 from .execute import ChapterRun, Job, cache_key, data_hash, execute_chapter, lib_hash, run_record
+from .opening import answer_first
 from .publish import Publication, PublishError, digest, recover
 from .publish import commit as commit_publication
 from .publish import prepare as prepare_publication
@@ -486,13 +487,16 @@ def stage(root: Path, stage_dir: Path, executed: dict[str, Path], pages: dict[Pa
         if rel in pages:
             blob = pages[rel].encode("utf-8")
         elif rel.suffix == ".ipynb" and rel.stem in executed:
-            blob = _read(executed[rel.stem], "executed copy")
+            # the site's page opens with the chapter's answer (the notebook keeps its working order)
+            blob = answer_first(_read(executed[rel.stem], "executed copy").decode("utf-8")).encode("utf-8")
         else:
             blob = _read(root / rel, "book file")
         if rel == Path("_config.yml"):
             # the book's Sphinx extension (and the trimming of the theme it runs) shapes every page:
             # a new version of either renders them all
-            shaped_by = digest(Path(sphinxext.__file__)) + digest(Path(sphinxext.__file__).with_name("trim.py"))
+            shaped_by = digest(Path(sphinxext.__file__)) + digest(
+                Path(sphinxext.__file__).with_name("trim.py")
+            )
             blob += f"\n# pages shaped by iijbook_build.sphinxext {shaped_by}\n".encode()
         if rel.suffix in (".md", ".ipynb") and rel.parts[0] != "handouts":
             titles[rel.as_posix()] = _title(blob, rel.suffix)
@@ -599,8 +603,8 @@ def _scenario_pages(
     for scenario_name, shown_runs in the_plan.pages.items():
         for chapter_name, run_name in shown_runs.items():
             text = _read(Path(by_name[run_name].executed), "executed copy").decode("utf-8")
-            pages[Path(SCENARIO_FOLDER) / scenario_name / f"{chapter_name}.ipynb"] = scenario_copy(
-                text, scenario_name
+            pages[Path(SCENARIO_FOLDER) / scenario_name / f"{chapter_name}.ipynb"] = answer_first(
+                scenario_copy(text, scenario_name)
             )
     outputs = {r.name: key_outputs(Path(r.executed)) for r in runs}
     titles = {

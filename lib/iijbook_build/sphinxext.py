@@ -83,7 +83,8 @@ def _scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctr
 #: The theme loads Sphinx's search index on every page for a search-as-you-type box it leaves
 #: off (``search_as_you_type = False``); only the search page uses it.
 _SEARCH_SCRIPTS = re.compile(
-    r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>\n?'
+    r'[ \t]*<script src="[^"]*'
+    r'(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>\n?'
 )
 
 
