@@ -88,8 +88,18 @@ _SEARCH_SCRIPTS = re.compile(
 )
 
 
+#: Code highlighting wraps every name, punctuation mark and space in its own ``<span>``: five times
+#: the code's size on a page. The theme's colours for these three (``n``, ``p``, ``w``) are the
+#: code block's own text colour, light and dark alike, so their text can stand bare.
+_PLAIN_TOKENS = re.compile(r'<span class="[npw]">([^<]*)</span>')
+
+
 def _lighter_page(text: str, is_search_page: bool) -> str:
-    """A page as written, without the icon script, and without the search scripts unless it searches.
+    """A page as written, without the icon script, without the search scripts unless it searches,
+    and with its code's plain tokens unwrapped.
+
+    >>> _lighter_page('<span class="n">q4_needed</span><span class="w"> </span><span class="o">=</span>', False)
+    'q4_needed <span class="o">=</span>'
 
     >>> page = '<script src="../searchindex.js"></script>\\n<p>Revenues grew to JPY10.6B</p>'
     >>> _lighter_page(page, is_search_page=False)
@@ -97,7 +107,7 @@ def _lighter_page(text: str, is_search_page: bool) -> str:
     >>> _lighter_page(page, is_search_page=True) == page
     True
     """
-    text = _ICON_SCRIPT.sub("", text)
+    text = _PLAIN_TOKENS.sub(r"\1", _ICON_SCRIPT.sub("", text))
     if not is_search_page:
         text = _SEARCH_SCRIPTS.sub("", text)
     return text
