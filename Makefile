@@ -42,7 +42,7 @@ classroom: $(STAMP) chromium
 	$(BIN)/iijbook classroom
 
 # Times cold, no-change, one-chapter and naive builds; writes _build/benchmark.{json,md}.
-bench: $(STAMP)
+bench: $(STAMP) chromium
 	$(BIN)/python -m iijbook_build.bench
 
 params: $(STAMP)

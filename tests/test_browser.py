@@ -140,16 +140,18 @@ class Visit:
 
     page: Page
     console_errors: list[str] = field(default_factory=list)
+    console_warnings: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     failed_responses: list[str] = field(default_factory=list)
 
     def on_console(self, message: ConsoleMessage) -> None:
-        if message.type != "error" or _is_browser_favicon_probe(message):
+        if message.type not in ("error", "warning") or _is_browser_favicon_probe(message):
             return
         where = message.location.get("url", "")
         line = message.location.get("lineNumber")
-        self.console_errors.append(f"{message.text.splitlines()[0]}  [{where}:{line}]")
+        text = f"{message.text.splitlines()[0][:300]}  [{where}:{line}]"
+        (self.console_errors if message.type == "error" else self.console_warnings).append(text)
 
     def on_page_error(self, error: PlaywrightError) -> None:
         self.page_errors.append(f"{error.name}: {error.message}")
@@ -179,9 +181,9 @@ def _is_local(url: str) -> bool:
 
 
 @contextmanager
-def visit(browser: Browser, url: str) -> Iterator[Visit]:
+def visit(browser: Browser, url: str, viewport: dict[str, int] = VIEWPORT) -> Iterator[Visit]:
     """Open ``url`` in a fresh context (a first-time visitor), recording what happens."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=viewport)
     try:
         page = context.new_page()
         seen = Visit(page)
@@ -228,6 +230,7 @@ def chart_problems(charts: list[dict[str, Any]]) -> list[str]:
 
 def visit_problems(seen: Visit) -> list[str]:
     problems = [f"console error: {text}" for text in seen.console_errors]
+    problems += [f"console warning: {text}" for text in seen.console_warnings]
     problems += [f"uncaught page error: {text}" for text in seen.page_errors]
     problems += [f"request outside 127.0.0.1: {url}" for url in seen.non_local_requests()]
     problems += [f"failed load: {text}" for text in seen.failed_responses]
@@ -374,3 +377,130 @@ def test_no_serious_accessibility_violations(
     with capsys.disabled():
         print(f"\n{page_path}: axe violations by impact {by_impact or 'none'}")
     assert not serious, f"{page_path}:\n  " + "\n  ".join(serious)
+
+
+# --- the reader's book: a phone, the first screen, the weight of a first visit -----------------
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 900}
+#: What a first visit to a chapter may weigh: page, scripts, styles, fonts, as the browser received them.
+FIRST_VISIT_LIMIT = 1_500_000
+_BOOK = Path(__file__).resolve().parents[1]
+CHAPTER_PAGES = [f"{name}.html" for name in TOC if (_BOOK / f"{name}.ipynb").is_file()]
+
+_OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const problems = [];
+  const name = (el) => (el.closest(".iijbook-chart")?.dataset.chartTitle || el.tagName).slice(0, 60);
+  const parts = ".iijbook-chart svg, .iijbook-chart input, .iijbook-chart select";
+  document.querySelectorAll(parts).forEach((el) => {
+    const r = el.getBoundingClientRect();
+    if (r.right > width + 1 || r.left < -1)
+      problems.push(`${el.tagName} of "${name(el)}" spans ${r.left | 0} to ${r.right | 0} px`);
+    if (el.tagName !== "svg" && r.height < 40)
+      problems.push(`${el.tagName} of "${name(el)}" is ${Math.round(r.height)} px high (a finger needs 40)`);
+  });
+  document.querySelectorAll(".iijbook-chart-canvas").forEach((canvas) => {
+    const svg = canvas.querySelector("svg");
+    if (!svg) return;
+    const drawn = parseFloat(svg.getAttribute("width"));
+    if (drawn > canvas.clientWidth + 1)
+      problems.push(`"${name(svg)}" is drawn ${drawn} px wide in ${canvas.clientWidth} px (shrunk to fit)`);
+    const box = svg.getBoundingClientRect();
+    svg.querySelectorAll(".role-title text, .role-axis-title text").forEach((t) => {
+      const r = t.getBoundingClientRect();
+      if (r.right > box.right + 1 || r.left < box.left - 1)
+        problems.push(`"${name(svg)}": the text "${t.textContent.slice(0, 40)}" is cut at the chart's edge`);
+    });
+  });
+  if (document.scrollingElement.scrollWidth > width + 1)
+    problems.push(`the page scrolls sideways (${document.scrollingElement.scrollWidth} px in ${width})`);
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("page_path", CHAPTER_PAGES)
+def test_on_a_phone_no_chart_or_control_overflows(page_path: str, browser: Browser, base_url: str) -> None:
+    """At 390×844 every chart is drawn to its column, titles whole; sliders and menus fit, finger-high."""
+    with visit(browser, f"{base_url}/{page_path}", viewport=PHONE) as seen:
+        assert wait_for_charts(seen.page), "not every chart drew"
+        problems = seen.page.evaluate(_OVERFLOW_JS)
+        problems += visit_problems(seen)
+    assert not problems, f"{page_path} at 390×844:\n  " + "\n  ".join(problems)
+
+
+def test_a_narrower_window_redraws_the_charts_to_fit(browser: Browser, base_url: str) -> None:
+    """A chart drawn for a desktop is drawn again to fit when the window narrows to 360 px."""
+    with visit(browser, f"{base_url}/{REVENUES_PAGE}", viewport=DESKTOP) as seen:
+        assert wait_for_charts(seen.page)
+        wide = seen.page.evaluate(
+            "() => parseFloat(document.querySelector('.iijbook-chart svg').getAttribute('width'))"
+        )
+        seen.page.set_viewport_size({"width": 360, "height": 800})
+        seen.page.wait_for_timeout(800)  # the redraw waits 150 ms after the last resize
+        assert wait_for_charts(seen.page)
+        problems = seen.page.evaluate(_OVERFLOW_JS)
+        narrow = seen.page.evaluate(
+            "() => parseFloat(document.querySelector('.iijbook-chart svg').getAttribute('width'))"
+        )
+    assert wide > 400 and narrow < 360, (wide, narrow)
+    assert not problems, "\n  ".join(problems)
+
+
+_OPENING_JS = """() => {
+  const top = (el) => el ? el.getBoundingClientRect().top + window.scrollY : null;
+  const chart = document.querySelector(".iijbook-chart svg");
+  const answer = document.querySelector(".iijbook-answer");
+  return {
+    chartTop: top(chart), chartTitle: chart?.closest(".iijbook-chart")?.dataset.chartTitle,
+    answerTop: top(answer), figures: answer ? answer.querySelectorAll("li").length : 0,
+    question: top([...document.querySelectorAll("article strong")]
+      .find((s) => s.textContent === "The question.")),
+    printed: document.querySelectorAll("details.iijbook-printed").length,
+    printedOpen: document.querySelectorAll("details.iijbook-printed[open]").length,
+  };
+}"""
+
+
+@pytest.mark.parametrize("page_path", CHAPTER_PAGES)
+def test_a_chapter_opens_with_its_answer(page_path: str, browser: Browser, base_url: str) -> None:
+    """At 1400×900: the question, three or four key figures, the headline chart, on the first screen."""
+    with visit(browser, f"{base_url}/{page_path}", viewport=DESKTOP) as seen:
+        assert wait_for_charts(seen.page)
+        opening = seen.page.evaluate(_OPENING_JS)
+    assert opening["question"] is not None, "no question"
+    assert 3 <= opening["figures"] <= 4, opening
+    assert opening["question"] < opening["answerTop"] < opening["chartTop"], opening
+    assert opening["chartTop"] < DESKTOP["height"], (
+        f"the first chart ({opening['chartTitle']}) starts {opening['chartTop']:.0f} px down, off screen"
+    )
+    assert opening["printed"] == 1 and opening["printedOpen"] == 0, "the printed figures are not folded away"
+
+
+@pytest.mark.parametrize("page_path", CHAPTER_PAGES)
+def test_a_first_visit_to_a_chapter_is_light(
+    page_path: str, browser: Browser, base_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bytes a first-time visitor's browser receives for a chapter: at most 1.5 MB, uncompressed."""
+    received: dict[str, int] = {}
+
+    def on_response(response: Response) -> None:
+        try:
+            received[response.url] = len(response.body())
+        except PlaywrightError:  # a redirect has no body
+            pass
+
+    context = browser.new_context(viewport=DESKTOP)  # an empty cache: a first-time visitor
+    try:
+        page = context.new_page()
+        page.on("response", on_response)
+        page.goto(f"{base_url}/{page_path}", wait_until="networkidle")
+        assert wait_for_charts(page)
+    finally:
+        context.close()
+    total = sum(received.values())
+    largest = sorted(received.items(), key=lambda kv: -kv[1])[:3]
+    with capsys.disabled():
+        print(f"\n{page_path}: first visit {total / 1e6:.2f} MB in {len(received)} responses")
+    assert total <= FIRST_VISIT_LIMIT, f"{page_path}: {total:,} bytes; largest: {largest}"
+    assert any("vega-bundle.js" in url for url in received), "a chapter with charts must load the Vega bundle"

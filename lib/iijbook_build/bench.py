@@ -12,9 +12,13 @@ Four scenarios, each repeated and summarised by its median:
 - **naive**: jupyter-book alone on a copy of the project, executing every
   notebook itself, one after another (``execute_notebooks: force``).
 
+It also weighs a first visit to each page of the first cold build, in headless Chromium:
+the bytes of every response the browser receives (page, scripts, styles, fonts), uncompressed.
+
 The results go to ``_build/benchmark.json`` and ``_build/benchmark.md`` with
 the ratios the project aims for (cold ≤ 45 s; no change ≤ 0.25 × cold; one
-chapter ≤ 0.5 × cold; scenarios ≤ 1.5 × cold; cold ≤ 0.6 × naive). Run with ``make bench``.
+chapter ≤ 0.5 × cold; scenarios ≤ 1.5 × cold; cold ≤ 0.6 × naive; a first visit to a
+chapter ≤ 1.5 MB). Run with ``make bench``.
 """
 
 from __future__ import annotations
@@ -43,7 +47,20 @@ TARGETS = {
     "one_chapter_over_cold": 0.5,
     "scenarios_over_cold": 1.5,
     "cold_over_naive": 0.6,
+    "chapter_first_visit_mb": 1.5,
 }
+
+
+def _page_weights(site: Path, root: Path) -> dict[str, dict[str, int]]:
+    """First-visit weights of every page the table of contents lists; empty without Chromium."""
+    from .browser import CHROMIUM, first_visit_weights
+    from .chapters import toc_files
+
+    if not CHROMIUM.exists():
+        print("  no Chromium (make chromium): page weights not measured")
+        return {}
+    pages = [f"{name}.html" for name in toc_files(root)]
+    return first_visit_weights(site, pages)
 
 
 def _run(cmd: list[str], cwd: Path) -> float:
@@ -76,11 +93,14 @@ def run(repeat: int = 3) -> dict:
     jb = str(Path(sys.executable).with_name("jupyter-book"))
     cases = ("cold", "no_change", "one_chapter", "scenarios", "naive")
     times: dict[str, list[float]] = {case: [] for case in cases}
+    weights: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory(prefix="iijbook-bench-") as tmp:
         tmpdir = Path(tmp)
         for i in range(repeat):
             build_dir = tmpdir / f"build-{i}"
             times["cold"].append(_run([exe, "build", "--build-dir", str(build_dir)], root))
+            if i == 0:
+                weights = _page_weights(build_dir / "html", root)
             times["no_change"].append(_run([exe, "build", "--build-dir", str(build_dir)], root))
             rate = f"{140 + i}.5"
             times["one_chapter"].append(
@@ -117,10 +137,14 @@ def run(repeat: int = 3) -> dict:
         "scenarios_over_cold": round(med["scenarios"] / med["cold"], 3),
         "cold_over_naive": round(med["cold"] / med["naive"], 3),
     }
+    chapters = {p: w for p, w in weights.items() if (root / p).with_suffix(".ipynb").is_file()}
     met = {
         "cold_s": med["cold"] <= TARGETS["cold_s"],
         **{k: ratios[k] <= TARGETS[k] for k in ratios},
     }
+    if chapters:
+        heaviest = max(w["bytes"] for w in chapters.values()) / 1e6
+        met["chapter_first_visit_mb"] = heaviest <= TARGETS["chapter_first_visit_mb"]
     return {
         "machine": {
             "cores": os.cpu_count(),
@@ -133,6 +157,8 @@ def run(repeat: int = 3) -> dict:
         "ratios": ratios,
         "targets": TARGETS,
         "targets_met": met,
+        "first_visit_bytes": {p: w["bytes"] for p, w in weights.items()},
+        "first_visit_responses": {p: w["responses"] for p, w in weights.items()},
     }
 
 
@@ -159,6 +185,21 @@ def to_markdown(result: dict) -> str:
         f"cold = {r['cold_over_naive']:.2f} × naive | "
         f"cold ≤ {t['cold_over_naive']} × naive: {ok[met['cold_over_naive']]} |",
     ]
+    weights = result.get("first_visit_bytes", {})
+    if weights:
+        limit = t["chapter_first_visit_mb"]
+        lines += [
+            "",
+            f"First visit to each page, as the browser receives it (uncompressed; a chapter ≤ {limit} MB: "
+            f"{ok[met['chapter_first_visit_mb']]})",
+            "",
+            "| page | MB | responses |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {page} | {size / 1e6:.2f} | {result['first_visit_responses'][page]} |"
+            for page, size in weights.items()
+        ]
     return "\n".join(lines) + "\n"
 
 
