@@ -246,3 +246,57 @@ def test_no_page_loads_the_themes_icon_script(site: Path):
     for page in sorted(site.rglob("*.html")):
         if page.relative_to(site).parts[0] != "_static":
             assert "fontawesome.js" not in page.read_text(encoding="utf-8"), page
+
+
+def test_only_the_search_page_loads_the_search_index(site: Path):
+    # the theme loads the index (and Sphinx's search code) on every page for a search-as-you-type
+    # box it leaves off; a chapter does without them, and the search page still has them
+    search = (site / "search.html").read_text(encoding="utf-8")
+    assert "searchindex.js" in search and "searchtools.js" in search
+    for name in ("intro.html", "chapters/revenues.html", "chapters/glossary.html"):
+        page = (site / name).read_text(encoding="utf-8")
+        assert "searchindex.js" not in page and "searchtools.js" not in page, name
+
+
+def _rule_colour(css: str, selector: str) -> set[str]:
+    return set(re.findall(re.escape(selector) + r" \{ color: (#[0-9A-Fa-f]{6})", css))
+
+
+def test_code_shown_without_plain_token_spans_looks_the_same(site: Path):
+    # the build unwraps the spans around names, punctuation and spaces (n, p, w): only safe while
+    # the theme colours them exactly as the code block's own text, in light and dark mode alike
+    css = (site / "_static" / "pygments.css").read_text(encoding="utf-8")
+    for mode in ("light", "dark"):
+        block = re.search(
+            rf'html\[data-theme="{mode}"\] \.highlight \{{ background: #\w+; color: (#\w+) \}}', css
+        )
+        assert block, f"no {mode} code colour in pygments.css"
+        for token in ("n", "p", "w"):
+            assert _rule_colour(css, f'html[data-theme="{mode}"] .highlight .{token}') == {block.group(1)}, (
+                mode,
+                token,
+            )
+    page = (site / "chapters" / "revenues.html").read_text(encoding="utf-8")
+    assert '<span class="n">' not in page and '<span class="o">' in page  # other tokens keep colour
+    assert "jpy_per_usd" in page
+
+
+def test_the_icon_font_keeps_every_icon_the_pages_show(site: Path):
+    # the theme's stylesheet and icon font are cut to the icons the pages use: each icon class a
+    # page or script names keeps its rule, and the font keeps its glyph
+    from fontTools.ttLib import TTFont
+    from iijbook_build.trim import THEME_CSS, _codepoints
+
+    css = (site / THEME_CSS).read_text(encoding="utf-8")
+    assert len(css) < 150_000, f"the theme's stylesheet is {len(css):,} characters: not cut down"
+    font = TTFont(site / "_static/vendor/fontawesome/webfonts/fa-solid-900.woff2")
+    glyphs = set(font.getBestCmap())
+    pages = "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
+    used = set(re.findall(r"\bfa-(?:magnifying-glass|bars|list|expand|sun|moon|circle-half-stroke)\b", pages))
+    assert {"fa-magnifying-glass", "fa-bars", "fa-sun", "fa-moon"} <= used
+    for name in used:
+        rule = re.search(rf"\.{name}:before\{{content:\"([^\"]*)\"\}}", css)
+        assert rule, f"no rule left for {name}"
+        assert _codepoints(f'content:"{rule.group(1)}"') <= glyphs, name
+    assert 0xF0EB in glyphs  # the light bulb that tip boxes draw through a CSS variable
+    assert len(glyphs) < 60, f"{len(glyphs)} glyphs: the font was not cut down"
