@@ -28,6 +28,12 @@ def print_book(site: Path, out: Path, root: Path | None = None) -> tuple[Path, i
 SHOW_SOLUTIONS = "@media print { div.solution { display: block !important; } }"
 
 
+#: Paper cannot unfold a block: the release's printed figures, folded on screen, print open.
+OPEN_PRINTED_FIGURES = (
+    "() => document.querySelectorAll('details.iijbook-printed').forEach((d) => { d.open = true; })"
+)
+
+
 def print_pages(
     site: Path, out: Path, pages: list[str], title: str, solutions: bool = False
 ) -> tuple[Path, int]:
@@ -53,6 +59,7 @@ def print_pages(
                     raise PdfError(f"{name}: its charts were not drawn within 15 s")
                 if solutions:
                     page.add_style_tag(content=SHOW_SOLUTIONS)
+                page.evaluate(OPEN_PRINTED_FIGURES)
                 page.emulate_media(media="print")
                 blob = page.pdf(
                     format="A4",
