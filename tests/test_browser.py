@@ -306,10 +306,17 @@ def test_exchange_rate_slider_redraws_the_dollar_labels(browser: Browser, base_u
     with visit(browser, f"{base_url}/{REVENUES_PAGE}") as seen:
         page = seen.page
         assert wait_for_charts(page), "the revenues charts did not draw"
-        slider = page.locator(CHART).first.locator("input[type=range]")
-        assert slider.count() == 1, "the first revenues chart has no range slider"
-        before = data_labels(page, 0)
-        assert before and all(before), f"the first chart has no dollar labels: {before}"
+        # the chart in dollars (the page opens with another, its headline chart)
+        index = page.evaluate(
+            "(chart) => [...document.querySelectorAll(chart)]"
+            ".findIndex((c) => c.querySelector('input[name=jpy_per_usd]'))",
+            CHART,
+        )
+        assert index >= 0, "no revenues chart has the exchange-rate slider"
+        slider = page.locator(CHART).nth(index).locator("input[type=range]")
+        assert slider.count() == 1, "the dollar chart has more than one range slider"
+        before = data_labels(page, index)
+        assert before and all(before), f"the dollar chart has no dollar labels: {before}"
 
         # Move it as a reader would: focus it and press End (or Home if it sits at the end).
         start = slider.input_value()
@@ -318,16 +325,16 @@ def test_exchange_rate_slider_redraws_the_dollar_labels(browser: Browser, base_u
         assert slider.input_value() != start, "the slider did not move"
         try:
             page.wait_for_function(
-                "([chart, label, before]) => {"
-                "  const texts = [...document.querySelectorAll(chart)[0]"
+                "([chart, label, before, index]) => {"
+                "  const texts = [...document.querySelectorAll(chart)[index]"
                 "    .querySelectorAll(label)].map((t) => t.textContent);"
                 "  return JSON.stringify(texts) !== JSON.stringify(before); }",
-                arg=[CHART, DATA_LABEL, before],
+                arg=[CHART, DATA_LABEL, before, index],
                 timeout=5_000,
             )
         except PlaywrightTimeoutError:
             pass
-        after = data_labels(page, 0)
+        after = data_labels(page, index)
 
     assert after != before, f"moving the slider left the labels at {before}"
     assert all(label.startswith("$") for label in after), f"labels after the move: {after}"

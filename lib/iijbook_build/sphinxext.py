@@ -98,7 +98,8 @@ def _lighter_page(text: str, is_search_page: bool) -> str:
     """A page as written, without the icon script, without the search scripts unless it searches,
     and with its code's plain tokens unwrapped.
 
-    >>> _lighter_page('<span class="n">q4_needed</span><span class="w"> </span><span class="o">=</span>', False)
+    >>> code = '<span class="n">q4_needed</span><span class="w"> </span><span class="o">=</span>'
+    >>> _lighter_page(code, is_search_page=False)
     'q4_needed <span class="o">=</span>'
 
     >>> page = '<script src="../searchindex.js"></script>\\n<p>Revenues grew to JPY10.6B</p>'
