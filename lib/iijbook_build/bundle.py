@@ -39,9 +39,7 @@ def _bundle_header() -> str:
     import altair as alt
     import vl_convert as vlc
 
-    return (
-        f"/* Vega {vlc.get_vega_version()}, Vega-Lite {alt.VEGALITE_VERSION}; {_bundle_stamp()} */\n"
-    )
+    return f"/* Vega {vlc.get_vega_version()}, Vega-Lite {alt.VEGALITE_VERSION}; {_bundle_stamp()} */\n"
 
 
 def bundle_text() -> str:
