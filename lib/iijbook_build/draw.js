@@ -113,19 +113,103 @@ window.iijbookDraw = (function () {
     return svg ? parseFloat(svg.getAttribute("width")) || svg.getBoundingClientRect().width : 0;
   }
 
+  /* Title and axis-title texts that run past the chart's edge: their words, width and font. */
+  function cutTexts(el) {
+    var svg = el.querySelector("svg");
+    if (!svg) return [];
+    var box = svg.getBoundingClientRect();
+    var scale = box.width / (svgWidth(el) || box.width);
+    var texts = svg.querySelectorAll(".role-title-text text, .role-title-subtitle text, .role-axis-title text");
+    var cut = [];
+    texts.forEach(function (t) {
+      if (/rotate/.test(t.getAttribute("transform") || "")) return; // a y-axis title runs up the side
+      var r = t.getBoundingClientRect();
+      var over = Math.max(r.right - box.right, box.left - r.left) / scale;
+      if (over <= 1) return;
+      var spans = t.querySelectorAll("tspan");
+      var words = spans.length ? [].map.call(spans, function (s) { return s.textContent; }).join(" ") : t.textContent;
+      var font = (t.getAttribute("font-weight") || "normal") + " " + (t.getAttribute("font-size") || "12px") +
+        " " + (t.getAttribute("font-family") || "sans-serif");
+      // a centred text must lose twice what overflows on one side
+      var sides = t.getAttribute("text-anchor") === "middle" ? 2 : 1;
+      cut.push({ words: words, maxPx: Math.max(80, r.width / scale - sides * over - 8), font: font });
+    });
+    return cut;
+  }
+
+  /* True if a legend's entries run past the chart's right edge. */
+  function legendCut(el) {
+    var svg = el.querySelector("svg");
+    if (!svg) return false;
+    var right = svg.getBoundingClientRect().right;
+    return [].some.call(svg.querySelectorAll(".role-legend-label text, .role-legend-title text"), function (t) {
+      return t.getBoundingClientRect().right > right + 1;
+    });
+  }
+
+  /* Wrap every title in the spec that reads `words` to maxPx; true if one changed. */
+  function rewrap(spec, words, maxPx, font) {
+    var changed = false;
+    function same(t) { return (Array.isArray(t) ? t.join(" ") : String(t)) === words; }
+    (function walk(node) {
+      if (!node || typeof node !== "object") return;
+      Object.keys(node).forEach(function (k) {
+        var v = node[k];
+        if (k === "title" || k === "text" || k === "subtitle") {
+          if ((typeof v === "string" || Array.isArray(v)) && same(v)) {
+            var wrapped = wrapText(v, maxPx, font);
+            if (JSON.stringify(wrapped) !== JSON.stringify(v)) { node[k] = wrapped; changed = true; }
+            return;
+          }
+        }
+        if (v && typeof v === "object") walk(v);
+      });
+    })(spec);
+    return changed;
+  }
+
   function draw(selector, spec) {
     var el = typeof selector === "string" ? document.querySelector(selector) : selector;
     var current = null, lastWidth = -1;
+
+    function redraw(s) {
+      if (current) { current.finalize(); el.innerHTML = ""; }
+      return render(el, s).then(function (view) { current = view; return view; });
+    }
+
+    /* Draw again until the chart fits: shrink a composite's panels by what overflows, wrap any
+     * title still cut at the edge (at most three rounds). */
+    function refit(fitted, width, round) {
+      return redraw(fitted).then(function (view) {
+        if (round >= 3) return view;
+        var changed = false;
+        var over = svgWidth(el) - width;
+        if (over > 1 && isComposite(fitted)) {
+          shrink(fitted, Math.ceil(over) + 4, ((fitted.config || {}).view || {}).continuousWidth || 300);
+          changed = true;
+        }
+        var legend = (fitted.config || {}).legend || {};
+        if ((over > 1 || legendCut(el)) && legend.direction !== "vertical") {
+          // legends side by side under the chart can be wider than it: list each one's entries down
+          fitted.config = fitted.config || {};
+          fitted.config.legend = Object.assign({}, fitted.config.legend, { direction: "vertical" });
+          changed = true;
+        }
+        cutTexts(el).forEach(function (cut) {
+          if (rewrap(fitted, cut.words, cut.maxPx, cut.font)) changed = true;
+        });
+        return changed ? refit(fitted, width, round + 1) : view;
+      });
+    }
+
     function paint() {
       var width = el.clientWidth;
       if (!width || width === lastWidth) return Promise.resolve();
       lastWidth = width;
-      if (current) { current.finalize(); el.innerHTML = ""; }
-      return render(el, spec).then(function (view) {
-        current = view;
-        if (svgWidth(el) <= width + 1) return view;
+      return redraw(spec).then(function (view) {
+        if (svgWidth(el) <= width + 1 && !cutTexts(el).length && !legendCut(el)) return view;
         // too wide for its column: wrap the title; a single chart is fitted to the width,
-        // a composite one has its panels stacked, then shrunk by what still overflows
+        // a composite one has its panels stacked; then refit until nothing is cut
         var fitted = clone(spec);
         wrapTitles(fitted, width);
         if (!isComposite(fitted)) {
@@ -134,16 +218,7 @@ window.iijbookDraw = (function () {
         } else {
           stackPanels(fitted);
         }
-        view.finalize(); el.innerHTML = "";
-        return render(el, fitted).then(function (v2) {
-          current = v2;
-          var over = svgWidth(el) - width;
-          if (over <= 1 || !isComposite(fitted)) return v2;
-          var base = ((fitted.config || {}).view || {}).continuousWidth || 300;
-          shrink(fitted, Math.ceil(over) + 4, base);
-          v2.finalize(); el.innerHTML = "";
-          return render(el, fitted).then(function (v3) { current = v3; return v3; });
-        });
+        return refit(fitted, width, 0);
       }).catch(function (err) { console.error("chart " + el.id + ": " + err); });
     }
     var timer = null;
