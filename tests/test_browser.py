@@ -414,7 +414,8 @@ _OVERFLOW_JS = """() => {
     if (drawn > canvas.clientWidth + 1)
       problems.push(`"${name(svg)}" is drawn ${drawn} px wide in ${canvas.clientWidth} px (shrunk to fit)`);
     const box = svg.getBoundingClientRect();
-    svg.querySelectorAll(".role-title text, .role-axis-title text, .role-legend-label text").forEach((t) => {
+    svg.querySelectorAll(".role-title text, .role-axis-title text, .role-legend-label text, g.role-mark text")
+      .forEach((t) => {
       const r = t.getBoundingClientRect();
       if (r.right > box.right + 1 || r.left < box.left - 1)
         problems.push(`"${name(svg)}": the text "${t.textContent.slice(0, 40)}" is cut at the chart's edge`);

@@ -128,27 +128,113 @@ window.iijbookDraw = (function () {
       if (over <= 1) return;
       var spans = t.querySelectorAll("tspan");
       var words = spans.length ? [].map.call(spans, function (s) { return s.textContent; }).join(" ") : t.textContent;
-      var font = (t.getAttribute("font-weight") || "normal") + " " + (t.getAttribute("font-size") || "12px") +
-        " " + (t.getAttribute("font-family") || "sans-serif");
       // a centred text must lose twice what overflows on one side
       var sides = t.getAttribute("text-anchor") === "middle" ? 2 : 1;
-      cut.push({ words: words, maxPx: Math.max(80, r.width / scale - sides * over - 8), font: font });
+      // the budget in characters, from the width the text was drawn at (a canvas may measure
+      // another font than the one the chart drew with)
+      var drawn = r.width / scale;
+      var widest = t, widestPx = 0;
+      [].forEach.call(spans.length ? spans : [t], function (s) {
+        var px = s.getComputedTextLength();
+        if (px > widestPx) { widest = s; widestPx = px; }
+      });
+      var perPx = widest.textContent.length / (widestPx || drawn);
+      var maxChars = Math.floor(perPx * Math.max(80, drawn - sides * over - 8));
+      cut.push({ words: words, maxChars: maxChars });
     });
     return cut;
   }
 
-  /* True if a legend's entries run past the chart's right edge. */
+  /* How many characters a legend label may have to end inside the chart (0 if none is cut). */
   function legendCut(el) {
     var svg = el.querySelector("svg");
-    if (!svg) return false;
-    var right = svg.getBoundingClientRect().right;
-    return [].some.call(svg.querySelectorAll(".role-legend-label text, .role-legend-title text"), function (t) {
-      return t.getBoundingClientRect().right > right + 1;
+    if (!svg) return 0;
+    var right = svg.getBoundingClientRect().right, fit = 0;
+    svg.querySelectorAll(".role-legend-label text, .role-legend-title text").forEach(function (t) {
+      var r = t.getBoundingClientRect(), chars = t.textContent.length;
+      if (r.right <= right + 1 || !chars) return;
+      var keep = Math.max(8, Math.floor(chars * (right - r.left - 6) / r.width));
+      fit = fit ? Math.min(fit, keep) : keep;
     });
+    return fit;
   }
 
-  /* Wrap every title in the spec that reads `words` to maxPx; true if one changed. */
-  function rewrap(spec, words, maxPx, font) {
+  /* How far the chart's own labels (text marks) run past its left and right edges, in px. */
+  function markOverflow(el) {
+    var svg = el.querySelector("svg"), edges = { left: 0, right: 0 };
+    if (!svg) return edges;
+    var box = svg.getBoundingClientRect();
+    var scale = box.width / (svgWidth(el) || box.width);
+    svg.querySelectorAll("g.role-mark text").forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (!r.width) return;
+      edges.left = Math.max(edges.left, (box.left - r.left) / scale);
+      edges.right = Math.max(edges.right, (r.right - box.right) / scale);
+    });
+    return edges;
+  }
+
+  /* Every text mark of the spec a pixel smaller, not below 9 px; false if none could shrink. */
+  function smallerLabels(spec, base) {
+    var changed = false;
+    base = ((spec.config || {}).text || {}).fontSize || base;
+    (function walk(node) {
+      if (!node || typeof node !== "object") return;
+      var mark = node.mark;
+      if (mark === "text") mark = node.mark = { type: "text" };
+      if (mark && mark.type === "text" && (mark.fontSize || base) > 9) {
+        mark.fontSize = (mark.fontSize || base) - 1;
+        changed = true;
+      }
+      ["layer", "vconcat", "hconcat", "concat"].forEach(function (k) { (node[k] || []).forEach(walk); });
+      walk(node.spec);
+    })(spec);
+    return changed;
+  }
+
+  /* Give every legend of the spec (one its author did not label by expression) this labelExpr. */
+  function breakLegendLabels(spec, expr) {
+    var changed = false;
+    var channels = ["color", "fill", "stroke", "shape", "strokeDash", "size", "opacity", "strokeWidth"];
+    (function walk(node) {
+      if (!node || typeof node !== "object") return;
+      var enc = node.encoding || {};
+      channels.forEach(function (c) {
+        var def = enc[c];
+        if (!def || typeof def !== "object" || !def.field || def.legend === null) return;
+        var legend = def.legend || {};
+        if (legend.labelExpr) return;
+        def.legend = Object.assign({}, legend, { labelExpr: expr, labelLimit: 0 });
+        changed = true;
+      });
+      ["layer", "vconcat", "hconcat", "concat"].forEach(function (k) { (node[k] || []).forEach(walk); });
+      walk(node.spec);
+    })(spec);
+    return changed;
+  }
+
+  /* A Vega expression that breaks a legend label longer than n characters at its last space
+   * before n, onto two lines. */
+  function twoLines(n) {
+    var cut = "lastindexof(substring(datum.label, 0, " + n + "), ' ')";
+    return "length(datum.label) > " + n + " && " + cut + " > 0 ? [substring(datum.label, 0, " + cut +
+      "), substring(datum.label, " + cut + " + 1)] : datum.label";
+  }
+
+  /* Text broken into lines of at most maxChars characters (a longer word keeps its own line). */
+  function wrapChars(text, maxChars) {
+    if (Array.isArray(text)) text = text.join(" ");
+    var lines = [], line = "";
+    String(text).split(/\s+/).forEach(function (w) {
+      if (line && (line + " " + w).length > maxChars) { lines.push(line); line = w; }
+      else { line = line ? line + " " + w : w; }
+    });
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : lines[0] || "";
+  }
+
+  /* Wrap every title in the spec that reads `words` to maxChars a line; true if one changed. */
+  function rewrap(spec, words, maxChars) {
     var changed = false;
     function same(t) { return (Array.isArray(t) ? t.join(" ") : String(t)) === words; }
     (function walk(node) {
@@ -157,7 +243,7 @@ window.iijbookDraw = (function () {
         var v = node[k];
         if (k === "title" || k === "text" || k === "subtitle") {
           if ((typeof v === "string" || Array.isArray(v)) && same(v)) {
-            var wrapped = wrapText(v, maxPx, font);
+            var wrapped = wrapChars(v, maxChars);
             if (JSON.stringify(wrapped) !== JSON.stringify(v)) { node[k] = wrapped; changed = true; }
             return;
           }
@@ -178,26 +264,39 @@ window.iijbookDraw = (function () {
     }
 
     /* Draw again until the chart fits: shrink a composite's panels by what overflows, wrap any
-     * title still cut at the edge (at most three rounds). */
+     * title still cut at the edge, make room for labels past it (at most eight rounds). */
     function refit(fitted, width, round) {
       return redraw(fitted).then(function (view) {
-        if (round >= 3) return view;
+        if (round >= 8) return view;
         var changed = false;
         var over = svgWidth(el) - width;
         if (over > 1 && isComposite(fitted)) {
           shrink(fitted, Math.ceil(over) + 4, ((fitted.config || {}).view || {}).continuousWidth || 300);
           changed = true;
         }
+        cutTexts(el).forEach(function (cut) {
+          if (rewrap(fitted, cut.words, cut.maxChars)) changed = true;
+        });
         var legend = (fitted.config || {}).legend || {};
-        if ((over > 1 || legendCut(el)) && legend.direction !== "vertical") {
+        var labelChars = legendCut(el);
+        if ((over > 1 || labelChars) && legend.direction !== "vertical") {
           // legends side by side under the chart can be wider than it: list each one's entries down
           fitted.config = fitted.config || {};
-          fitted.config.legend = Object.assign({}, fitted.config.legend, { direction: "vertical" });
+          fitted.config.legend = Object.assign({}, legend, { direction: "vertical" });
           changed = true;
+        } else if (labelChars && breakLegendLabels(fitted, twoLines(labelChars))) {
+          changed = true; // entries still too long: broken onto two lines
         }
-        cutTexts(el).forEach(function (cut) {
-          if (rewrap(fitted, cut.words, cut.maxPx, cut.font)) changed = true;
-        });
+        var edges = markOverflow(el);
+        if ((edges.left > 1 || edges.right > 1) && fitted.padding === undefined) {
+          // a data label drawn past the edge: room for it in the chart's padding, once, and at
+          // most a quarter of the width a side (a label pinned to the edge moves with it)
+          var room = function (px) { return px > 1 ? 5 + Math.min(Math.ceil(px) + 2, Math.floor(width / 4)) : 5; };
+          fitted.padding = { left: room(edges.left), right: room(edges.right), top: 5, bottom: 5 };
+          changed = true;
+        } else if ((edges.left > 1 || edges.right > 1) && smallerLabels(fitted, 11)) {
+          changed = true; // still past it: the chart's labels a size smaller, each round
+        }
         return changed ? refit(fitted, width, round + 1) : view;
       });
     }
