@@ -512,3 +512,28 @@ def test_a_first_visit_to_a_chapter_is_light(
         print(f"\n{page_path}: first visit {total / 1e6:.2f} MB in {len(received)} responses")
     assert total <= FIRST_VISIT_LIMIT, f"{page_path}: {total:,} bytes; largest: {largest}"
     assert any("vega-bundle.js" in url for url in received), "a chapter with charts must load the Vega bundle"
+
+
+def test_the_cut_off_slider_reads_a_month_and_keeps_it_through_a_redraw(
+    browser: Browser, base_url: str
+) -> None:
+    """Broadband's slider shows the cut-off as a month (not a count of months), also after it is
+    let go, and a redraw for a narrower window keeps where the reader left it."""
+    label = "() => document.querySelector('input[name=cutoff_offset]').nextElementSibling.textContent"
+    with visit(browser, f"{base_url}/chapters/broadband.html", viewport=DESKTOP) as seen:
+        page = seen.page
+        assert wait_for_charts(page)
+        slider = page.locator("input[name=cutoff_offset]")
+        assert page.evaluate(label) == "2002-10"  # the default cut-off, the release's latest month
+        slider.focus()
+        slider.press("Home")
+        slider.dispatch_event("change")  # letting go: Vega writes its raw number here
+        page.wait_for_timeout(300)
+        assert slider.input_value() == "0" and page.evaluate(label) == "2001-07"
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(1500)  # the redraw waits for the column to settle
+        assert wait_for_charts(page)
+        assert page.locator("input[name=cutoff_offset]").input_value() == "0"
+        assert page.evaluate(label) == "2001-07"
+        texts = page.locator(".iijbook-chart svg g.role-mark text").all_text_contents()
+        assert any(t.startswith("Cut-off 2001-07") for t in texts), "the chart did not keep the cut-off"

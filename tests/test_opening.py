@@ -60,7 +60,7 @@ def test_the_site_opens_with_the_question_the_answer_and_the_headline_chart(name
     assert "remove-input" in chart["metadata"]["tags"]
     # the code stays where it was, pointing up to its chart, which now carries the label alone
     original = next(c for c in cells if c["id"] == headline["id"])
-    assert "mystnb" not in original["metadata"]
+    assert "figure" not in original["metadata"].get("mystnb", {})
     assert f'href="#{name_}"' in original["outputs"][0]["data"]["text/html"]
     assert _text(original) == _text(headline)
     # nothing lost, nothing doubled: the same cells plus the chart's copy and the rest of the opening

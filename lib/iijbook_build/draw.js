@@ -37,6 +37,7 @@ window.iijbookDraw = (function () {
     var title = spec.title;
     if (title) {
       if (typeof title === "string" || Array.isArray(title)) title = spec.title = { text: title };
+      if (typeof title.text !== "string" && !Array.isArray(title.text)) return; // e.g. a signal
       title.text = wrapText(title.text, width - 8, fontOf(spec, "title", 13, "bold"));
       if (title.subtitle) title.subtitle = wrapText(title.subtitle, width - 8, fontOf(spec, "title", 12, "normal"));
     }
@@ -96,15 +97,30 @@ window.iijbookDraw = (function () {
         input.setAttribute("aria-valuetext", text);
       }
       input.addEventListener("input", update);
+      input.addEventListener("change", update); // Vega writes the raw number on release
       view.addSignalListener(name, update);
       update();
     });
   }
 
-  function render(el, spec) {
+  /* Draw the spec into el; `kept` sets bound signals (a slider's, a menu's) to where the reader left them. */
+  function render(el, spec, kept) {
     var vgSpec = vegaLite.compile(spec).spec;
     var view = new vega.View(vega.parse(vgSpec), { renderer: "svg", container: el, hover: true, logLevel: vega.Warn });
+    Object.keys(kept || {}).forEach(function (name) {
+      try { view.signal(name, kept[name]); } catch (e) { /* not a signal of this drawing */ }
+    });
     return view.runAsync().then(function () { labelBindings(el, spec, view); return view; });
+  }
+
+  /* The current values of the spec's bound parameters (its sliders and menus) in a view. */
+  function boundValues(spec, view) {
+    var values = {};
+    (spec.params || []).forEach(function (p) {
+      if (!p.bind || !view) return;
+      try { values[p.name] = view.signal(p.name); } catch (e) { /* not drawn yet */ }
+    });
+    return values;
   }
 
   /* The width the chart was drawn at (the stylesheet may be scaling it down on screen). */
@@ -256,17 +272,26 @@ window.iijbookDraw = (function () {
 
   function draw(selector, spec) {
     var el = typeof selector === "string" ? document.querySelector(selector) : selector;
-    var current = null, lastWidth = -1;
+    var current = null, lastWidth = -1, generation = 0;
 
-    function redraw(s) {
-      if (current) { current.finalize(); el.innerHTML = ""; }
-      return render(el, s).then(function (view) { current = view; return view; });
+    /* A later paint (the column changed meanwhile) makes an earlier one stop where it is. */
+    function Stale() {}
+
+    function redraw(s, mine) {
+      if (mine !== generation) return Promise.reject(new Stale());
+      var kept = boundValues(spec, current);
+      if (current) { current.finalize(); current = null; el.innerHTML = ""; }
+      return render(el, s, kept).then(function (view) {
+        if (mine !== generation) { view.finalize(); throw new Stale(); }
+        current = view;
+        return view;
+      });
     }
 
     /* Draw again until the chart fits: shrink a composite's panels by what overflows, wrap any
      * title still cut at the edge, make room for labels past it (at most eight rounds). */
-    function refit(fitted, width, round) {
-      return redraw(fitted).then(function (view) {
+    function refit(fitted, width, round, mine) {
+      return redraw(fitted, mine).then(function (view) {
         if (round >= 8) return view;
         var changed = false;
         var over = svgWidth(el) - width;
@@ -297,7 +322,7 @@ window.iijbookDraw = (function () {
         } else if ((edges.left > 1 || edges.right > 1) && smallerLabels(fitted, 11)) {
           changed = true; // still past it: the chart's labels a size smaller, each round
         }
-        return changed ? refit(fitted, width, round + 1) : view;
+        return changed ? refit(fitted, width, round + 1, mine) : view;
       });
     }
 
@@ -305,7 +330,8 @@ window.iijbookDraw = (function () {
       var width = el.clientWidth;
       if (!width || width === lastWidth) return Promise.resolve();
       lastWidth = width;
-      return redraw(spec).then(function (view) {
+      var mine = ++generation;
+      return redraw(spec, mine).then(function (view) {
         if (svgWidth(el) <= width + 1 && !cutTexts(el).length && !legendCut(el)) return view;
         // too wide for its column: wrap the title; a single chart is fitted to the width,
         // a composite one has its panels stacked; then refit until nothing is cut
@@ -317,14 +343,21 @@ window.iijbookDraw = (function () {
         } else {
           stackPanels(fitted);
         }
-        return refit(fitted, width, 0);
-      }).catch(function (err) { console.error("chart " + el.id + ": " + err); });
+        return refit(fitted, width, 0, mine).catch(function (err) {
+          if (err instanceof Stale) throw err;
+          // fitting failed: the chart as its author drew it is better than none
+          console.error("chart " + el.id + ": could not fit it to its column: " + err);
+          return redraw(spec, mine);
+        });
+      }).catch(function (err) {
+        if (!(err instanceof Stale)) console.error("chart " + el.id + ": " + err);
+      });
     }
+    // the column's width, not the window's: a sidebar toggled, a scrollbar, a block unfolded
     var timer = null;
-    window.addEventListener("resize", function () {
-      clearTimeout(timer);
-      timer = setTimeout(paint, 150);
-    });
+    function later() { clearTimeout(timer); timer = setTimeout(paint, 150); }
+    if (window.ResizeObserver) new ResizeObserver(later).observe(el);
+    else window.addEventListener("resize", later);
     return paint();
   }
 

@@ -11,8 +11,9 @@ the build therefore lays out each executed chapter so that it opens with
    figure caption and label. The code stays where it was, with a link to the chart.
 
 The table of the release's printed figures (the output of the cell that calls
-``page.stated_table``) is folded into a ``<details>`` block. The notebook itself, as
-JupyterLab shows it, keeps its working order; a chapter without both tags is left as it is.
+``page.stated_table``) is folded into a ``<details>`` block, in every chapter. The notebook
+itself, as JupyterLab shows it, keeps its working order; a chapter without both tags keeps it on
+the site too.
 
 >>> nb = {"cells": [
 ...     {"cell_type": "markdown", "id": "t", "metadata": {},
@@ -90,7 +91,7 @@ def opened(nb: dict[str, Any]) -> dict[str, Any]:
     chart["metadata"]["tags"] = [t for t in _tags(headline) if t != HEADLINE_TAG] + ["remove-input"]
     # the code stays in its place, with a link to the chart it draws
     name = _figure_name(headline)
-    headline.get("metadata", {}).pop("mystnb", None)
+    headline.get("metadata", {}).get("mystnb", {}).pop("figure", None)  # the label is the copy's now
     link = (
         f'<a href="#{html.escape(name)}">the chart at the top of the page</a>' if name else "the chart above"
     )

@@ -15,6 +15,8 @@ font is then written with only the glyphs the remaining rules draw.
 '@media (min-width:960px){.navbar{top:0}}'
 >>> sorted(hex(c) for c in _codepoints(purge_css(css, {"fa-bars"})))
 ['0xf0c9']
+>>> sorted(_codepoints('.fa-plus:before{content:"\\\\+"}'))
+[43]
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ FONTS = Path("_static") / "vendor" / "fontawesome" / "webfonts"
 _CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 _FUNCTIONAL = re.compile(r":(?:not|is|where|has)\([^()]*\)")
 _WORD = re.compile(r"-?[_a-zA-Z][\w-]*")
-_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6}) ?")
+_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6}) ?|(.))", re.S)
+#: Classes Bootstrap builds at run time from a template (``bs-${name}-auto``), so no page or
+#: script spells them out: the tooltips' and popovers' placements.
+_BUILT_AT_RUN_TIME = ("bs-tooltip-", "bs-popover-")
+#: A comment the stylesheet must keep: Bootstrap's and Font Awesome's licence notices.
+_NOTICE = re.compile(r"/\*!.*?\*/", re.S)
 #: At-rules whose block holds rules (kept when any rule inside is kept); others are kept whole.
 _GROUPING = ("@media", "@supports", "@layer", "@container")
 
@@ -58,7 +65,7 @@ def _block_end(css: str, start: int) -> int:
 
 def _selector_kept(selector: str, known: set[str]) -> bool:
     classes = _CLASS.findall(_FUNCTIONAL.sub("", selector))
-    return all(name in known for name in classes)
+    return all(name in known or name.startswith(_BUILT_AT_RUN_TIME) for name in classes)
 
 
 def purge_css(css: str, known: set[str]) -> str:
@@ -107,13 +114,15 @@ def _split_selectors(prelude: str) -> list[str]:
 
 
 def _codepoints(css: str) -> set[int]:
-    """Every private-use code point (Font Awesome's range) in a string of ``css``, written as an
-    escape or as itself: a ``content`` value, or a variable one takes (``--pst-icon-lightbulb``)."""
+    """Every character in a string of ``css``, written as an escape (``"\\f0c9"``, ``"\\+"``) or as
+    itself: a ``content`` value, or a variable one takes (``--pst-icon-lightbulb``). Most icons
+    are private-use code points; a few are plain characters (``fa-plus`` is ``+``)."""
     points: set[int] = set()
     for value in re.findall(r'"([^"]*)"', css):
-        written = [int(escape, 16) for escape in _ESCAPE.findall(value)]
-        points.update(p for p in written + [ord(ch) for ch in value] if p >= 0xE000)
-    return points
+        for hexa, char in _ESCAPE.findall(value):
+            points.add(int(hexa, 16) if hexa else ord(char))
+        points.update(ord(ch) for ch in _ESCAPE.sub("", value))
+    return {p for p in points if p >= 0x20}
 
 
 def known_classes(files: Iterable[Path]) -> set[str]:
@@ -160,8 +169,10 @@ def trim_theme(site: Path) -> dict[str, int]:
     # the theme's icon script is left out of the pages (sphinxext), so its words do not count
     scripts = [p for p in (site / "_static").rglob("*.js") if p.name != "fontawesome.js"]
     known = known_classes(list(site.rglob("*.html")) + scripts)
-    css = purge_css((static / "styles" / css_target.name).read_text(encoding="utf-8"), known)
-    css_target.write_text(css + "\n", encoding="utf-8")
+    source = (static / "styles" / css_target.name).read_text(encoding="utf-8")
+    notices = "\n".join(dict.fromkeys(_NOTICE.findall(source)))
+    css = purge_css(source, known)
+    css_target.write_text(f"{notices}\n{css}\n" if notices else css + "\n", encoding="utf-8")
     sizes = {css_target.name: css_target.stat().st_size}
     points = set()
     for sheet in (site / "_static").rglob("*.css"):
