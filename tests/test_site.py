@@ -299,4 +299,6 @@ def test_the_icon_font_keeps_every_icon_the_pages_show(site: Path):
         assert rule, f"no rule left for {name}"
         assert _codepoints(f'content:"{rule.group(1)}"') <= glyphs, name
     assert 0xF0EB in glyphs  # the light bulb that tip boxes draw through a CSS variable
-    assert len(glyphs) < 60, f"{len(glyphs)} glyphs: the font was not cut down"
+    # the theme's font has some 1,400; the cut one keeps the icons and the plain characters
+    # (digits, letters) that the kept rules write, some 80
+    assert len(glyphs) < 150, f"{len(glyphs)} glyphs: the font was not cut down"
