@@ -1,5 +1,8 @@
 """The offline renderer and theme: local Vega only, titles and descriptions required."""
 
+import subprocess
+import sys
+
 import altair as alt
 import iijbook
 import pytest
@@ -71,6 +74,23 @@ def test_bundle_is_written_once_and_has_no_remote_imports(tmp_path):
     assert "window.iijbookDraw" in text and "vega-ready" in text
     assert "vegaEmbed" not in text  # Vega-Embed (0.27 MB) is left out
     assert "import(" not in text and "\nimport " not in text
+    assert "jsdelivr" not in text  # no module address left (Vega's own strings cite its docs by URL)
     mtime = path.stat().st_mtime_ns
     bundle.write_bundle(tmp_path)
     assert path.stat().st_mtime_ns == mtime  # identical bundle is not rewritten
+
+
+def test_the_bundler_serves_module_addresses_only_from_its_own_copies():
+    # the bundle's source names Vega and Vega-Lite by vl-convert's module addresses; an address
+    # vl-convert does not carry is refused, not fetched: nothing is downloaded to build the bundle
+    code = (
+        "import vl_convert as v\n"
+        "try:\n"
+        '    v.javascript_bundle(\'import * as x from "https://cdn.jsdelivr.net/npm/left-pad@1.3.0/+esm"; '
+        "window.x = x;')\n"
+        "    print('FETCHED')\n"
+        "except BaseException as e:\n"
+        "    print('REFUSED', type(e).__name__)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "REFUSED" in proc.stdout and "FETCHED" not in proc.stdout, proc.stdout + proc.stderr

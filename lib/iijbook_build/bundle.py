@@ -54,8 +54,11 @@ def bundle_text() -> str:
     import vl_convert as vlc
 
     major_minor = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
-    # vl-convert resolves these addresses from the copies it carries (no network); its own
-    # snippet names for Vega and Vega-Lite are default imports, which those modules lack
+    # Module names, not downloads: vl-convert's bundler serves each of these addresses from the
+    # copy of the module compiled into it, and refuses any address it does not carry (it has no
+    # network access to fall back on; tests/test_render.py checks both). Its own snippet names for
+    # Vega and Vega-Lite are default imports, which those modules lack, hence these two lines.
+    # The bundle that comes out holds no address and no import.
     imports = (
         f'import * as vega from "https://cdn.jsdelivr.net/npm/vega@{vlc.get_vega_version()}/+esm";\n'
         f'import * as vegaLite from "https://cdn.jsdelivr.net/npm/vega-lite@{alt.VEGALITE_VERSION}/+esm";\n'
