@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from iijbook_build.browser import CHART, CHARTS_DRAWN_JS, CHROMIUM, DRAWN_MARK, launch, serve
+from iijbook_build.browser import CHART, CHARTS_DRAWN_JS, CHROMIUM, DRAWN_MARK, first_visit, launch, serve
 from iijbook_build.chapters import toc_files
 from playwright.sync_api import (
     Browser,
@@ -490,22 +490,7 @@ def test_a_first_visit_to_a_chapter_is_light(
     page_path: str, browser: Browser, base_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The bytes a first-time visitor's browser receives for a chapter: at most 1.5 MB, uncompressed."""
-    received: dict[str, int] = {}
-
-    def on_response(response: Response) -> None:
-        try:
-            received[response.url] = len(response.body())
-        except PlaywrightError:  # a redirect has no body
-            pass
-
-    context = browser.new_context(viewport=DESKTOP)  # an empty cache: a first-time visitor
-    try:
-        page = context.new_page()
-        page.on("response", on_response)
-        page.goto(f"{base_url}/{page_path}", wait_until="networkidle")
-        assert wait_for_charts(page)
-    finally:
-        context.close()
+    received = first_visit(browser, f"{base_url}/{page_path}")  # an empty cache, as a first-time visitor
     total = sum(received.values())
     largest = sorted(received.items(), key=lambda kv: -kv[1])[:3]
     with capsys.disabled():

@@ -73,13 +73,33 @@ def wait_for_charts(page: Any, timeout_ms: int = 15_000) -> bool:
     return True
 
 
-def first_visit_weights(site: Path, pages: list[str]) -> dict[str, dict[str, int]]:
-    """What a first-time visitor's browser receives for each page: bytes (uncompressed) and responses.
+def first_visit(browser: Any, url: str) -> dict[str, int]:
+    """What a first-time visitor's browser receives for ``url``: bytes (uncompressed) by address.
 
-    Each page is opened in a fresh context (an empty cache) at 1400×900 and read until the
-    network is idle and its charts are drawn; the bodies of all its responses are summed.
+    The page is opened in a fresh context (an empty cache) at 1400×900 and read until the
+    network is idle and its charts are drawn.
     """
     from playwright.sync_api import Error as PlaywrightError
+
+    received: dict[str, int] = {}
+
+    def on_response(response: Any) -> None:
+        with contextlib.suppress(PlaywrightError):  # a redirect has no body
+            received[response.url] = len(response.body())
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.on("response", on_response)
+        page.goto(url, wait_until="networkidle")
+        wait_for_charts(page)
+    finally:
+        context.close()
+    return received
+
+
+def first_visit_weights(site: Path, pages: list[str]) -> dict[str, dict[str, int]]:
+    """:func:`first_visit` for each page of ``site``: its total bytes and its number of responses."""
     from playwright.sync_api import sync_playwright
 
     weights: dict[str, dict[str, int]] = {}
@@ -87,18 +107,7 @@ def first_visit_weights(site: Path, pages: list[str]) -> dict[str, dict[str, int
         browser = launch(playwright)
         try:
             for page_path in pages:
-                received: dict[str, int] = {}
-
-                def on_response(response: Any, received: dict[str, int] = received) -> None:
-                    with contextlib.suppress(PlaywrightError):  # a redirect has no body
-                        received[response.url] = len(response.body())
-
-                context = browser.new_context(viewport={"width": 1400, "height": 900})
-                page = context.new_page()
-                page.on("response", on_response)
-                page.goto(f"{url}/{page_path}", wait_until="networkidle")
-                wait_for_charts(page)
-                context.close()
+                received = first_visit(browser, f"{url}/{page_path}")
                 weights[page_path] = {"bytes": sum(received.values()), "responses": len(received)}
         finally:
             browser.close()
