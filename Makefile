@@ -13,7 +13,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: book test pdf classroom bench venv chromium axe hooks clean lock params lab lab-deps
+.PHONY: lines book test pdf classroom bench venv chromium axe hooks clean lock params lab lab-deps
 
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
@@ -43,7 +43,11 @@ classroom: $(STAMP) chromium
 
 # Times cold, no-change, one-chapter and naive builds; writes _build/benchmark.{json,md}.
 bench: $(STAMP) chromium
-	$(BIN)/python -m iijbook_build.bench
+	$(BIN)/python -m tools.bench
+
+# The build tool's size: Python and JavaScript lines in lib/iijbook_build/.
+lines:
+	@wc -l lib/iijbook_build/*.py lib/iijbook_build/*.js | sort -n
 
 params: $(STAMP)
 	@$(BIN)/iijbook params

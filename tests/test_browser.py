@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from iijbook_build.browser import CHART, CHARTS_DRAWN_JS, CHROMIUM, DRAWN_MARK, first_visit, launch, serve
 from iijbook_build.chapters import toc_files
 from playwright.sync_api import (
     Browser,
@@ -41,6 +40,8 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tools.browser import CHART, CHARTS_DRAWN_JS, CHROMIUM, DRAWN_MARK, first_visit, launch, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 

@@ -16,9 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from iijbook.classroom import verdict
-from iijbook_build.browser import CHROMIUM
 from iijbook_build.chapters import discover
 from iijbook_build.classroom import checks_of, edition, split_exercises
+
+from tools.browser import CHROMIUM
 
 from .conftest import ROOT
 

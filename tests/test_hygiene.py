@@ -43,7 +43,7 @@ def test_no_sys_path_hacks():
 def test_ruff_is_clean():
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent))
     assert ruff, "ruff is pinned in requirements.txt"
-    proc = subprocess.run([ruff, "check", "lib", "tests"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([ruff, "check", "lib", "tests", "tools"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -93,7 +93,7 @@ LIB_REACHED_LIMIT = 2250
 
 
 def test_the_lib_the_chapters_reach_stays_small():
-    from iijbook_build.shape import lib_reached
+    from tools.shape import lib_reached
 
     reach = lib_reached(ROOT)
     assert "iijbook.fmt" in reach and not any(name.startswith("iijbook_build") for name in reach)
@@ -104,7 +104,7 @@ def test_the_lib_the_chapters_reach_stays_small():
 @pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.ipynb")), ids=lambda p: p.name)
 def test_every_chapter_shows_at_least_four_cells_of_its_work(path):
     """Derivations a reader can open on the site: code cells neither removed nor a chart."""
-    from iijbook_build.shape import chapter_shapes
+    from tools.shape import chapter_shapes
 
     shape = next(s for s in chapter_shapes(ROOT) if s.name == path.stem)
     assert shape.work >= 4, f"{path.name}: {shape.work} derivation cell(s) shown"

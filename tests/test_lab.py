@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from iijbook_build.browser import CHROMIUM, CHROMIUM_ARGS
+
+from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
 from .conftest import FIXTURES, ROOT
 

@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from iijbook_build.browser import CHROMIUM
 from iijbook_build.chapters import toc_files
+
+from tools.browser import CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 

@@ -14,5 +14,7 @@ data, the parameters' reading and checks, the guarded reader), never the other w
 - :mod:`iijbook_build.publish`: all-or-nothing publishing and its recovery
 - :mod:`iijbook_build.reports`: the parameters and build status pages
 - :mod:`iijbook_build.bundle`: the local Vega bundle; :mod:`iijbook_build.sphinxext`: stable pages
-- :mod:`iijbook_build.bench`, :mod:`iijbook_build.pdf`, :mod:`iijbook_build.browser`: timing, print, Chromium
+- :mod:`iijbook_build.pdf`: the book printed in Debian's Chromium
+
+Developer tools (the benchmark, the shape report, page weights) live apart, in ``tools/``.
 """

@@ -7,11 +7,74 @@ stylesheet (no sidebars), and the pages are joined in book order.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-from .browser import launch, serve, wait_for_charts
 from .chapters import project_root, toc_files
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Flags for a headless Chromium on a machine with no network but the package registries.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: The container the book's renderer draws each chart into (see :mod:`iijbook.render`).
+CHART = "div.iijbook-chart-canvas"
+#: Vega puts data marks (bars, lines, points, rules, labels) in groups of role ``mark``.
+DRAWN_MARK = "svg g.role-mark > *"
+CHARTS_DRAWN_JS = """([chart, mark]) =>
+  [...document.querySelectorAll(chart)].every((c) => c.querySelector(mark) !== null)"""
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@contextlib.contextmanager
+def serve(site: Path) -> Iterator[str]:
+    """Serve ``site`` on a free port of 127.0.0.1 from a background thread; yield its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="book-site", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def launch(playwright: Any):
+    """Debian's Chromium, headless, with a fresh temporary profile."""
+    if not CHROMIUM.exists():
+        raise FileNotFoundError(f"{CHROMIUM} is missing: install Debian's chromium (make chromium)")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
+def wait_for_charts(page: Any, timeout_ms: int = 15_000) -> bool:
+    """Wait until every chart on the page has drawn marks; False if it timed out."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(CHARTS_DRAWN_JS, arg=[CHART, DRAWN_MARK], timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 class PdfError(RuntimeError):

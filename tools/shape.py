@@ -1,6 +1,6 @@
 """The book's shape in figures: how much lib a chapter reaches, how much work a page shows.
 
-``python -m iijbook_build.shape`` prints, for each chapter, its code cells shown on the site
+``python -m tools.shape`` prints, for each chapter, its code cells shown on the site
 (visible, or behind a "show code" toggle) and the helper-package modules it reaches through
 its imports, with their lines; the tests hold the figures to the book's limits.
 
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-
-from .chapters import discover, project_root
+from iijbook_build.chapters import discover, project_root
 
 #: What a cell tagged with one of these hides from the page entirely.
 REMOVED = {"remove-cell", "remove-input"}

@@ -36,10 +36,9 @@ import time
 from pathlib import Path
 
 import yaml
-
-from .build import child_env
-from .bundle import write_bundle
-from .chapters import project_root
+from iijbook_build.build import child_env
+from iijbook_build.bundle import write_bundle
+from iijbook_build.chapters import project_root
 
 TARGETS = {
     "cold_s": 45.0,
@@ -53,8 +52,9 @@ TARGETS = {
 
 def _page_weights(site: Path, root: Path) -> dict[str, dict[str, int]]:
     """First-visit weights of every page the table of contents lists; empty without Chromium."""
-    from .browser import CHROMIUM, first_visit_weights
-    from .chapters import toc_files
+    from iijbook_build.chapters import toc_files
+
+    from tools.browser import CHROMIUM, first_visit_weights
 
     if not CHROMIUM.exists():
         print("  no Chromium (make chromium): page weights not measured")

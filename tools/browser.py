@@ -1,0 +1,76 @@
+"""Reading the built site as a first-time visitor: the bytes each page costs (for the tests and
+the benchmark). Launching Debian's Chromium, serving the site and waiting for charts are the PDF
+printer's (:mod:`iijbook_build.pdf`); this developer tool adds what only the tests and the
+benchmark need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from iijbook_build.pdf import (
+    CHART,
+    CHARTS_DRAWN_JS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DRAWN_MARK,
+    launch,
+    serve,
+    wait_for_charts,
+)
+
+__all__ = [
+    "CHART",
+    "CHARTS_DRAWN_JS",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "DRAWN_MARK",
+    "first_visit",
+    "first_visit_weights",
+    "launch",
+    "serve",
+    "wait_for_charts",
+]
+
+
+def first_visit(browser: Any, url: str) -> dict[str, int]:
+    """What a first-time visitor's browser receives for ``url``: bytes (uncompressed) by address.
+
+    The page is opened in a fresh context (an empty cache) at 1400×900 and read until the
+    network is idle and its charts are drawn.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    received: dict[str, int] = {}
+
+    def on_response(response: Any) -> None:
+        with contextlib.suppress(PlaywrightError):  # a redirect has no body
+            received[response.url] = len(response.body())
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        page.on("response", on_response)
+        page.goto(url, wait_until="networkidle")
+        wait_for_charts(page)
+    finally:
+        context.close()
+    return received
+
+
+def first_visit_weights(site: Path, pages: list[str]) -> dict[str, dict[str, int]]:
+    """:func:`first_visit` for each page of ``site``: its total bytes and its number of responses."""
+    from playwright.sync_api import sync_playwright
+
+    weights: dict[str, dict[str, int]] = {}
+    with serve(site) as url, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            for page_path in pages:
+                received = first_visit(browser, f"{url}/{page_path}")
+                weights[page_path] = {"bytes": sum(received.values()), "responses": len(received)}
+        finally:
+            browser.close()
+    return weights
