@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
-from iijbook_build.chapters import Chapter
 from iijbook_build.evalfill import EVAL
+from iijbook_build.inputs import Chapter
 from jupyter_client.manager import KernelManager
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook

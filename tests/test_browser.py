@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from iijbook_build.chapters import toc_files
+from iijbook_build.inputs import toc_files
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,

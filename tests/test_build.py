@@ -9,7 +9,7 @@ import nbformat
 import papermill as pm
 import pytest
 from iijbook_build import build as build_mod
-from iijbook_build.chapters import discover
+from iijbook_build.inputs import discover
 
 from .conftest import execute_chapter, make_mini_project, run_chapter
 

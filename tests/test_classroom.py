@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from iijbook.classroom import verdict
-from iijbook_build.chapters import discover
 from iijbook_build.classroom import checks_of, edition, split_exercises
+from iijbook_build.inputs import discover
 
 from tools.browser import CHROMIUM
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from iijbook.params import ParameterError
 from iijbook_build import build as build_mod
-from iijbook_build.chapters import Parameter, discover
-from iijbook_build.values import convert, read_params_file, resolve
+from iijbook_build.inputs import Parameter, convert, discover, read_params_file, resolve
 
 from .conftest import ROOT, glued_values, make_mini_project, run_cli
 
@@ -111,7 +110,9 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_params_file_shared_and_per_chapter(tmp_path):
     path = _write(tmp_path, "jpy_per_usd: 150\nrevenues:\n  guidance_point: low\n")
     shared, per = read_params_file(path, ["revenues", "outlook"])
-    assert shared == {"jpy_per_usd": 150} and per == {"revenues": {"guidance_point": "low"}}
+    assert (
+        shared == {"jpy_per_usd": "150"} and per
+    )  # text, converted by each parameter's type == {"revenues": {"guidance_point": "low"}}
     resolved = resolve(discover(), shared, per)
     assert resolved["revenues"] == {"jpy_per_usd": 150.0, "guidance_point": "low"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from iijbook_build.chapters import toc_files
+from iijbook_build.inputs import toc_files
 from iijbook_build.opening import ANSWER_TAG, HEADLINE_TAG, answer_first, opened
 
 ROOT = Path(__file__).resolve().parents[1]

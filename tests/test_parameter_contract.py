@@ -7,7 +7,7 @@ import ast
 import nbformat
 import pytest
 from iijbook import params
-from iijbook_build.chapters import discover
+from iijbook_build.inputs import discover
 
 from .conftest import ROOT
 
@@ -69,7 +69,7 @@ def test_a_parameter_line_that_lost_its_comment_is_refused(tmp_path, line, refus
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(line, metadata={"tags": ["parameters"]})])
     path = tmp_path / "split.ipynb"
     nbformat.write(nb, path)
-    from iijbook_build.chapters import ChapterError, read_notebook, read_parameters
+    from iijbook_build.inputs import ChapterError, read_notebook, read_parameters
 
     with pytest.raises(ChapterError, match=refusal):
         read_parameters(read_notebook(path).cells, path)

@@ -8,7 +8,7 @@ Every bound is tried on every run: a closed end as it is, an open end by the
 nearest value inside it, each listed choice, and ``None``, each as an explicit
 example with the other parameters at their defaults.
 
-Each drawn set goes through the CLI's own validation (:func:`iijbook_build.values.resolve`,
+Each drawn set goes through the CLI's own validation (:func:`iijbook_build.inputs.resolve`,
 with the values as text, as ``-p`` passes them). If it refuses, that refusal is
 the outcome: nothing runs. Otherwise the chapter runs with the converted values
 and must reach its end, answering every ``{eval}`` its pages cite. The one refusal
@@ -35,9 +35,8 @@ from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 from iijbook.datafiles import data_dir
 from iijbook.params import ParameterError, constraint_of
-from iijbook_build.chapters import Chapter, Parameter, discover
+from iijbook_build.inputs import Chapter, Parameter, discover, resolve
 from iijbook_build.preflight import Check, check_sources, refusals
-from iijbook_build.values import resolve
 
 from .chapter_kernel import ChapterKernel
 

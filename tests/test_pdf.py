@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from iijbook_build.chapters import toc_files
+from iijbook_build.inputs import toc_files
 
 from tools.browser import CHROMIUM
 

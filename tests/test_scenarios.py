@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from iijbook.params import ParameterError
-from iijbook_build.chapters import discover
+from iijbook_build.inputs import discover
 from iijbook_build.scenarios import check_all, plan, read_scenarios_file, scenario_copy, sweep
 
 from .conftest import ROOT, run_cli

@@ -38,7 +38,7 @@ from pathlib import Path
 import yaml
 from iijbook_build.build import child_env
 from iijbook_build.bundle import write_bundle
-from iijbook_build.chapters import project_root
+from iijbook_build.inputs import project_root
 
 TARGETS = {
     "cold_s": 45.0,
@@ -52,7 +52,7 @@ TARGETS = {
 
 def _page_weights(site: Path, root: Path) -> dict[str, dict[str, int]]:
     """First-visit weights of every page the table of contents lists; empty without Chromium."""
-    from iijbook_build.chapters import toc_files
+    from iijbook_build.inputs import toc_files
 
     from tools.browser import CHROMIUM, first_visit_weights
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from iijbook_build.chapters import discover, project_root
+from iijbook_build.inputs import discover, project_root
 
 #: What a cell tagged with one of these hides from the page entirely.
 REMOVED = {"remove-cell", "remove-input"}

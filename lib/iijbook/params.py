@@ -99,7 +99,7 @@ def parameters_of(cells: list) -> tuple[Parameter, ...]:
 
     Each line ``name: type = value  # comment`` is one parameter. The build refuses a
     parameters cell written any other way before anything runs
-    (:func:`iijbook_build.chapters.read_parameters`); this reading takes the lines it can.
+    (:func:`iijbook_build.inputs.read_parameters`); this reading takes the lines it can.
 
     >>> cell = {"metadata": {"tags": ["parameters"]}, "source": "rate: float = 2.0  # [0, 10] a rate"}
     >>> parameters_of([cell])

@@ -5,8 +5,7 @@ editing it re-runs no chapter. It uses the helper package :mod:`iijbook` (the
 data, the parameters' reading and checks, the guarded reader), never the other way.
 
 - :mod:`iijbook_build.cli`: the command and its one-line failures
-- :mod:`iijbook_build.values`: ``-p`` pairs and params files, resolved per chapter
-- :mod:`iijbook_build.chapters`: the chapters, from the table of contents
+- :mod:`iijbook_build.inputs`: files, the chapters and their parameters, values, read and checked
 - :mod:`iijbook_build.preflight`: each chapter's own checks between parameters, run first
 - :mod:`iijbook_build.execute`: one papermill run, its cache key and its time limit
 - :mod:`iijbook_build.build`: snapshot, run, stage, render, check the pages, publish

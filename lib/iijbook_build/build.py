@@ -64,9 +64,10 @@ from .buildfolder import (
     sanitize,
 )
 from .bundle import BUNDLE_PATH, write_bundle
-from .chapters import Chapter, discover, project_root, toc_files
 from .classroom import handout_pages
+from .deploy import recorded_sources, sources_digest
 from .execute import ChapterRun, Job, cache_key, data_hash, execute_chapter, lib_hash, run_record
+from .inputs import Chapter, discover, load_yaml, project_root, toc_files
 from .opening import answer_first
 from .publish import Publication, PublishError, digest, recover
 from .publish import commit as commit_publication
@@ -75,7 +76,6 @@ from .scenarios import FOLDER as SCENARIO_FOLDER
 from .scenarios import PAGE as SCENARIOS_PAGE
 from .scenarios import Plan, Scenario, key_outputs, scenario_copy, scenarios_page, toc_with_scenarios
 from .scenarios import plan as scenario_plan
-from .yamlfile import load_yaml
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise.
 DEFAULT_TIMEOUT = 300.0
@@ -831,9 +831,10 @@ def _build_locked(
     scenarios: list[Scenario] | None = None,
 ) -> BuildResult:
     try:
+        sources = sources_digest(root)  # first: an edit from now on leaves this build stale
         inputs = snapshot_inputs(chapters, scratch, root)
         check_data(inputs, build_dir)
-    except BuildError as exc:  # nothing has run: a refusal
+    except (BuildError, inputs_mod.InputError) as exc:  # nothing has run: a refusal
         raise Refused(str(exc)) from None
     # each scenario run is one more "chapter": its notebook, with values of its own
     the_plan = scenario_plan(chapters, parameters, scenarios) if scenarios else None
@@ -899,11 +900,13 @@ def _build_locked(
     for run in runs:
         run.digest = digest(Path(run.executed))
     result = BuildResult(runs, time.perf_counter() - started, str(build_dir / "html"))
+    if any(r.status == "kept" for r in runs) and recorded_sources(build_dir) != sources:
+        sources = ""  # pages kept from runs of other sources: no digest, so never published as current
     publication = Publication(
         site=new_site,
         executed=executed,
         cache={Path(r.executed).name: Path(r.executed) for r in runs if r.status == "executed"},
-        status=_status_text(result, inputs.data_hash, inputs.lib_hash),
+        status=_status_text(result, inputs.data_hash, inputs.lib_hash, sources),
     )
     held.check()
     prepare_publication(build_dir, publication)  # a signal here leaves everything as it was
@@ -982,11 +985,12 @@ def _recorded_runs(build_dir: Path) -> dict[str, dict[str, Any]]:
     return runs
 
 
-def _status_text(result: BuildResult, dhash: str, lhash: str) -> str:
+def _status_text(result: BuildResult, dhash: str, lhash: str, sources: str = "") -> str:
     status = {
         "seconds": round(result.seconds, 2),
         "data_hash": dhash,
         "lib_hash": lhash,
+        "sources": sources,  # iijbook_build.deploy.sources_digest of the book, as the build began
         "chapters": [{k: v for k, v in asdict(r).items() if k != "executed"} for r in result.runs],
     }
     return json.dumps(status, indent=2, default=repr) + "\n"

@@ -299,7 +299,7 @@ def make_classroom(root: Path, out: Path, timeout: float = 300.0, workers: int =
     """Write the classroom edition under ``out``: run, checked and printed, all or nothing."""
     import shutil
 
-    from .chapters import discover, read_notebook
+    from .inputs import discover, read_notebook
 
     out = Path(out).resolve()
     parts = (out / "student").is_dir(), (out / "teacher").is_dir(), (out / "index.html").is_file()

@@ -26,7 +26,7 @@ from typing import Any
 
 import nbformat
 
-from .inputs import chunks
+from .inputs import read_bytes
 
 
 @dataclass
@@ -67,7 +67,7 @@ def data_hash(directory: Path) -> str:
     """A short SHA-256 over every data file (names and bytes), for status pages and caches.
 
     Regular files only (a named pipe or device in the folder is left out, never
-    opened), read in pieces through :func:`iijbook_build.inputs.chunks`; a file that
+    opened), read through :func:`iijbook_build.inputs.read_bytes`; a file that
     cannot be read raises :class:`iijbook_build.inputs.InputError` naming it.
     """
     h = hashlib.sha256()
@@ -75,8 +75,7 @@ def data_hash(directory: Path) -> str:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             h.update(os.fsencode(path.relative_to(root).as_posix()))
-            for chunk in chunks(path, "data file"):
-                h.update(chunk)
+            h.update(read_bytes(path, "data file", 64 << 20))
     return h.hexdigest()[:16]
 
 

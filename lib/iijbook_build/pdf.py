@@ -16,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .chapters import project_root, toc_files
+from .inputs import project_root, toc_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Flags for a headless Chromium on a machine with no network but the package registries.

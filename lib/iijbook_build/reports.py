@@ -3,7 +3,7 @@
 Both pages have a placeholder in ``chapters/`` so that the table of contents
 lists them; the build writes the real page into its staged copy of the book.
 
->>> from iijbook_build.chapters import Chapter, Parameter
+>>> from iijbook_build.inputs import Chapter, Parameter
 >>> ch = Chapter("revenues", Path("chapters/revenues.ipynb"),
 ...              (Parameter("guidance_point", "str", "mid", "[low | mid | high] where 3Q02 lands"),))
 >>> print(parameters_page([ch]).splitlines()[-1])
@@ -16,8 +16,8 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from .chapters import Chapter
 from .execute import ChapterRun
+from .inputs import Chapter
 
 #: Packages whose versions the status page reports.
 REPORTED_PACKAGES = (

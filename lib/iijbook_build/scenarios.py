@@ -16,7 +16,7 @@ Each run a scenario needs is a *scenario run* of its chapter, named ``<chapter>-
 its values>``; its page is published at ``scenarios/<scenario>/<chapter>.html``, and the
 Scenarios page (``chapters/scenarios.md``) sets the chapters' key outputs side by side.
 
->>> from iijbook_build.chapters import discover
+>>> from iijbook_build.inputs import discover
 >>> chapters = discover()
 >>> [s.name for s in sweep("guidance_point=low,high", chapters)]
 ['guidance_point_low', 'guidance_point_high']
@@ -39,10 +39,7 @@ from typing import Any
 
 from iijbook.params import ParameterError, shown
 
-from .chapters import Chapter
-from .inputs import InputError, read_text
-from .values import resolve
-from .yamlfile import load_yaml
+from .inputs import Chapter, InputError, load_yaml, read_text, resolve
 
 #: A scenario's name: it becomes a folder of the site.
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
