@@ -3,6 +3,7 @@
 #   make test   set up what the tests need (Debian's chromium too) and run them
 #   make lab    JupyterLab with MyST in chapters/ (LAB_ARGS="--no-browser --port 8899")
 #   make classroom  student and teacher notebooks and PDFs in _build/classroom
+#   make publish    the last good build on the gh-pages branch of PUBLISH_REMOTE (default origin)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,8 +13,9 @@ LAB_STAMP := $(VENV)/.lab-installed
 ARGS ?=
 PYTEST_ARGS ?=
 LAB_ARGS ?=
+PUBLISH_REMOTE ?= origin
 
-.PHONY: lines book test pdf classroom bench venv chromium axe hooks clean lock params lab lab-deps
+.PHONY: lines book test pdf classroom bench venv chromium axe hooks clean lock params lab lab-deps publish
 
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
@@ -51,6 +53,11 @@ lines:
 
 params: $(STAMP)
 	@$(BIN)/iijbook params
+
+# The last good build (_build/html, .nojekyll added) on PUBLISH_REMOTE's gh-pages branch, with
+# ghp-import; a missing, failed or stale build (its sources changed since) is refused, exit 2.
+publish: $(STAMP)
+	$(BIN)/python -m iijbook_build.deploy --remote $(PUBLISH_REMOTE)
 
 venv: $(STAMP)
 

@@ -1,0 +1,118 @@
+"""Publish the last good build on a git remote's ``gh-pages`` branch, or refuse in one line.
+
+Guarantee: ``gh-pages`` gets a whole site that a build finished from the book's sources exactly
+as they are now. A build writes ``status.json`` only when it succeeds, with the site
+(:mod:`iijbook_build.publish`), and records there :func:`sources_digest` as it starts (none if
+it kept pages run from other sources: ``--chapter`` after an edit); publishing recomputes it.
+By content, never by time: a byte changed in :data:`SOURCES` makes the build stale. The site
+is copied under the build folder's lock, so no build swaps it half-read.
+
+Why ghp-import (how jupyter-book's own documentation publishes): it commits the site with
+``git fast-import``, never touching the working tree or the index, adds ``.nojekyll`` (GitHub
+Pages then serves ``_static/`` as it is) and pushes one ref: readers get one whole site.
+
+>>> import tempfile
+>>> book = Path(tempfile.mkdtemp())
+>>> _ = (book / "intro.md").write_text("# IIJ 2Q FY2002")
+>>> built = sources_digest(book)
+>>> _ = (book / "intro.md").write_text("# IIJ 2Q FY2002: revenue 10.6B yen")
+>>> sources_digest(book) == built, len(built)
+(False, 64)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .buildfolder import FolderError, build_lock
+from .inputs import InputError, read_bytes, read_text
+from .publish import READY
+
+#: What the site is made from, relative to the book's root (``__pycache__`` left out).
+SOURCES = ("_config.yml", "_toc.yml", "intro.md", "chapters/*.ipynb", "chapters/*.md")
+SOURCES += ("_static/**/*", "data/**/*", "lib/iijbook/**/*")
+
+
+class Refused(RuntimeError):
+    """Nothing was published; the message says why."""
+
+
+def sources_digest(root: Path) -> str:
+    """SHA-256 over the sorted relative paths of :data:`SOURCES`, each with its bytes' SHA-256."""
+    found = {p.relative_to(root).as_posix() for s in SOURCES for p in root.glob(s) if p.is_file()}
+    h = hashlib.sha256()
+    for rel in sorted(r for r in found if "__pycache__" not in r.split("/")):
+        blob = read_bytes(root / rel, "book source", 1 << 26)
+        h.update(f"{rel}\0{hashlib.sha256(blob).hexdigest()}\n".encode())
+    return h.hexdigest()
+
+
+def recorded_sources(build_dir: Path) -> str:
+    """The sources digest that ``build_dir/status.json`` records; "" if none."""
+    try:
+        sources = json.loads(read_text(build_dir / "status.json", "build status", 1 << 20))["sources"]
+    except (InputError, ValueError, LookupError, TypeError):  # unreadable, not JSON, no digest
+        return ""
+    return sources if isinstance(sources, str) else ""
+
+
+def check(root: Path, build_dir: Path) -> Path:
+    """The site in ``build_dir`` if it may be published, else :class:`Refused` saying why."""
+    html, status, failed = build_dir / "html", build_dir / "status.json", build_dir / "failed"
+    if (build_dir / READY).exists():
+        raise Refused(f"a build in {build_dir} was stopped while publishing: run make book to finish it")
+    if not status.is_file():
+        if failed.is_dir() and any(failed.iterdir()):
+            raise Refused(f"the build failed: no build in {build_dir} has succeeded (see {failed})")
+        raise Refused(f"no finished build: {status} is missing (a build writes it when it succeeds)")
+    if not html.is_dir():
+        raise Refused(f"no site: {html} is missing")
+    if not (recorded := recorded_sources(build_dir)):
+        raise Refused(f"{status} records no sources digest: run make book")
+    if recorded != sources_digest(root):
+        raise Refused(f"the build is stale: the sources in {root} changed since it was built: run make book")
+    return html
+
+
+def publish(root: Path, build_dir: Path, remote: str = "origin") -> str:
+    """Push the checked site to ``remote``'s ``gh-pages`` with ghp-import; say what was done."""
+    if not build_dir.is_dir():
+        raise Refused(f"no build: {build_dir} is not a folder (run make book)")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with build_lock(build_dir):  # no build swaps the site while it is copied
+                site = shutil.copytree(check(root, build_dir), Path(tmp) / "html")
+                message = f"The book, built from sources {recorded_sources(build_dir)[:12]}"
+        except (FolderError, InputError) as exc:
+            raise Refused(str(exc)) from None
+        args = ["-n", "-p", "-f", "-r", remote, "-m", message, str(site)]
+        run = subprocess.run([sys.executable, "-m", "ghp_import", *args], cwd=root, capture_output=True)
+    said = (run.stdout + run.stderr).decode(errors="replace").strip()
+    if run.returncode or "Failed to process commit" in said:  # ghp-import's one unraised failure
+        raise RuntimeError(f"ghp-import failed: {said.splitlines()[-1] if said else run.returncode}")
+    return f"published {build_dir / 'html'} on the gh-pages branch of {remote}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser("python -m iijbook_build.deploy", description=__doc__.split("\n")[0])
+    parser.add_argument("--build-dir", type=Path, help="the build to publish (default: the book's _build)")
+    parser.add_argument("--remote", default="origin", help="git remote to push to (default: origin)")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2], help="the book")
+    args = parser.parse_args(argv)
+    try:
+        print(publish(args.root, args.build_dir or args.root / "_build", args.remote))
+    except RuntimeError as exc:  # refused: exit 2, as the build's refusals; ghp-import failed: exit 1
+        print(f"publish {'refused' if isinstance(exc, Refused) else 'failed'}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, Refused) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
