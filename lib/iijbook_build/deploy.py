@@ -1,21 +1,18 @@
 """Publish the last good build on a git remote's ``gh-pages`` branch, or refuse in one line.
 
-Guarantee: ``gh-pages`` gets a whole site that a build finished from the book's sources exactly
-as they are now. A build writes ``status.json`` only when it succeeds, with the site
-(:mod:`iijbook_build.publish`), and records there :func:`sources_digest` as it starts (none if
-it kept pages run from other sources: ``--chapter`` after an edit); publishing recomputes it.
-By content, never by time: a byte changed in :data:`SOURCES` makes the build stale. The site
-is copied under the build folder's lock, so no build swaps it half-read.
+Guarantee: ``gh-pages`` gets a whole site that a build finished, from the book's sources as
+they are now. A build writes ``status.json`` only when it succeeds, with the site, recording
+:func:`sources_digest` as it starts (none if it kept pages run from other sources); publishing
+refuses a folder with no status or site, or whose digest is not the sources' now: by content,
+never by time. The site is copied under the build lock, so no build swaps it half-read.
 
-Why ghp-import (how jupyter-book's own documentation publishes): it commits the site with
-``git fast-import``, never touching the working tree or the index, adds ``.nojekyll`` (GitHub
-Pages then serves ``_static/`` as it is) and pushes one ref: readers get one whole site.
+Why ghp-import (how jupyter-book's own documentation publishes): it commits the site with ``git
+fast-import``, touching no working tree or index, adds ``.nojekyll`` (GitHub Pages then serves
+``_static/`` as it is) and pushes one ref: readers get the old site or the new one, whole.
 
 >>> import tempfile
->>> book = Path(tempfile.mkdtemp())
->>> _ = (book / "intro.md").write_text("# IIJ 2Q FY2002")
->>> built = sources_digest(book)
->>> _ = (book / "intro.md").write_text("# IIJ 2Q FY2002: revenue 10.6B yen")
+>>> book = Path(tempfile.mkdtemp()); _ = (book / "intro.md").write_text("# IIJ 2Q FY2002")
+>>> built = sources_digest(book); _ = (book / "intro.md").write_text("# IIJ: revenue ¥10.6B")
 >>> sources_digest(book) == built, len(built)
 (False, 64)
 """
