@@ -156,7 +156,7 @@ def book(good_book, tmp_path):
     Builds the test started and left running (because it failed) are killed at the end.
     """
     build_dir = tmp_path / "_build"
-    shutil.copytree(good_book["build_dir"], build_dir)
+    shutil.copytree(good_book["build_dir"], build_dir, symlinks=True)  # a build keeps links of its own
     book = {**good_book, "build_dir": build_dir, "before": snapshot(build_dir), "started": []}
     yield book
     for proc in book["started"]:

@@ -25,7 +25,8 @@ import psutil
 import pytest
 import yaml
 from iijbook_build import build as build_mod
-from iijbook_build import execute as execute_mod
+from iijbook_build import folder as folder_mod
+from iijbook_build import run as execute_mod
 
 from .conftest import ROOT, make_mini_project
 from .faultbook import (
@@ -52,7 +53,7 @@ def good_data_book(tmp_path_factory) -> dict:
 def data_book(good_data_book, tmp_path) -> dict:
     """A copy of the good data book's build, and a copy of data/ for the test to break."""
     build_dir = tmp_path / "_build"
-    shutil.copytree(good_data_book["build_dir"], build_dir)
+    shutil.copytree(good_data_book["build_dir"], build_dir, symlinks=True)
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
     env = {**good_data_book["env"], "IIJBOOK_DATA_DIR": str(data)}
@@ -203,9 +204,9 @@ BAD_PARAMS_FILES = {
     "not-that-chapters": ("slow:\n  rate: 3\n", "chapter slow has no parameter 'rate' (it takes: hold)"),
     "unknown-name": ("rat: 3\n", "unknown parameter 'rat' (the chapters take: divisor, hold, label, rate)"),
     "wrong-type": ("rate: three\n", "parameter rate: 'three' is not a float"),
-    "infinite": ("rate: .inf\n", "parameter rate: inf is not a float"),
+    "infinite": ("rate: .inf\n", "parameter rate: '.inf' is not a float"),
     "out-of-range": ("rate: 101\n", "parameter rate: 101.0 is out of range: allowed (0, 100]"),
-    "yaml-boolean": ("rate: true\n", "parameter rate: True is not a float"),
+    "yaml-boolean": ("rate: true\n", "parameter rate: 'true' is not a float"),
     "per-chapter-range": ("tiny:\n  rate: 0\n", "parameter rate: 0.0 is out of range: allowed (0, 100]"),
     "not-utf8": (b"label: caf\xe9\n", "params file {path}: cannot read it"),
 }
@@ -339,31 +340,45 @@ def test_interrupted_while_the_site_renders(book, tmp_path, signum):
     assert renderer in helpers
     _send(proc, signum)
     _interrupted(book, proc, signum, helpers)
-    # the render that was cut short is marked, and the next one renders every page again,
-    # since Sphinx may have left pages half-written
-    unfinished = book["build_dir"] / "stage" / ".render-unfinished"
-    assert unfinished.exists()
+    # every build renders every page afresh in a scratch folder of its own: nothing half-written
+    # by the render that was cut short is left for the next one
+    assert [p.name for p in (book["build_dir"] / "gen").iterdir()] == [
+        book["build_dir"].joinpath("current").readlink().name
+    ]
     _next_build_succeeds(book)
-    assert not unfinished.exists()
 
 
-def test_a_signal_while_publishing_waits_for_the_new_site(tmp_path, monkeypatch):
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_signal_at_the_commit_point_says_what_happened(tmp_path, monkeypatch, when):
+    """A signal just before or just after the one rename that publishes: the message reads the link
+    itself, so it says what happened, and the site is the old one or the new one, whole."""
     root = make_mini_project(tmp_path)
     build_dir = tmp_path / "_build"
     build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
-    real_commit = build_mod.commit_publication
+    real_replace = os.replace
 
-    def commit_while_signalled(folder: Path) -> None:
-        os.kill(os.getpid(), signal.SIGTERM)  # as the new site is moved into place
-        real_commit(folder)
+    def replace_while_signalled(src, dst) -> None:
+        if Path(dst).name == "current" and when == "before":
+            os.kill(os.getpid(), signal.SIGTERM)
+        real_replace(src, dst)
+        if Path(dst).name == "current" and when == "after":
+            os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr(build_mod, "commit_publication", commit_while_signalled)
-    with pytest.raises(build_mod.Interrupted, match="stopped by SIGTERM while publishing; the new site was"):
+    monkeypatch.setattr(folder_mod.os, "replace", replace_while_signalled)
+    said = {
+        "before": "stopped by SIGTERM; the site, the cache and the executed copies were not changed",
+        "after": "stopped by SIGTERM just after the new site was published",
+    }[when]
+    with pytest.raises(build_mod.Interrupted, match=re.escape(said)):
         build_mod.build({"tiny": {"rate": 3.0}}, root=root, build_dir=build_dir, say=lambda _: None)
     page = (build_dir / "html" / "chapters" / "tiny.html").read_text(encoding="utf-8")
-    assert "63.0" in page  # the whole new site, with the run filed in the cache
-    assert len(list((build_dir / "cache").glob("tiny-*.ipynb"))) == 2
+    assert ("63.0" if when == "after" else "42.0") in page  # 21 * 3, or 21 * the default 2
+    assert len(list((build_dir / "cache").glob("tiny-*.ipynb"))) == (2 if when == "after" else 1)
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the build's handler is gone again
+    # a generation no link points to (the old one, or the new one never published) is tidied away
+    monkeypatch.undo()
+    build_mod.build({"tiny": {"rate": 3.0}}, root=root, build_dir=build_dir, say=lambda _: None)
+    assert len(list((build_dir / "gen").iterdir())) == 1
 
 
 # -- 5. two builds at once ------------------------------------------------------------------

@@ -27,9 +27,14 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from iijbook.classroom import verdict
 from iijbook.data import DataError
 from iijbook.params import ParameterError
+from iijbook.schema import SCHEMAS
 from iijbook_build import cli
 from iijbook_build import inputs as chapters_mod
 from iijbook_build.datacheck import load_table
@@ -853,3 +858,80 @@ def test_a_named_pipe_in_the_data_folder_is_left_out_of_its_hash(data, deadline)
     before = data_hash(data)
     os.mkfifo(data / "extra.csv")
     assert data_hash(data) == before
+
+
+# == 5. the classroom's checks answer whatever a student types ===================================
+STUDENT_VALUES = st.one_of(
+    st.none(),
+    st.just(...),
+    st.booleans(),
+    st.integers(min_value=-(10**500), max_value=10**500),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=True),
+    st.fractions(),
+    st.complex_numbers(),
+    st.text(max_size=20),
+    st.binary(max_size=8),
+    st.lists(st.integers(), max_size=3),
+    st.integers(min_value=-(2**62), max_value=2**62).map(numpy.int64),
+    st.floats(width=32).map(numpy.float32),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(STUDENT_VALUES)
+def test_a_check_answers_any_value_a_student_can_type(answer):
+    expected = (9.558e9, 9.509e9, 9.608e9, "2Q01 revenues in yen")  # ¥10.6B / 1.109, and its range
+    said = verdict(answer, expected)
+    assert said.startswith(("correct", "not yet", "not answered")), said
+    assert "9.558" not in said and "9.5e" not in said  # never the expected value
+
+
+@pytest.mark.parametrize("answer", [numpy.int64(9_560_000_000), numpy.float64(9.56e9), 9_560_000_000])
+def test_a_right_answer_of_any_numeric_type_is_correct(answer):
+    assert verdict(answer, (9.558e9, 9.509e9, 9.608e9, "2Q01 revenues in yen")).startswith("correct")
+
+
+# == 6. what a third hostile round found, by class ================================================
+@pytest.mark.parametrize("text", ["1_5_0", "１５０", " 150", "150 ", "0x96", "1e5_0", "٣"])
+def test_numbers_are_written_as_a_reader_writes_them(text):
+    """Python's float() takes all of these (150.0 for the first four); a parameter takes none."""
+    with pytest.raises(ParameterError, match="is not a float or None"):
+        convert(RATE, text)
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ("execute: 5\n", "execute"),
+        ("title: [a, b]\n", "title"),
+        ("execute:\n  execute_notebooks: sometimes\n", "execute.execute_notebooks"),
+    ],
+)
+def test_a_configuration_jupyter_book_would_trip_on_is_refused_before_anything_runs(book, config, says):
+    from iijbook_build import build as build_mod
+
+    (book / "_config.yml").write_text(config)
+    with pytest.raises(build_mod.Refused) as err:
+        build_mod.build({}, root=book, build_dir=book.parent / "_build", say=lambda _: None)
+    message = str(err.value)
+    assert message.startswith(f"book configuration {book / '_config.yml'}: {says}") and "\n" not in message
+    assert not (book.parent / "_build").exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_a_data_folder_without_its_files_is_refused(tmp_path, kind):
+    from iijbook_build.datacheck import problems
+
+    folder = tmp_path / "data"
+    if kind == "empty":
+        folder.mkdir()
+    found = problems(folder)
+    assert len(found) == len(SCHEMAS) and all("no such file" in line for line in found), found
+
+
+def test_a_utf16_data_file_is_named_without_its_nul_bytes(data):
+    path = data / "gaps.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    (line,) = _load_error("gaps.csv")
+    assert line.startswith(f"{path}, line 1: not UTF-8") and "\x00" not in line

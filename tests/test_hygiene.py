@@ -115,3 +115,33 @@ def test_every_chapter_shows_at_least_four_cells_of_its_work(path):
             assert cell.source.lstrip().startswith("#") or "figure" in cell.metadata.get("mystnb", {}), (
                 f"{path.name} cell {cell.get('id')}: a shown derivation opens with a comment"
             )
+
+
+def test_the_build_tool_has_no_import_cycle_not_even_inside_functions():
+    """Each module of lib/iijbook_build imports only modules below it in the pipeline: the graph of
+    its imports, those inside functions included, has no cycle."""
+    import ast
+
+    package = ROOT / "lib" / "iijbook_build"
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found |= {node.module} if node.module else {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("iijbook_build."):
+                found.add(node.module.split(".")[1])
+        graph[path.stem] = found - {path.stem}
+
+    def cycle_from(start: str, seen: tuple[str, ...]) -> tuple[str, ...] | None:
+        for nxt in sorted(graph.get(start, ())):
+            if nxt in seen:
+                return (*seen[seen.index(nxt) :], nxt)
+            found = cycle_from(nxt, (*seen, nxt))
+            if found:
+                return found
+        return None
+
+    for module in graph:
+        assert cycle_from(module, (module,)) is None, " -> ".join(cycle_from(module, (module,)) or ())

@@ -106,9 +106,22 @@ def test_cost_follows_change(tmp_path):
     )
     shared = plan(CHAPTERS, DEFAULTS, twins)
     assert len(shared.chapters) == len(GUIDANCE) and shared.pages["a"] == shared.pages["b"]
-    # a scenario is set over the values the default book runs with: a -p value it repeats runs nothing more
+    # a scenario is set over the chapters' defaults and compared with their defaults' own run: a
+    # default book run with -p adds one run of the defaults per chapter it changed; a scenario that
+    # repeats the -p value runs nothing more and has no pages of its own
     low_book = {c.name: ({"guidance_point": "low"} if c.name in GUIDANCE else {}) for c in CHAPTERS}
-    assert plan(CHAPTERS, low_book, sweep("guidance_point=low", CHAPTERS)).chapters == []
+    low = plan(CHAPTERS, low_book, sweep("guidance_point=low", CHAPTERS))
+    assert {low.base[c.name] for c in low.chapters} == GUIDANCE
+    assert all(low.parameters[c.name] == {} for c in low.chapters)
+    assert low.pages["guidance_point_low"] == {}
+    assert {low.baseline[name] for name in GUIDANCE} == {c.name for c in low.chapters}
+    # a sweep of values that differ only in sign, or that are long, gets one name per value
+    signs = sweep("fy2002_growth_target=-0.1,0.1", CHAPTERS)
+    assert len({s.name for s in signs}) == 2
+    long_values = sweep(
+        "fy2001_revenue_jpy=" + ",".join(f"3{'0' * 10}.{'0' * 30}{i}" for i in (1, 2)), CHAPTERS
+    )
+    assert len({s.name for s in long_values}) == 2 and all(len(s.name) <= 40 for s in long_values)
 
 
 def test_a_scenario_page_has_labels_of_its_own_and_links_to_the_default_pages():
@@ -147,7 +160,7 @@ def test_a_refused_scenario_changes_nothing(built_book, args, message):
 @pytest.mark.book
 def test_three_guidance_scenarios_side_by_side(built_book, tmp_path):
     build_dir = tmp_path / "_build"
-    shutil.copytree(built_book, build_dir, ignore=shutil.ignore_patterns(".lock"))
+    shutil.copytree(built_book, build_dir, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
     scenarios = _file(
         tmp_path,
         "scenarios:\n"
@@ -184,7 +197,7 @@ def test_three_guidance_scenarios_side_by_side(built_book, tmp_path):
 @pytest.mark.book
 def test_a_sweep_runs_only_what_it_changes(built_book, tmp_path):
     build_dir = tmp_path / "_build"
-    shutil.copytree(built_book, build_dir, ignore=shutil.ignore_patterns(".lock"))
+    shutil.copytree(built_book, build_dir, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
     sweeps = ["--sweep", "jpy_per_usd=150", "--sweep", "guidance_point=mid"]  # mid is the default
     proc = run_cli("build", "--build-dir", str(build_dir), *sweeps)
     assert proc.returncode == 0, proc.stderr

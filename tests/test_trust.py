@@ -27,8 +27,8 @@ import nbformat
 import psutil
 import pytest
 from iijbook_build import build as build_mod
-from iijbook_build import publish as publish_mod
-from iijbook_build.execute import run_record
+from iijbook_build import folder as folder_mod
+from iijbook_build.run import run_record
 
 from .conftest import ROOT, make_mini_project, run_cli
 from .faultbook import (
@@ -135,8 +135,9 @@ def consistent(build_dir: Path) -> None:
         assert record is not None, executed
         assert keys[executed.stem] == record["key"], executed.stem
         assert record["key"] in page_text(build_dir / "html" / "chapters" / f"{executed.stem}.html")
-    for leftover in ("publish.partial", "publish.ready", "publish.old", "html.incoming"):
-        assert not (build_dir / leftover).exists(), leftover
+    # one generation, the published one, and nothing half laid out beside it
+    assert [g.name for g in (build_dir / "gen").iterdir()] == [(build_dir / "current").readlink().name]
+    assert not (build_dir / "current.new").exists()
 
 
 def test_a_truncated_cache_entry_is_run_again(book):
@@ -250,8 +251,6 @@ def test_a_holder_that_has_only_just_locked_is_named_once_it_writes_its_pid(tmp_
     """Two builds started together: the loser can find the lock taken and the file still empty."""
     import threading
 
-    from iijbook_build import buildfolder
-
     (tmp_path / ".lock").touch()
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(tmp_path / ".lock")],
@@ -263,8 +262,8 @@ def test_a_holder_that_has_only_just_locked_is_named_once_it_writes_its_pid(tmp_
         assert holder.stdout.readline() == "locked\n"
         timer = threading.Timer(0.2, lambda: (holder.stdin.write("\n"), holder.stdin.flush()))
         timer.start()
-        with pytest.raises(buildfolder.Locked, match=rf"^another build \(pid {holder.pid}\) holds"):
-            with buildfolder.build_lock(tmp_path):
+        with pytest.raises(folder_mod.Locked, match=rf"^another build \(pid {holder.pid}\) holds"):
+            with folder_mod.lock(tmp_path):
                 pass
         timer.join()
     finally:
@@ -373,7 +372,7 @@ def _published(build_dir: Path) -> dict[str, str]:
     return {**snapshot(build_dir), "status": (build_dir / "status.json").read_text()}
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 5, 20, 60])
+@pytest.mark.parametrize("fail_at", [1, 2, 3])  # a cache entry carried over, the executed copy, the new entry
 def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tmp_path, monkeypatch, fail_at):
     root = make_mini_project(tmp_path)
     build_dir = tmp_path / "_build"
@@ -381,7 +380,7 @@ def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tmp_path, mo
     build_mod.build({}, **quiet)
     before = _published(build_dir)
     calls = {"n": 0}
-    real_copyfile = shutil.copyfile
+    real_copyfile, real_new = shutil.copyfile, folder_mod.new_generation
 
     def full(*args, **kwargs):
         calls["n"] += 1
@@ -389,23 +388,21 @@ def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tmp_path, mo
             raise OSError(errno.ENOSPC, "No space left on device", str(args[1]))
         return real_copyfile(*args, **kwargs)
 
-    # only the publishing step is starved: the runs and the render have the disk they need
-    def prepare(*args, **kwargs):
+    # only the laying out of the new generation is starved: the runs and the render have the disk
+    def new_generation(*args, **kwargs):
         monkeypatch.setattr(shutil, "copyfile", full)
-        try:
-            return publish_mod.prepare(*args, **kwargs)
-        finally:
-            monkeypatch.setattr(shutil, "copyfile", real_copyfile)
+        monkeypatch.setattr(os, "link", lambda *a, **k: full(*a))
+        return real_new(*args, **kwargs)
 
-    monkeypatch.setattr(build_mod, "prepare_publication", prepare)
+    monkeypatch.setattr(folder_mod, "new_generation", new_generation)
     with pytest.raises(build_mod.BuildError) as err:
         build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
     message = str(err.value)
-    assert len(message.splitlines()) == 1 and "No space left on device" in message
+    assert len(message.splitlines()) == 1 and "no space left on device" in message.lower()
     assert "were not changed" in message
     assert _published(build_dir) == before
-    assert not (build_dir / "publish.partial").exists()
     monkeypatch.undo()
+    consistent(build_dir)  # the generation laid out in part is gone
     build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
     assert tiny_product(build_dir) == "63.0"
     consistent(build_dir)
@@ -439,7 +436,7 @@ def test_a_really_full_disk_at_any_point_keeps_the_published_state_whole(tmp_pat
             if proc.returncode == 0:
                 assert tiny_product(book["build_dir"]) == f"{21 * (3 + n):.1f}"
             else:
-                assert "No space left on device" in proc.stderr, proc.stderr
+                assert "no space left on device" in proc.stderr.lower(), proc.stderr
                 assert _published(book["build_dir"]) == before
             consistent(book["build_dir"])
             free = shutil.disk_usage(mount).free
@@ -484,74 +481,82 @@ def test_a_chapter_over_its_time_limit_is_stopped_naming_cell_and_limit(book, tm
         f"  chapter slow: cell {waiting} (id {slow.cells[waiting].id}) was still running when the chapter "
         "reached its time limit of 4 s (set it with --timeout SECONDS)"
     ) in proc.stderr.splitlines(), proc.stderr
+    kept = book["build_dir"] / "failed" / "slow.ipynb"  # as far as it ran, as the README promises
+    assert f"executed copy kept at {kept}" in proc.stderr and nbformat.read(kept, as_version=4).cells
     assert snapshot(book["build_dir"]) == book["before"]
 
 
 # -- what a hostile tester found: the build folder's own entries ------------------------------
-@pytest.mark.parametrize("name", ["running", "stage", "cache", "executed", "logs", "failed"])
+@pytest.mark.parametrize("name", ["running", "gen", "cache", "executed", "html", "current", "logs", "failed"])
 def test_a_build_folder_entry_that_is_a_link_is_refused_and_its_target_kept(book, tmp_path, name):
     victim = tmp_path / "victim"
     (victim / "sub").mkdir(parents=True)
     (victim / "precious.txt").write_text("keep me\n")
     entry = book["build_dir"] / name
+    if entry.is_symlink():
+        entry.unlink()  # a link the build made, replaced by one to somewhere else
     shutil.rmtree(entry, ignore_errors=True)
     entry.symlink_to(victim)
     before = tree_digest(victim)
     proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.splitlines() == [
-        f"iijbook: refused: {entry} is a symbolic link; a build never follows one: remove it"
-    ]
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"iijbook: refused: {entry} is a symbolic link") and line.endswith("remove it")
     assert tree_digest(victim) == before and (victim / "sub").is_dir()
 
 
-@pytest.mark.parametrize("name", ["cache", "executed", "html", "stage", "status.json"])
+@pytest.mark.parametrize("name", ["cache", "executed", "html", "status.json", "current", "gen", "logs"])
 def test_a_build_folder_entry_of_the_wrong_kind_is_refused_before_anything_changes(book, name):
-    entry = book["build_dir"] / name
-    before = {n: tree_digest(book["build_dir"] / n) for n in ("html", "cache", "executed") if n != name}
-    if entry.is_dir():
-        shutil.rmtree(entry)
-        entry.write_text("junk\n")
-    else:
-        entry.unlink()
-        entry.mkdir()
+    build_dir = book["build_dir"]
+    entry, aside = build_dir / name, build_dir / "aside"
+    before = snapshot(build_dir)
+    link = os.readlink(entry) if entry.is_symlink() else None
+    entry.unlink() if link else entry.rename(aside)
+    entry.mkdir() if name == "status.json" else entry.write_text("junk\n")  # a folder where a file goes
     proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and str(entry) in lines[0] and "remove it" in lines[0], proc.stderr
-    assert before == {n: tree_digest(book["build_dir"] / n) for n in before}
-    # once the junk is gone, the build works and recovers
     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    os.symlink(link, entry) if link else aside.rename(entry)
+    assert snapshot(build_dir) == before  # the refusal changed nothing
+    # once the junk is gone (and the build's own link with it), the build works and recovers
+    entry.unlink() if link and name != "current" else None
     assert iijbook_build(book, *GOOD, "-p", "rate", "3").returncode == 0
-    assert tiny_product(book["build_dir"]) == "63.0"
-    consistent(book["build_dir"])
+    assert tiny_product(build_dir) == "63.0"
+    consistent(build_dir)
 
 
-def test_special_files_in_the_build_folder_are_removed_not_read(book, tmp_path):
-    stage = book["build_dir"] / "stage"
-    for path in (stage / "chapters" / "parameters.md", book["build_dir"] / "logs" / "tiny.log"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        os.mkfifo(path)
+def test_special_files_and_links_in_the_build_folder_are_never_written_through(book, tmp_path):
+    """A build writes a new file for each log (the old name is removed first, and the new one is
+    made without following a link) and lays each generation out afresh: a pipe or a link planted
+    in its folder is never read, followed or written through."""
+    logs = book["build_dir"] / "logs"
+    (logs / "tiny.log").unlink(missing_ok=True)
+    os.mkfifo(logs / "tiny.log")
     target = tmp_path / "outside.txt"
     target.write_text("keep me\n")
-    (book["build_dir"] / "logs" / "slow.log").unlink(missing_ok=True)
-    (book["build_dir"] / "logs" / "slow.log").symlink_to(target)  # a log opened with O_TRUNC
+    (logs / "slow.log").unlink(missing_ok=True)
+    (logs / "slow.log").symlink_to(target)  # a log opened with O_TRUNC
+    planted = book["build_dir"] / "gen" / "planted"
+    planted.mkdir()
+    os.mkfifo(planted / "html")
     proc = iijbook_build(book, *GOOD, "-p", "rate", "3", "--force")
     assert proc.returncode == 0, proc.stderr
-    assert "link(s) or special files" in proc.stdout
-    assert target.read_text() == "keep me\n"
+    assert target.read_text() == "keep me\n" and not planted.exists()
     consistent(book["build_dir"])
 
 
-def test_a_staged_page_changed_by_hand_is_never_published(book):
-    staged = book["build_dir"] / "stage" / "_build" / "html" / "chapters" / "tiny.html"
+def test_a_published_page_changed_by_hand_is_replaced_by_the_next_build(book):
+    page = book["build_dir"] / "html" / "chapters" / "tiny.html"
     assert tiny_product(book["build_dir"]) == "42.0"  # 21 * the default rate, 2
-    staged.write_text(staged.read_text().replace("42.0", "99.9"))
-    proc = iijbook_build(book, *GOOD)
+    page.write_text(page.read_text().replace("42.0", "99.9"))
+    proc = iijbook_build(book, *GOOD)  # nothing else changed: the site no longer is what was built
     assert proc.returncode == 0, proc.stderr
-    assert "changed outside a build: rendering every page" in proc.stdout
+    assert "nothing changed" not in proc.stdout
     assert tiny_product(book["build_dir"]) == "42.0"
+    again = iijbook_build(book, *GOOD)
+    assert "nothing changed since the last build: the site is as it was" in again.stdout
 
 
 def test_a_published_copy_edited_in_place_never_changes_the_cache(book):
@@ -633,18 +638,21 @@ def test_a_signal_while_the_new_site_is_laid_out_publishes_nothing(tmp_path, mon
     quiet = {"root": root, "build_dir": build_dir, "say": lambda _: None}
     build_mod.build({}, **quiet)
     before = _published(build_dir)
-    real_copytree = shutil.copytree
+    real_copyfile = shutil.copyfile
 
-    def copytree_then_signal(*args, **kwargs):
-        result = real_copytree(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGTERM)  # the site is laid out, the commit point not reached
+    def copyfile_then_signal(*args, **kwargs):
+        result = real_copyfile(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # the generation half laid out, the commit point not reached
         return result
 
-    monkeypatch.setattr(publish_mod.shutil, "copytree", copytree_then_signal)
-    with pytest.raises(build_mod.Interrupted):
+    monkeypatch.setattr(build_mod.shutil, "copyfile", copyfile_then_signal)
+    with pytest.raises(
+        build_mod.Interrupted, match="the site, the cache and the executed copies were not changed"
+    ):
         build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
     assert _published(build_dir) == before
-    assert not (build_dir / "publish.partial").exists() and not (build_dir / "publish.ready").exists()
+    monkeypatch.undo()
+    consistent(build_dir)
 
 
 def test_a_lock_file_removed_during_a_build_stops_it_in_one_line(book, tmp_path):
@@ -744,29 +752,28 @@ def test_parameters_that_do_not_go_together_are_refused_before_anything_runs(rea
 
 
 # -- what a second hostile replay found ---------------------------------------------------------
-def _junk_ready(build_dir: Path, kind: str) -> None:
-    ready = build_dir / "publish.ready"
-    if kind == "file":
-        ready.write_text("junk\n")
-    elif kind == "html-file":
-        ready.mkdir()
-        (ready / "html").write_text("junk\n")
-    elif kind == "status-folder":
-        (ready / "status.json").mkdir(parents=True)
-    elif kind == "partial-file":
-        (build_dir / "publish.partial").write_text("junk\n")
-    elif kind == "old-link":
-        (build_dir / "publish.old").symlink_to(build_dir / "html")
+def _junk(build_dir: Path, kind: str) -> None:
+    gen = build_dir / "gen"
+    if kind == "gen-file":
+        (gen / "1-1").write_text("junk\n")
+    elif kind == "half-generation":
+        (gen / "2-2" / "html").mkdir(parents=True)
+        (gen / "2-2" / "html" / "index.html").write_text("junk\n")
+    elif kind == "staged-link":
+        (build_dir / "current.new").symlink_to("gen/2-2")
+    elif kind == "scratch":
+        (build_dir / "running" / "999999999-1").mkdir(parents=True)
 
 
-@pytest.mark.parametrize("kind", ["file", "html-file", "status-folder", "partial-file", "old-link"])
-def test_leftovers_no_build_laid_out_are_removed_never_published(book, kind):
-    _junk_ready(book["build_dir"], kind)
+@pytest.mark.parametrize("kind", ["gen-file", "half-generation", "staged-link", "scratch"])
+def test_leftovers_no_build_published_are_removed_never_published(book, kind):
+    _junk(book["build_dir"], kind)
     proc = iijbook_build(book, *GOOD)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (book["build_dir"] / "html" / "index.html").is_file()  # a site, not the junk
     assert tiny_product(book["build_dir"]) == "42.0"
     consistent(book["build_dir"])
+    assert not list((book["build_dir"] / "running").iterdir())
 
 
 @pytest.mark.parametrize("name", [".lock", "logs/tiny.log"])

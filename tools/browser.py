@@ -7,6 +7,7 @@ benchmark need.
 from __future__ import annotations
 
 import contextlib
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,22 @@ __all__ = [
 ]
 
 
-def first_visit(browser: Any, url: str) -> dict[str, int]:
-    """What a first-time visitor's browser receives for ``url``: bytes (uncompressed) by address.
+#: What a static host sends as it is: formats compressed already (fonts, images).
+_COMPRESSED = (".woff2", ".woff", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico")
+
+
+def transferred(url: str, body: bytes) -> int:
+    """The bytes a static host that gzips (GitHub Pages, nginx's gzip_static) sends for ``body``.
+
+    >>> transferred("https://x/a.js", b"var a = 1;" * 100) < 100, transferred("https://x/f.woff2", b"x" * 9)
+    (True, 9)
+    """
+    return len(body) if url.split("?")[0].endswith(_COMPRESSED) else len(gzip.compress(body, 6))
+
+
+def first_visit(browser: Any, url: str, compressed: bool = False) -> dict[str, int]:
+    """What a first-time visitor's browser receives for ``url``, by address: the bytes of each
+    response, uncompressed, or (``compressed``) as a static host that gzips sends them.
 
     The page is opened in a fresh context (an empty cache) at 1400×900 and read until the
     network is idle and its charts are drawn.
@@ -47,7 +62,8 @@ def first_visit(browser: Any, url: str) -> dict[str, int]:
 
     def on_response(response: Any) -> None:
         with contextlib.suppress(PlaywrightError):  # a redirect has no body
-            received[response.url] = len(response.body())
+            body = response.body()
+            received[response.url] = transferred(response.url, body) if compressed else len(body)
 
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
@@ -70,7 +86,12 @@ def first_visit_weights(site: Path, pages: list[str]) -> dict[str, dict[str, int
         try:
             for page_path in pages:
                 received = first_visit(browser, f"{url}/{page_path}")
-                weights[page_path] = {"bytes": sum(received.values()), "responses": len(received)}
+                sent = first_visit(browser, f"{url}/{page_path}", compressed=True)
+                weights[page_path] = {
+                    "bytes": sum(received.values()),
+                    "gzip_bytes": sum(sent.values()),
+                    "responses": len(received),
+                }
         finally:
             browser.close()
     return weights

@@ -19,6 +19,9 @@ of slip (a sign, a factor of a thousand, a percentage written as a whole number)
 'not yet: check the unit: your answer is off by a factor of a billion (write yen, not billions)'
 >>> verdict(-9.56e9, q2_01)
 'not yet: check the sign'
+>>> import numpy
+>>> verdict(numpy.int64(9_560_000_000), q2_01), verdict(10**400, q2_01)[:26]
+('correct: 9.56e+09 is within what the release’s rounding allows', 'not yet: write a number, 2')
 """
 
 from __future__ import annotations
@@ -60,9 +63,12 @@ def verdict(answer: Any, expected: Expected) -> str:
     if isinstance(value, str):
         given = str(answer).strip().upper()
         return "correct" if given == value.upper() else f"not yet: write {asks}"
-    if isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
+    try:  # any number a student can type or compute (numpy's included), never text or a flag
+        x = math.nan if isinstance(answer, bool | str | bytes) else float(answer)
+    except (TypeError, ValueError, OverflowError):  # not a number, or one no float can hold (10**400)
+        x = math.nan
+    if not math.isfinite(x):
         return f"not yet: write a number, {asks} (for example 1.5e9 for ¥1.5B)"
-    x = float(answer)
     if _within(x, low, high):
         return f"correct: {x:.3g} is within what the release’s rounding allows"
     if _within(-x, low, high):

@@ -241,21 +241,19 @@ def _write(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def _run_all(jobs: list, workers: int) -> None:
     """Run each job's notebook (papermill, as the build does) in worker processes; raise on a failure."""
-    from concurrent.futures import ProcessPoolExecutor
+    from .run import run_jobs
 
-    from .build import _worker_init
-    from .execute import execute_chapter
-
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-        results = list(pool.map(execute_chapter, jobs))
-    failed = [f"{job.name}: {error}" for job, (_, error) in zip(jobs, results, strict=True) if error]
+    failed: list[str] = []
+    run_jobs(
+        jobs, workers, lambda job, _seconds, error: failed.extend([f"{job.name}: {error}"] if error else [])
+    )
     if failed:
         raise ClassroomError("a classroom notebook failed to run:\n  " + "\n  ".join(failed))
 
 
 def _job(name: str, source: Path, output: Path, root: Path, chapter_params: list, timeout: float):
-    from .build import book_data
-    from .execute import Job
+    from .inputs import book_data
+    from .run import Job
 
     return Job(
         name=name,
@@ -282,12 +280,12 @@ def _answers_from_probe(executed: Path) -> tuple[nbformat.NotebookNode, dict[str
 
 def _print_edition(root: Path, stage_dir: Path, executed: dict[str, Path], out: Path, timeout: float) -> int:
     """Render the book with ``executed`` as its chapters and print those chapters into ``out``."""
-    from .build import render, stage
     from .pdf import print_pages
+    from .render import render, stage
 
     notebooks = {name: root / "chapters" / f"{name}.ipynb" for name in executed}
     stage(root, stage_dir, executed, handout_pages(notebooks))
-    site = render(stage_dir, True, timeout)
+    site = render(stage_dir, timeout)
     chapters = [f"chapters/{name}.html" for name in executed]
     _, pages = print_pages(
         site, out, chapters, f"IIJ 2Q FY2002: {out.stem}'s edition", solutions=out.stem == "teacher"
@@ -296,7 +294,15 @@ def _print_edition(root: Path, stage_dir: Path, executed: dict[str, Path], out: 
 
 
 def make_classroom(root: Path, out: Path, timeout: float = 300.0, workers: int = 3, say=print) -> Summary:
-    """Write the classroom edition under ``out``: run, checked and printed, all or nothing."""
+    """Write the classroom edition under ``out``: run, checked and printed, all or nothing, under
+    the book's build lock (two editions, or an edition and a build, never write at once)."""
+    from . import folder
+
+    with folder.lock(folder.checked_folder(root / "_build", root)):
+        return _make_classroom(root, out, timeout, workers, say)
+
+
+def _make_classroom(root: Path, out: Path, timeout: float, workers: int, say) -> Summary:
     import shutil
 
     from .inputs import discover, read_notebook

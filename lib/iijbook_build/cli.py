@@ -32,6 +32,7 @@ from iijbook.params import ParameterError, shown
 
 from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
+from .folder import FolderError
 from .inputs import Chapter, InputError, discover, read_params_file, reason, resolve
 from .scenarios import check_all, read_scenarios_file, sweep
 
@@ -147,13 +148,13 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
         result = build(values, only=list(chapter) or None, scenarios=scenarios or None, **options)
     except Interrupted as exc:
         return _say(f"interrupted: {exc}", 130)
-    except BuildRefused as exc:
-        return _say(f"refused: {exc}", 2)
-    except BuildError as exc:
-        return _say(f"build failed: {exc}", 1)
+    except BuildRefused as exc:  # a data file's problems, one line each
+        return _say(f"refused: {exc}", 2, whole=True)
+    except BuildError as exc:  # a line per failed chapter, and where its copy is kept
+        return _say(f"build failed: {exc}", 1, whole=True)
     except OSError as exc:  # here, not left to click, which takes any broken pipe for stdout's
         return _say(f"failed: {_os_error(exc)}", 1)
-    click.echo(f"iijbook: built {result.site} in {result.seconds:.1f} s")
+    print(f"iijbook: built {result.site} in {result.seconds:.1f} s")
     return 0
 
 
@@ -190,7 +191,7 @@ def check_selected(
 @click.option("--root", callback=_path, metavar="DIR", help="The book (default: this one).")
 def params_command(root: Path | None) -> int:
     """List every chapter's parameters with types, defaults and comments."""
-    click.echo(params_table(root))
+    print(params_table(root))
     return 0
 
 
@@ -207,7 +208,7 @@ def pdf_command(build_dir: Path | None, output: Path | None) -> int:
         path, pages = print_book(build_dir / "html", output or build_dir / "book.pdf")
     except (PdfError, FileNotFoundError) as exc:
         return _say(f"pdf failed: {exc}", 1)
-    click.echo(f"iijbook: printed {pages} pages of the book into {path}")
+    print(f"iijbook: printed {pages} pages of the book into {path}")
     return 0
 
 
@@ -228,26 +229,28 @@ def classroom_command(output: Path | None, timeout: float) -> int:
     out = output or project_root() / "_build" / "classroom"
     try:
         summary = make_classroom(project_root(), out, timeout=timeout)
+    except FolderError as exc:  # another build or edition holds the lock
+        return _say(f"refused: {exc}", 2)
     except (ClassroomError, BuildError) as exc:
-        return _say(f"classroom failed: {exc}", 1)
+        return _say(f"classroom failed: {exc}", 1, whole=True)
     total = sum(n for n, _ in summary.exercises.values())
     checked = sum(c for _, c in summary.exercises.values())
-    click.echo(
+    print(
         f"iijbook: classroom edition in {summary.out}: {len(summary.exercises)} chapters, {total} exercises, "
         f"{checked} with checks; student and teacher PDFs; open {summary.out / 'index.html'}"
     )
     return 0
 
 
-def _say(line: str, code: int) -> int:
-    """One line on stderr, ``text`` on one line and cut short if long; returns ``code``.
+def _say(line: str, code: int, whole: bool = False) -> int:
+    """``line`` on stderr, on one line and cut short if long (``whole``: as it is); returns ``code``.
 
     >>> _say("refused: first\\nsecond", 2)
     2
     """
-    text = " / ".join(part.strip() for part in line.strip().splitlines())
+    text = line if whole else " / ".join(part.strip() for part in line.strip().splitlines())
     with contextlib.suppress(OSError):  # a closed stderr must not turn a failure into another
-        click.echo(f"iijbook: {text if len(text) <= 300 else shown(text, 300)[1:-1]}", err=True)
+        print(f"iijbook: {text if whole or len(text) <= 300 else shown(text, 300)[1:-1]}", file=sys.stderr)
     return code
 
 
@@ -272,7 +275,7 @@ def _internal_error(exc: BaseException) -> int:
         where = f"no traceback file: {_os_error(err)}"
     message = " / ".join(str(exc).strip().splitlines())
     message = message if len(message) <= 300 else shown(message, 300)[1:-1]
-    click.echo(f"iijbook: internal error: {type(exc).__name__}: {message} ({where})", err=True)
+    print(f"iijbook: internal error: {type(exc).__name__}: {message} ({where})", file=sys.stderr)
     return 1
 
 
@@ -287,7 +290,11 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     try:
         code = command.main(args=argv, prog_name="iijbook", standalone_mode=False) or 0
-        sys.stdout.flush()  # here, where a closed pipe can still be told apart
+        try:  # a reader gone away or a full device loses the output, never the exit status
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return code
     except click.ClickException as exc:
         where = exc.ctx.command_path if getattr(exc, "ctx", None) else "iijbook"

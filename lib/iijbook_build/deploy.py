@@ -28,9 +28,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .buildfolder import FolderError, build_lock
+from .folder import FolderError
+from .folder import lock as build_lock
 from .inputs import InputError, read_bytes, read_text
-from .publish import READY
 
 #: What the site is made from, relative to the book's root (``__pycache__`` left out).
 SOURCES = ("_config.yml", "_toc.yml", "intro.md", "chapters/*.ipynb", "chapters/*.md")
@@ -63,8 +63,6 @@ def recorded_sources(build_dir: Path) -> str:
 def check(root: Path, build_dir: Path) -> Path:
     """The site in ``build_dir`` if it may be published, else :class:`Refused` saying why."""
     html, status, failed = build_dir / "html", build_dir / "status.json", build_dir / "failed"
-    if (build_dir / READY).exists():
-        raise Refused(f"a build in {build_dir} was stopped while publishing: run make book to finish it")
     if not status.is_file():
         if failed.is_dir() and any(failed.iterdir()):
             raise Refused(f"the build failed: no build in {build_dir} has succeeded (see {failed})")

@@ -82,6 +82,9 @@ class _Engine(NBClientEngine):
         kwargs.pop("input_path", None)
         kwargs.pop("startup_timeout", None)
         timeout = kwargs.pop("timeout", None)
+        # papermill writes the executed copy after a run, or after a cell that raised: a run cut
+        # short (its time limit, a dead kernel) is written here, as far as it got
+        keep_on_failure = kwargs.pop("keep_on_failure", None)
         client = _Client(
             nb_man,
             timeout=execution_timeout or timeout,
@@ -92,7 +95,12 @@ class _Engine(NBClientEngine):
             stderr_file=stderr_file,
             **kwargs,
         )
-        return client.execute()
+        try:
+            return client.execute()
+        except BaseException:
+            if keep_on_failure:
+                nbformat.write(nb_man.nb, keep_on_failure)
+            raise
 
 
 papermill_engines.register(ENGINE, _Engine)

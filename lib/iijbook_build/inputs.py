@@ -31,6 +31,7 @@ import ast
 import errno
 import math
 import os
+import re
 import stat
 import tokenize
 from dataclasses import dataclass
@@ -175,6 +176,15 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def book_data(root: Path) -> Path:
+    """The data folder a build reads: ``IIJBOOK_DATA_DIR`` if set, else the book's own ``data/``,
+    else (a book without one, such as the tests' small books) the helper package's."""
+    from iijbook.datafiles import data_dir
+
+    own = root / "data"
+    return own if own.is_dir() and not os.environ.get("IIJBOOK_DATA_DIR") else data_dir()
+
+
 @dataclass(frozen=True)
 class Chapter:
     """A notebook chapter of the book, with the parameters its parameters cell declares."""
@@ -309,13 +319,27 @@ def discover(root: Path | None = None) -> list[Chapter]:
 
 
 # -- the values -----------------------------------------------------------------------------
+#: Numbers as a reader writes them: ASCII digits, a sign, a point, an exponent. Python's own
+#: ``float`` would also take ``1_5_0`` (150), ``１５０`` and ``" 150 "``.
+_FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", re.ASCII)
+_INT = re.compile(r"[-+]?[0-9]+", re.ASCII)
+
+
 def _one(kind: str, text: str) -> Any:
-    """``text`` as a value of one kind; ValueError if it is not one."""
+    """``text`` as a value of one kind; ValueError if it is not one.
+
+    >>> _one("float", "-1.5e9"), _one("int", "12")
+    (-1500000000.0, 12)
+    >>> _one("float", "1_5_0")
+    Traceback (most recent call last):
+    ...
+    ValueError: 1_5_0
+    """
     if kind == "None" and text.strip() in ("None", "null", "~"):
         return None
-    if kind == "float" and math.isfinite(value := float(text)):
+    if kind == "float" and _FLOAT.fullmatch(text) and math.isfinite(value := float(text)):
         return value
-    if kind == "int":
+    if kind == "int" and _INT.fullmatch(text):
         return int(text)
     if kind == "bool" and text.strip().lower() in ("true", "yes", "false", "no"):
         return text.strip().lower() in ("true", "yes")

@@ -16,8 +16,8 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from .execute import ChapterRun
 from .inputs import Chapter
+from .run import ChapterRun
 
 #: Packages whose versions the status page reports.
 REPORTED_PACKAGES = (

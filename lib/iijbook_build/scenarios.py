@@ -103,7 +103,14 @@ def read_scenarios_file(path: Path, chapters: list[Chapter]) -> list[Scenario]:
 
 
 def sweep(spec: str, chapters: list[Chapter]) -> list[Scenario]:
-    """``NAME=V1,V2,...`` as one scenario per value, named ``NAME_V`` (letters and digits kept)."""
+    """``NAME=V1,V2,...`` as one scenario per value, named ``NAME_V``: letters and digits kept, a
+    minus sign as ``minus``, and a hash of the value where the name would pass 40 characters, so
+    that two values never share a name.
+
+    >>> from iijbook_build.inputs import discover
+    >>> [s.name for s in sweep("fy2002_growth_target=-0.1,0.1", discover())]
+    ['fy2002_growth_target_minus_0_1', 'fy2002_growth_target_0_1']
+    """
     where = f"--sweep {shown(spec)}"
     name, sep, values = spec.partition("=")
     items = [v.strip() for v in values.split(",")] if sep else []
@@ -111,7 +118,9 @@ def sweep(spec: str, chapters: list[Chapter]) -> list[Scenario]:
         raise ParameterError(f"{where}: write NAME=V1,V2,... (for example guidance_point=low,mid,high)")
     out = []
     for value in items:
-        label = re.sub(r"[^a-z0-9]+", "_", f"{name}_{value}".lower()).strip("_")[:40]
+        label = re.sub(r"[^a-z0-9]+", "_", f"{name}_{value.replace('-', '_minus_')}".lower()).strip("_")
+        if len(label) > 40:
+            label = f"{label[:33]}_{hashlib.sha256(value.encode()).hexdigest()[:6]}"
         out.append(scenario(label, {name: value}, chapters, where))
     return out
 
@@ -129,41 +138,65 @@ def check_all(scenarios: list[Scenario]) -> list[Scenario]:
 
 @dataclass
 class Plan:
-    """The runs the scenarios add, and which run each scenario's page of each chapter shows."""
+    """The runs the scenarios add, and which run each scenario's view of each chapter shows.
 
-    chapters: list[Chapter] = field(default_factory=list)  #: one per scenario run
-    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)  #: scenario run: its values
-    base: dict[str, str] = field(default_factory=dict)  #: scenario run: its chapter
-    pages: dict[str, dict[str, str]] = field(default_factory=dict)  #: scenario: {chapter: scenario run}
+    Scenarios are set over each chapter's defaults, and compared with the defaults' own run
+    (``baseline``): the default book's run where it ran with its defaults, else a run of its own.
+    """
+
+    chapters: list[Chapter] = field(default_factory=list)  #: one per added run
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)  #: added run: its values
+    base: dict[str, str] = field(default_factory=dict)  #: added run: its chapter
+    labels: dict[str, str] = field(default_factory=dict)  #: added run: how messages name it
+    baseline: dict[str, str] = field(default_factory=dict)  #: chapter: the run of its defaults
+    shows: dict[str, dict[str, str]] = field(default_factory=dict)  #: scenario: {chapter: run}
+    pages: dict[str, dict[str, str]] = field(
+        default_factory=dict
+    )  #: scenario: {chapter: run} of its own pages
 
 
 def run_name(chapter: str, values: dict[str, Any]) -> str:
-    """The name of a chapter's scenario run with ``values``: the chapter and a hash of the values."""
+    """The name of a chapter's added run with ``values``: the chapter and a hash of the values."""
     blob = json.dumps(values, sort_keys=True, default=repr).encode()
     return f"{chapter}--{hashlib.sha256(blob).hexdigest()[:10]}"
 
 
 def plan(chapters: list[Chapter], main: dict[str, dict[str, Any]], scenarios: list[Scenario]) -> Plan:
-    """The scenario runs: one per chapter and distinct set of values that differs from the default book's."""
+    """The runs the scenarios need: one per chapter and set of values the default book did not run."""
     out = Plan()
-    by_name = {c.name: c for c in chapters}
+
+    def add(chapter: Chapter, values: dict[str, Any], label: str) -> str:
+        name = run_name(chapter.name, values)
+        if name not in out.parameters:
+            out.chapters.append(Chapter(name, chapter.path, chapter.parameters))
+            out.parameters[name], out.base[name], out.labels[name] = values, chapter.name, label
+        else:
+            out.labels[name] += f", {label.split(' of ', 1)[-1]}" if " of " in label else ""
+        return name
+
+    def changed(chapter: Chapter, values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if v != chapter.parameter(k).default}  # type: ignore[union-attr]
+
+    for chapter in chapters:
+        main_values = changed(chapter, main.get(chapter.name, {}))
+        out.baseline[chapter.name] = (
+            add(chapter, {}, f"{chapter.name} (its defaults)") if main_values else chapter.name
+        )
     for s in scenarios:
-        out.pages[s.name] = {}
-        for chapter_name, given in s.values.items():
-            chapter = by_name[chapter_name]
-            values = {**main.get(chapter_name, {}), **given}  # the scenario, over the default book's values
-            values = {k: v for k, v in values.items() if v != chapter.parameter(k).default}
-            shown_values = {
-                k: v for k, v in main.get(chapter_name, {}).items() if v != chapter.parameter(k).default
-            }
-            if values == shown_values:
-                continue  # the default book's page already shows these values
-            name = run_name(chapter_name, values)
-            if name not in out.parameters:
-                out.chapters.append(Chapter(name, chapter.path, chapter.parameters))
-                out.parameters[name] = values
-                out.base[name] = chapter_name
-            out.pages[s.name][chapter_name] = name
+        out.shows[s.name], out.pages[s.name] = {}, {}
+        for chapter in chapters:
+            values = changed(chapter, s.values.get(chapter.name, {}))
+            if values == changed(chapter, main.get(chapter.name, {})):
+                run = chapter.name  # the default book's page already shows these values
+            elif not values:
+                run = out.baseline[chapter.name]
+            else:
+                run = add(chapter, values, f"{chapter.name} of scenario {s.name}")
+            out.shows[s.name][chapter.name] = run
+            if run != chapter.name and chapter.name in s.values:
+                out.pages[s.name][chapter.name] = run
+    used = {r for shown in out.shows.values() for r in shown.values()} | set(out.baseline.values())
+    out.chapters = [c for c in out.chapters if c.name in used]
     return out
 
 
@@ -252,9 +285,10 @@ def scenarios_page(
     lines = [
         "# Scenarios",
         "",
-        "This build ran the book with its defaults and with each scenario below (see *Scenarios and "
-        "sweeps* in the introduction). A chapter whose parameters a scenario leaves as they are was "
-        "not run again: its figures are the default page's, and its link leads there.",
+        "This build ran the book with each scenario below, each set over the chapters' defaults, and "
+        "compares them with the chapters' defaults (the *default* column: each chapter's run with "
+        "its defaults, whatever else the build was given; see *Scenarios and sweeps* in the "
+        "introduction). A chapter whose parameters a scenario leaves as they are was not run again.",
         "",
         "## What each scenario changes",
         "",
@@ -274,11 +308,11 @@ def scenarios_page(
     rows: list[tuple[str, str, list[tuple[float, str] | None]]] = []
     for chapter, title in chapter_titles.items():
         title = title.split(":")[0]  # "Revenues", not the whole of the page's title
-        default = outputs.get(chapter, {})
+        default = outputs.get(the_plan.baseline.get(chapter, chapter), {})
         for key in default:
             cells = [default[key]]
             for s in scenarios:
-                run = the_plan.pages[s.name].get(chapter, chapter)
+                run = the_plan.shows[s.name].get(chapter, chapter)
                 cells.append(outputs.get(run, {}).get(key))
             if len({c for c in cells if c}) > 1 or chapter in {c for p in the_plan.pages.values() for c in p}:
                 rows.append((title, key, cells))
