@@ -1,6 +1,7 @@
 # The IIJ 2Q FY2002 analysis book.
 #   make book   set up .venv from requirements.txt, run the chapters, build _build/html
 #   make test   set up what the tests need (Debian's chromium too) and run them
+#   make test-fast  the tests that build and run nothing (about a minute): the edit loop
 #   make lab    JupyterLab with MyST in chapters/ (LAB_ARGS="--no-browser --port 8899")
 #   make classroom  student and teacher notebooks and PDFs in _build/classroom
 #   make publish    the last good build on the gh-pages branch of PUBLISH_REMOTE (default origin)
@@ -15,13 +16,17 @@ PYTEST_ARGS ?=
 LAB_ARGS ?=
 PUBLISH_REMOTE ?= origin
 
-.PHONY: lines book test pdf classroom bench venv chromium axe hooks clean lock params lab lab-deps publish
+.PHONY: lines book test test-fast pdf classroom bench venv chromium axe hooks clean lock params lab lab-deps publish
 
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
 
 test: $(STAMP) $(LAB_STAMP) chromium axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Units, data, parameters, input parsing and doctests: every test not marked slow (tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 # JupyterLab in the chapters' folder, with MyST rendered (jupyterlab-myst) and charts drawn
 # offline; the kernel is .venv's, which has the book's helper package installed.

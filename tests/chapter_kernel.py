@@ -7,6 +7,11 @@ way papermill does (a cell after the one tagged ``parameters``) and executes the
 code cells in order, in the chapter's folder, stopping at the first error.
 Modules stay imported between runs; the lib's caches hand out copies, so one run
 cannot change what the next one sees.
+
+A run can also keep what it showed (``keep=True``): the result then carries the
+run as an executed copy, like papermill's, with each code cell's outputs and each
+markdown cell's ``{eval}`` answers in its ``user_expressions``, so the chapter tests
+read a run in the kernel exactly as they read the build's executed copies.
 """
 
 from __future__ import annotations
@@ -45,6 +50,15 @@ class RunResult:
     failure: Failure | None = None
     glued: dict[str, str] = field(default_factory=dict)  # {eval} expression: its text/plain form
     stderr: list[str] = field(default_factory=list)
+    notebook: nbformat.NotebookNode | None = None  # with keep=True: the run as an executed copy
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter run that stopped, as :meth:`ChapterKernel.execute` reports it: cell, error and traceback."""
+
+    def __init__(self, name: str, failure: Failure):
+        super().__init__(f"chapter {name}: {failure}")
+        self.failure = failure
 
 
 def glue_references(nb: nbformat.NotebookNode) -> set[str]:
@@ -84,12 +98,19 @@ class ChapterKernel:
             self.km.shutdown_kernel(now=True)
         self.km = self.kc = None
 
-    def _execute(self, code: str, result: RunResult) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Run ``code``; return the reply and the errors shown while displaying its outputs."""
+    def _execute(
+        self, code: str, result: RunResult, outputs: list | None = None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Run ``code``; return the reply and the errors shown while displaying its outputs.
+
+        With ``outputs``, what the cell shows is appended to it, as nbclient records it.
+        """
         shown: list[dict[str, Any]] = []
 
         def hook(msg: dict[str, Any]) -> None:
             kind, content = msg["msg_type"], msg["content"]
+            if outputs is not None and kind in ("stream", "display_data", "execute_result", "error"):
+                outputs.append(nbformat.v4.output_from_msg(msg))
             if kind == "error":
                 shown.append(content)
             elif kind == "stream" and content.get("name") == "stderr":
@@ -118,10 +139,16 @@ class ChapterKernel:
             timeout=self.timeout,
             user_expressions={str(i): e for i, e in asked.items()},
         )
+        got = reply["content"].get("user_expressions", {})
         for i, expression in asked.items():
-            answer = reply["content"].get("user_expressions", {}).get(str(i), {})
+            answer = got.get(str(i), {})
             if answer.get("status") == "ok":
                 result.glued[expression] = answer.get("data", {}).get("text/plain", "")
+        if result.notebook is not None:  # kept as the build's engine keeps them (iijbook_build.evalfill)
+            cell.metadata["user_expressions"] = [
+                {"expression": e, "result": got.get(str(i), {"status": "error", "ename": "NoReply"})}
+                for i, e in asked.items()
+            ]
 
     def _where(self, cell: nbformat.NotebookNode) -> str:
         cid = cell.get("id")
@@ -131,11 +158,13 @@ class ChapterKernel:
             return f"cell {self.ids.index(cid)} (id {cid})"
         return f"cell id {cid}"
 
-    def run(self, parameters: dict[str, Any]) -> RunResult:
+    def run(self, parameters: dict[str, Any], keep: bool = False, after: str = "") -> RunResult:
         """Run the chapter with ``parameters`` in a fresh namespace; stop at the first error.
 
         An error is a cell that raises, or an exception while displaying what a cell
         outputs (IPython shows those, a failing chart among them, and carries on).
+        With ``keep``, the result's ``notebook`` is the run as an executed copy; ``after``
+        is code run as one more cell at the end (a probe), its outputs kept with the rest.
         """
         if self.km is None or not self.km.is_alive():
             self.shutdown()
@@ -143,14 +172,20 @@ class ChapterKernel:
         nb = parameterize_notebook(
             copy.deepcopy(self.source), parameters, kernel_name="python3", language="python"
         )
-        result = RunResult()
+        if after:
+            nb.cells.append(nbformat.v4.new_code_cell(after))
+        result = RunResult(notebook=nb if keep else None)
         self._execute("%reset -f", RunResult())
-        for cell in nb.cells:
+        for count, cell in enumerate(nb.cells, 1):
             if cell.cell_type == "markdown":
                 self._ask(cell, result)  # as the build's engine does, when the cell is reached
                 continue
+            outputs: list | None = None
+            if keep:
+                cell.outputs, cell.execution_count = [], count
+                outputs = cell.outputs
             try:
-                content, shown = self._execute(cell.source, result)
+                content, shown = self._execute(cell.source, result, outputs)
             except TimeoutError:
                 self.shutdown()  # a fresh kernel for the next run
                 content, shown = (
@@ -176,3 +211,10 @@ class ChapterKernel:
             )
             break
         return result
+
+    def execute(self, parameters: dict[str, Any] | None = None, after: str = "") -> nbformat.NotebookNode:
+        """The chapter run with ``parameters``, as an executed copy; :class:`ChapterFailed` if it stops."""
+        result = self.run(parameters or {}, keep=True, after=after)
+        if result.failure is not None:
+            raise ChapterFailed(self.chapter.name, result.failure)
+        return result.notebook

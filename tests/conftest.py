@@ -1,4 +1,8 @@
-"""Shared fixtures: the project root, and one build of the whole book per test session."""
+"""Shared fixtures: the project root, one build of the whole book per test session, the two tiers.
+
+The fast tier (``make test-fast``, ``pytest -m "not slow"``) is every test that builds,
+runs and starts nothing: :func:`pytest_collection_modifyitems` marks the others ``slow``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import nbformat
 import papermill as pm
 import pytest
+from hypothesis import settings
 from iijbook_build import evalfill
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +27,84 @@ ROOT = Path(__file__).resolve().parents[1]
 # Chapters run by the tests draw their charts as the build does, for the site: the static image
 # that JupyterLab needs is drawn only where a test asks for it (test_lab, test_show_work).
 os.environ.setdefault("IIJBOOK_TARGET", "site")
+
+
+# -- two tiers ------------------------------------------------------------------------------
+#: Fixtures that build the book (or a small one), run chapters, or start a kernel, a server or a
+#: browser: a test that uses one, directly or through another fixture, is slow.
+SLOW_FIXTURES = frozenset(
+    {
+        "built_book",  # the whole book, built once a session
+        "site",
+        "real_build",
+        "book",  # the small books the fault, trust and hostile-input tests break
+        "good_book",
+        "data_book",
+        "good_data_book",
+        "room",  # make classroom
+        "lab",  # JupyterLab
+        "base_url",  # the built site, served
+        "playwright",
+        "browser",
+        "screenshot_dir",
+        "default_run",  # a chapter's executed copy
+        "run",  # a chapter's kernel (chapter_runs)
+    }
+)
+#: Names whose call builds, runs a chapter or a notebook, or starts a kernel: a test that calls
+#: one, itself or through a helper of its module or of this one, is slow.
+SLOW_CALLS = frozenset(
+    {
+        "run_cli",  # the iijbook command, in a subprocess
+        "build",  # iijbook_build.build.build, in process
+        "execute_chapter",
+        "run_chapter",
+        "execute_notebook",
+        "NotebookClient",
+        "ChapterKernel",
+        "kernels_for",
+        "refusals",  # the parameters-check cells, run in a kernel
+        "make_classroom",
+    }
+)
+
+
+def _names_called(function: object, seen: set) -> set[str]:
+    """The names a function's code refers to, with those of the helpers it calls from the test modules."""
+    code = getattr(function, "__code__", None)
+    if code is None or code in seen:
+        return set()
+    seen.add(code)
+    names, stack = set(), [code]
+    while stack:  # the function, and the comprehensions and functions nested in it
+        c = stack.pop()
+        names |= set(c.co_names)
+        stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+    for name in list(names):
+        helper = function.__globals__.get(name)
+        if isinstance(helper, types.FunctionType) and helper.__module__.startswith("tests."):
+            names |= _names_called(helper, seen)
+    return names
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that builds, runs or starts something (see the two sets above)."""
+    for item in items:
+        if any(item.get_closest_marker(m) for m in ("slow", "book", "browser")):
+            item.add_marker(pytest.mark.slow)
+            continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        function = getattr(item, "function", None)
+        if fixtures & SLOW_FIXTURES or (function and _names_called(function, set()) & SLOW_CALLS):
+            item.add_marker(pytest.mark.slow)
+
+
+# -- Hypothesis: "ci" by default, "thorough" with IIJBOOK_HYPOTHESIS=thorough ------------------
+# Both run every declared bound of every parameter (test_parameter_ranges, a test of its own a
+# chapter); they differ in how many combinations Hypothesis draws besides: each is a chapter run.
+settings.register_profile("ci", max_examples=4)
+settings.register_profile("thorough", max_examples=60)
+settings.load_profile(os.environ.get("IIJBOOK_HYPOTHESIS", "ci"))
 
 
 @pytest.fixture(scope="session")
@@ -167,6 +251,50 @@ def run_chapter(
 ) -> dict[str, str]:
     """Run a chapter with ``parameters`` and return what it glued."""
     return glued_values(execute_chapter(name, out_dir, parameters), unquote=unquote)
+
+
+# -- the chapter tests: the book build's executed copies, and one kernel a chapter -------------
+def executed_copy(built_book: Path, name: str) -> Path:
+    """A chapter run with its default parameters: the executed copy the session's book build holds."""
+    path = built_book / "executed" / f"{name}.ipynb"
+    assert path.is_file(), f"the book build has no executed copy of {name}"
+    return path
+
+
+class ChapterRuns:
+    """Runs of one chapter in one kernel, each written out as an executed copy (with the texts probe).
+
+    ``runs(parameters)`` returns the copy's path, which the readers above take as they take
+    papermill's; a run that stops raises :class:`tests.chapter_kernel.ChapterFailed`,
+    naming the cell and the error.
+    """
+
+    def __init__(self, name: str, out_dir: Path):
+        from iijbook_build.inputs import discover
+
+        from .chapter_kernel import ChapterKernel
+
+        self.name, self.out_dir, self.count = name, out_dir, 0
+        self.kernel = ChapterKernel(next(c for c in discover(ROOT) if c.name == name))
+
+    def __call__(self, parameters: dict | None = None) -> Path:
+        notebook = self.kernel.execute(parameters or {}, after=_TEXTS_PROBE)
+        self.count += 1
+        out = self.out_dir / f"{self.name}-{self.count}.ipynb"
+        nbformat.write(notebook, out)
+        return out
+
+
+def chapter_runs(name: str):
+    """A module's fixture ``run``: one kernel for the chapter ``name``, shut down after the module."""
+
+    @pytest.fixture(scope="module")
+    def run(tmp_path_factory):
+        runs = ChapterRuns(name, tmp_path_factory.mktemp(f"{name}_runs"))
+        yield runs
+        runs.kernel.shutdown()
+
+    return run
 
 
 # the small book that the fault and trust tests break (defined there, shared here)

@@ -1,7 +1,8 @@
 """The broadband chapter's derivations, checked against hand computation, and its parameters at work.
 
-The arithmetic lives in the chapter's visible cells; these tests run the chapter and read what it
-shows: the values its prose cites (``glued_values``), its visible cells' results and its tables.
+The arithmetic lives in the chapter's visible cells; these tests read what the chapter shows: the
+values its prose cites (``glued_values``), its visible cells' results and its tables. At the defaults
+they read the book build's executed copy; other parameters run in one kernel for the module.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import re
 from pathlib import Path
 
 import nbformat
-import papermill as pm
 import pytest
 
-from .conftest import execute_chapter, glued_values
+from .chapter_kernel import ChapterFailed
+from .conftest import chapter_runs, executed_copy, glued_values
+
+run = chapter_runs("broadband")
 
 
 def _cell(notebook: Path, cell_id: str):
@@ -51,9 +54,9 @@ def number(text: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory) -> Path:
+def default_run(built_book) -> Path:
     """The chapter with its default parameters: DSL, cut-off 2002-10, linear, a 12-month window."""
-    return execute_chapter("broadband", tmp_path_factory.mktemp("broadband_default"))
+    return executed_copy(built_book, "broadband")
 
 
 @pytest.fixture(scope="module")
@@ -222,10 +225,8 @@ def test_implied_population(glued):
     assert population == ("127.5M", "126.9M", "128.1M")
 
 
-def test_broadband_runs_with_an_earlier_cutoff(tmp_path):
-    out = execute_chapter(
-        "broadband", tmp_path, {"projection_cutoff": "2002-06", "logistic_ceiling": 20_000_000.0}
-    )
+def test_broadband_runs_with_an_earlier_cutoff(run):
+    out = run({"projection_cutoff": "2002-06", "logistic_ceiling": 20_000_000.0})
     glued = glued_values(out, unquote=True)
     assert glued["cutoff_text"] == "2002-06"
     # cut-off 2002-06, 12-month window: 9 figures at x = -11, -10, -9, -6, -5, -3, -2, -1, 0
@@ -257,13 +258,11 @@ def test_broadband_runs_with_an_earlier_cutoff(tmp_path):
     assert any("text/html" in o.get("data", {}) for o in figure.outputs)
 
 
-def test_a_fixed_ceiling_below_the_other_cutoffs_figures(tmp_path):
+def test_a_fixed_ceiling_below_the_other_cutoffs_figures(run):
     # 4,000,000 is above every DSL figure to 2002-06 (3,300,926) but below those to 2003-03
     # (7,023,039): the logistic cannot be fitted there, so the exercise takes the nearest cut-off it can
-    out = execute_chapter(
-        "broadband",
-        tmp_path,
-        {"projection_cutoff": "2002-06", "projection_model": "logistic", "logistic_ceiling": 4_000_000.0},
+    out = run(
+        {"projection_cutoff": "2002-06", "projection_model": "logistic", "logistic_ceiling": 4_000_000.0}
     )
     glued = glued_values(out, unquote=True)
     assert glued["logistic_ceiling_text"] == "4,000,000"
@@ -271,12 +270,12 @@ def test_a_fixed_ceiling_below_the_other_cutoffs_figures(tmp_path):
     assert glued["alt_projected"] != "n/a"
 
 
-def test_broadband_refuses_a_ceiling_below_the_window(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError, match="must exceed 4,639,545"):
-        execute_chapter("broadband", tmp_path, {"projection_model": "logistic", "logistic_ceiling": 4e6})
+def test_broadband_refuses_a_ceiling_below_the_window(run):
+    with pytest.raises(ChapterFailed, match="must exceed 4,639,545"):
+        run({"projection_model": "logistic", "logistic_ceiling": 4e6})
 
 
-def test_broadband_refuses_a_cutoff_with_too_few_points(tmp_path):
+def test_broadband_refuses_a_cutoff_with_too_few_points(run):
     # FTTH starts in 2002-01: by 2002-03 the series has 2 figures (2002-01, 2002-03)
-    with pytest.raises(pm.PapermillExecutionError, match="only 2 FTTH observation"):
-        execute_chapter("broadband", tmp_path, {"projection_series": "FTTH", "projection_cutoff": "2002-03"})
+    with pytest.raises(ChapterFailed, match="only 2 FTTH observation"):
+        run({"projection_series": "FTTH", "projection_cutoff": "2002-03"})

@@ -1,8 +1,10 @@
 """The classroom edition: student notebooks without solutions, checks that teach, sessions that fit.
 
-``make classroom`` is run once for the module (about a minute); the tests then read what it
-wrote as a teacher and a student would: they open every notebook, run it as shipped, and read
-both PDFs.
+``make classroom`` is run once for the module (about a minute): it runs every student and
+teacher notebook itself, checks what they print, and prints both PDFs. The tests read what
+it wrote as a teacher and a student would (every notebook, both PDFs, the index page), and
+read the runs that one command made, each checked to be of the notebook it ships, instead
+of running the eighteen notebooks again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import nbformat
 import pytest
 from iijbook.classroom import verdict
 from iijbook_build.classroom import checks_of, edition, split_exercises
+from iijbook_build.evalfill import EVAL
 from iijbook_build.inputs import discover
 
 from tools.browser import CHROMIUM
@@ -101,20 +104,88 @@ def _labels(nb):
 
 
 # -- make classroom, once ---------------------------------------------------------------------
+#: Runs the ``iijbook`` script as its console entry does, with one difference: the folders of
+#: executed editions that ``make classroom`` deletes once it has checked them (``ran-student``,
+#: ``ran-teacher``) are copied first into the folder given as the first argument.
+_KEEPING_THE_RUNS = """
+import runpy, shutil, sys
+from pathlib import Path
+
+keep = Path(sys.argv.pop(1))
+delete = shutil.rmtree
+
+
+def rmtree(path, *args, **kwargs):
+    path = Path(path)
+    if path.name.startswith("ran-") and path.is_dir():
+        shutil.copytree(path, keep / path.name.removeprefix("ran-"))
+    return delete(path, *args, **kwargs)
+
+
+shutil.rmtree = rmtree
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 @pytest.fixture(scope="module")
 def room(tmp_path_factory) -> Path:
+    """The classroom edition, made once by the command; its runs are kept beside it in ``ran/``."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium")
         pytest.skip(f"CLASSROOM TEST SKIPPED: {CHROMIUM} is missing")
-    out = tmp_path_factory.mktemp("classroom") / "classroom"
+    where = tmp_path_factory.mktemp("classroom")
+    out = where / "classroom"
     iijbook = Path(sys.executable).with_name("iijbook")
     proc = subprocess.run(
-        [str(iijbook), "classroom", "-o", str(out)], capture_output=True, text=True, timeout=900
+        [
+            sys.executable,
+            "-c",
+            _KEEPING_THE_RUNS,
+            str(where / "ran"),
+            str(iijbook),
+            "classroom",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "9 chapters, 29 exercises, 26 with checks" in proc.stdout, proc.stdout
     return out
+
+
+def _ran(room: Path, who: str, name: str) -> nbformat.NotebookNode:
+    """The run ``make classroom`` made of a shipped notebook, checked to be that notebook, cell for cell.
+
+    The run's markdown has its ``{eval}`` values written in, and the run may end with markdown of
+    its own (the parameters it ran with); every other cell reads as shipped.
+    """
+    kept = room.parent / "ran" / who / f"{name}.ipynb"
+    assert kept.is_file(), (
+        f"make classroom left no run of {who}/{name}.ipynb: it no longer deletes its runs as "
+        "ran-student/ and ran-teacher/, which the room fixture keeps"
+    )
+    ran = nbformat.read(kept, as_version=4)
+    shipped = nbformat.read(room / who / f"{name}.ipynb", as_version=4)
+    cells, added = ran.cells[: len(shipped.cells)], ran.cells[len(shipped.cells) :]
+    assert [(c.id, c.cell_type) for c in cells] == [(c.id, c.cell_type) for c in shipped.cells], (
+        f"the run of {who}/{name}.ipynb is not of the notebook shipped"
+    )
+    assert all(c.cell_type == "markdown" for c in added), f"the run of {who}/{name}.ipynb ran other code"
+    for r, s in zip(cells, shipped.cells, strict=True):
+        # a markdown cell's {eval} roles read as their values, what is around them as shipped
+        shape = ".*?".join(re.escape(part) for part in EVAL.split(s.source)[::2])
+        same = re.fullmatch(shape, r.source, re.S) if s.cell_type == "markdown" else r.source == s.source
+        assert same, f"the run of {who}/{name}.ipynb differs from the shipped notebook in cell {s.id}"
+    code = [c for c in ran.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), f"{who}/{name}.ipynb: a cell did not run"
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"{who}/{name}.ipynb: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    return ran
 
 
 def _run(notebook: Path, tmp: Path) -> nbformat.NotebookNode:
@@ -129,11 +200,11 @@ def _run(notebook: Path, tmp: Path) -> nbformat.NotebookNode:
 
 
 @pytest.mark.book
-def test_every_student_notebook_runs_as_shipped_with_every_check_not_answered(room, tmp_path):
+def test_every_student_notebook_runs_as_shipped_with_every_check_not_answered(room):
     for name in CHAPTERS:
         shipped = room / "student" / f"{name}.ipynb"
         assert "{solution}" not in shipped.read_text(encoding="utf-8")
-        lines = checks_of(_run(shipped, tmp_path))
+        lines = checks_of(_ran(room, "student", name))
         assert lines and all(line.startswith("not answered: replace ... with ") for line in lines.values()), (
             name,
             lines,
@@ -141,10 +212,10 @@ def test_every_student_notebook_runs_as_shipped_with_every_check_not_answered(ro
 
 
 @pytest.mark.book
-def test_every_teacher_notebook_reports_correct_for_every_check(room, tmp_path):
+def test_every_teacher_notebook_reports_correct_for_every_check(room):
     total = 0
     for name in CHAPTERS:
-        lines = checks_of(_run(room / "teacher" / f"{name}.ipynb", tmp_path))
+        lines = checks_of(_ran(room, "teacher", name))
         assert all(line.startswith("correct") for line in lines.values()), (name, lines)
         total += len(lines)
     assert total == 26

@@ -1,4 +1,7 @@
-"""The data-centres chapter: its derivations checked by hand, at the defaults and other assumptions."""
+"""The data-centres chapter: its derivations checked by hand, at the defaults and other assumptions.
+
+At the defaults the tests read the book build's executed copy; other assumptions run in one kernel.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import cell_text, execute_chapter, glued_values
+from .conftest import cell_text, chapter_runs, executed_copy, glued_values
+
+run = chapter_runs("data_centers")
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory) -> Path:
-    return execute_chapter("data_centers", tmp_path_factory.mktemp("data_centers"))
+def default_run(built_book) -> Path:
+    return executed_copy(built_book, "data_centers")
 
 
 def test_the_tables_add_up_and_keep_what_is_printed(default_run):
@@ -102,8 +107,8 @@ def test_racks_and_the_opening_at_the_defaults(default_run):
     assert glued["step1_share_of_all"] == "36.2%"
 
 
-def test_data_centers_runs_with_four_m2_per_rack_up_to_step2(tmp_path):
-    out = execute_chapter("data_centers", tmp_path, {"m2_per_rack": 4.0, "up_to_step": "STEP2"})
+def test_data_centers_runs_with_four_m2_per_rack_up_to_step2(run):
+    out = run({"m2_per_rack": 4.0, "up_to_step": "STEP2"})
     glued = glued_values(out)
     # up to STEP2: Yokohama 1 4,353 + 5,717 = 10,070 m² → 10,070 / 4 = 2,517.5 → 2,517 racks;
     # Saitama 1 2,038 + 2,058 = 4,096 m² → 1,024 racks exactly; together 3,541
@@ -117,8 +122,8 @@ def test_data_centers_runs_with_four_m2_per_rack_up_to_step2(tmp_path):
     assert glued["factor_4"] == "4 ÷ 4 = 1"
 
 
-def test_racks_at_two_m2_per_rack(tmp_path):
-    out = execute_chapter("data_centers", tmp_path, {"m2_per_rack": 2.0, "up_to_step": "STEP2"})
+def test_racks_at_two_m2_per_rack(run):
+    out = run({"m2_per_rack": 2.0, "up_to_step": "STEP2"})
     glued = glued_values(out)
     # after STEP2: Yokohama 1 10,070 / 2 = 5,035; Saitama 1 4,096 / 2 = 2,048
     assert (glued["racks_yok"], glued["racks_sai"]) == ("5,035", "2,048")

@@ -1,7 +1,8 @@
 """The equipment-sales chapter mixes two assumed segment margins and turns the release's margins round.
 
 Its visible cells do the arithmetic; these tests check what they show and what the prose cites
-against hand computation, at the defaults and at other assumed margins and shares.
+against hand computation, at the defaults (the book build's executed copy) and at other assumed
+margins and shares (runs in one kernel).
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ import re
 
 import pytest
 
-from .conftest import cell_result, execute_chapter, glued_values, run_chapter
+from .chapter_kernel import ChapterFailed
+from .conftest import cell_result, chapter_runs, executed_copy, glued_values
 
 MINUS = "\u2212"
 
+run = chapter_runs("equipment_sales")
 
-def test_equipment_sales_runs_with_its_defaults(tmp_path):
-    out = execute_chapter("equipment_sales", tmp_path)
+
+def test_equipment_sales_runs_with_its_defaults(built_book):
+    out = executed_copy(built_book, "equipment_sales")
     glued = glued_values(out)
     # 0.9 * 15% + 0.1 * 5% = 13.5% + 0.5% = 14.0%; at 20% equipment 0.8 * 15% + 0.2 * 5% = 13.0%
     assert (glued["blend_text"], glued["blend_at_20"], glued["share_plus_10"]) == ("14.0%", "13.0%", "20%")
@@ -46,8 +50,8 @@ def test_equipment_sales_runs_with_its_defaults(tmp_path):
     assert (glued["gap_for_ten"], glued["gap_ratio"]) == ("50", "3.5")
 
 
-def test_equipment_sales_runs_with_a_larger_equipment_share(tmp_path):
-    glued = run_chapter("equipment_sales", tmp_path, {"equipment_share": 0.2})
+def test_equipment_sales_runs_with_a_larger_equipment_share(run):
+    glued = glued_values(run({"equipment_share": 0.2}))
     # by hand, with the default assumed margins 15% and 5%:
     # total at 20% equipment: 0.8 * 15% + 0.2 * 5% = 13.0%
     # other margin that gives 2Q02's 11.0%: (11.0 - 0.2 * 5) / 0.8 = 12.5%
@@ -59,9 +63,9 @@ def test_equipment_sales_runs_with_a_larger_equipment_share(tmp_path):
     assert glued["shift_fall_points"] == "+50"
 
 
-def test_equipment_sales_with_other_assumed_margins(tmp_path):
+def test_equipment_sales_with_other_assumed_margins(run):
     parameters = {"other_margin": 0.20, "equipment_margin": 0.08, "equipment_share": 0.30}
-    glued = run_chapter("equipment_sales", tmp_path, parameters)
+    glued = glued_values(run(parameters))
     # 0.7 * 20% + 0.3 * 8% = 14% + 2.4% = 16.4%; a 12-point gap costs 0.12 of a point per point of share
     assert (glued["blend_text"], glued["cost_per_point"]) == ("16.4%", "0.12")
     # (20 - 14.1) / 12 = 0.4917; (11.0 - 0.3 * 8) / 0.7 = 8.6 / 0.7 = 12.29%; 5.0 / 12 = +42 points
@@ -77,7 +81,7 @@ def test_equipment_sales_with_other_assumed_margins(tmp_path):
         ({"equipment_share": 1.0}, r"ParameterError: parameter equipment_share: 1.0 is out of range"),
     ],
 )
-def test_equipment_sales_refuses_a_mix_it_cannot_turn_round(tmp_path, parameters, refusal):
+def test_equipment_sales_refuses_a_mix_it_cannot_turn_round(run, parameters, refusal):
     # equal margins: the mix cannot move the total; all equipment: no other revenues to need a margin
-    with pytest.raises(Exception, match=refusal):
-        execute_chapter("equipment_sales", tmp_path, parameters)
+    with pytest.raises(ChapterFailed, match=refusal):
+        run(parameters)

@@ -4,11 +4,12 @@ For each chapter and each parameter, Hypothesis draws values inside the range
 written at the start of the parameter's comment (``(0, 1e8]``, ``[low | mid |
 high]``, ``[2001-06, 2003-06]``), of the annotation's type, ``None`` where the
 annotation allows it, together with values of the chapter's other parameters.
-Every bound is tried on every run: a closed end as it is, an open end by the
-nearest value inside it, each listed choice, and ``None``, each as an explicit
-example with the other parameters at their defaults.
+Every bound is tried on every run, in a test of its own: a closed end as it is,
+an open end by the nearest value inside it, each listed choice, and ``None``, each
+with the other parameters at their defaults, besides the defaults and the
+combinations that once failed.
 
-Each drawn set goes through the CLI's own validation (:func:`iijbook_build.inputs.resolve`,
+Each set of values goes through the CLI's own validation (:func:`iijbook_build.inputs.resolve`,
 with the values as text, as ``-p`` passes them). If it refuses, that refusal is
 the outcome: nothing runs. Otherwise the chapter runs with the converted values
 and must reach its end, answering every ``{eval}`` its pages cite. The one refusal
@@ -18,8 +19,13 @@ changed from its default: a constraint between parameters, which no single range
 can state. A run must also answer every ``{eval}`` its pages cite, show no ``nan`` or
 ``inf``, and write nothing to stderr.
 
-Runs reuse one kernel per chapter (:mod:`tests.chapter_kernel`); a run costs
-well under a second instead of a kernel start.
+Runs reuse the chapter's kernels (:mod:`tests.chapter_kernel`), two of them, so
+the bounds run two at a time on two cores; a run costs a few seconds instead of
+a kernel start and the imports.
+
+How many combinations Hypothesis draws besides the bounds is the profile's
+(``tests/conftest.py``): "ci" by default, a few a chapter; "thorough" with
+``IIJBOOK_HYPOTHESIS=thorough``, many more. Both try every bound.
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
 import nbformat
 import pytest
-from hypothesis import HealthCheck, Phase, event, example, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from iijbook.datafiles import data_dir
 from iijbook.params import ParameterError, constraint_of
@@ -39,9 +47,6 @@ from iijbook_build.inputs import Chapter, Parameter, discover, resolve
 from iijbook_build.preflight import Check, check_sources, refusals
 
 from .chapter_kernel import ChapterKernel
-
-#: Random combinations per chapter, on top of the explicit bound examples.
-MAX_EXAMPLES = 15
 
 CHAPTERS = discover()
 
@@ -175,34 +180,56 @@ def as_text(value: Any) -> str:
 
 # ---------------------------------------------------------------------------- running chapters
 
-_kernels: dict[str, ChapterKernel] = {}
+#: The kernels of the chapter under test (tests run chapter by chapter): two, so the bounds run two at once.
+_kernels: dict[str, list[ChapterKernel]] = {}
+KERNELS = 2
 
 
-def kernel_for(chapter: Chapter) -> ChapterKernel:
-    """The kernel of ``chapter``; at most one is alive (tests run chapter by chapter)."""
+def kernels_for(chapter: Chapter) -> list[ChapterKernel]:
+    """The kernels of ``chapter``, started as each is first used; any other chapter's are shut down."""
     if chapter.name not in _kernels:
-        for k in _kernels.values():
-            k.shutdown()
-        _kernels.clear()
-        k = ChapterKernel(chapter)
-        k.start()
-        _kernels[chapter.name] = k
+        _stop_all()
+        _kernels[chapter.name] = [ChapterKernel(chapter) for _ in range(KERNELS)]
     return _kernels[chapter.name]
+
+
+def _stop_all() -> None:
+    for kernels in _kernels.values():
+        for k in kernels:
+            k.shutdown()
+    _kernels.clear()
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _stop_kernels():
     yield
-    for k in _kernels.values():
-        k.shutdown()
-    _kernels.clear()
+    _stop_all()
 
 
 def _names_in(text: str, chapter: Chapter) -> list[str]:
     return [p.name for p in chapter.parameters if re.search(rf"\b{re.escape(p.name)}\b", text)]
 
 
-def check_declared_values_run(chapter: Chapter, values: dict[str, Any]) -> None:
+@dataclass
+class Case:
+    """One set of values for a chapter, as the CLI takes it: what was given, and what it became."""
+
+    chapter: Chapter
+    given_text: dict[str, str]  # the values that differ from the defaults, as ``-p`` gives them
+    converted: dict[str, Any]
+    where: str
+
+    @property
+    def check(self) -> Check | None:
+        """The build's parameters check for these values (none at the defaults, or without a check cell)."""
+        sources = check_sources(nbformat.read(self.chapter.path, as_version=4))
+        if not (self.converted and sources):
+            return None
+        return Check(self.chapter.name, *sources, self.converted, str(self.chapter.path.parent))
+
+
+def case_of(chapter: Chapter, values: dict[str, Any], note=event) -> Case | None:
+    """The values through the CLI's own validation; None if it refuses them, naming a parameter."""
     given_text = {
         name: as_text(v)
         for name, v in values.items()
@@ -214,58 +241,133 @@ def check_declared_values_run(chapter: Chapter, values: dict[str, Any]) -> None:
     except ParameterError as exc:
         # the CLI refuses before anything runs: that refusal must name a parameter
         assert _names_in(str(exc), chapter), f"{where}: refused without naming a parameter: {exc}"
-        event("refused by the CLI's validation")
-        return
+        note("refused by the CLI's validation")
+        return None
+    return Case(chapter, given_text, converted, where)
+
+
+def preflight(checks: list[Check | None]) -> list[str | None]:
+    """The build's parameters checks (:func:`iijbook_build.preflight.refusals`) of many sets of values
+    in one process, as the build checks many chapters: each set's refusal line, or None."""
+    labelled = {f"{c.chapter}#{i}": c for i, c in enumerate(checks) if c is not None}
+    if not labelled:
+        return [None] * len(checks)
+    lines = refusals(
+        [replace(c, chapter=label) for label, c in labelled.items()],
+        data=data_dir(),
+        timeout=60 + 10 * len(labelled),
+    )
+    by_label = {}
+    for line in lines:
+        label = line.removeprefix("chapter ").split(": ", 1)[0]
+        assert label in labelled, f"a refusal of no set of values: {line}"
+        by_label[label] = line.replace(f"chapter {label}:", f"chapter {labelled[label].chapter}:", 1)
+    return [by_label.get(f"{c.chapter}#{i}") if c is not None else None for i, c in enumerate(checks)]
+
+
+def judge(case: Case, refused: str | None, kernel: ChapterKernel, note=event) -> None:
+    """A refusal by the parameters check must be clear; otherwise the chapter must run to its end."""
+    chapter, given_text, converted, where = case.chapter, case.given_text, case.converted, case.where
     # what no single range says, the chapter's parameters-check cell says: the build runs it
     # before any chapter runs, and a refusal there must name the parameters that do not go together
-    sources = check_sources(nbformat.read(chapter.path, as_version=4))
-    if converted and sources:
-        check = Check(chapter.name, *sources, converted, str(chapter.path.parent))
-        refused = refusals([check], data=data_dir(), timeout=120)
-        if refused:
-            named = _names_in(refused[0], chapter)
-            assert len(named) >= 2 or set(named) & set(given_text), (
-                f"{where}: refused unclearly: {refused[0]}"
-            )
-            assert "its parameters check failed" not in refused[0], f"{where}: {refused[0]}"
-            event("refused before anything runs: parameters that do not go together")
-            return
-    result = kernel_for(chapter).run(converted)
+    if refused:
+        named = _names_in(refused, chapter)
+        assert len(named) >= 2 or set(named) & set(given_text), f"{where}: refused unclearly: {refused}"
+        assert "its parameters check failed" not in refused, f"{where}: {refused}"
+        note("refused before anything runs: parameters that do not go together")
+        return
+    result = kernel.run(converted)
     failure = result.failure
     if failure is not None:
         pytest.fail(f"{where} (injected: {converted!r}) fails in {failure}", pytrace=False)
-    missing = kernel_for(chapter).references - set(result.glued)
+    missing = kernel.references - set(result.glued)
     assert not missing, f"{where}: the page cites values this run could not give: {sorted(missing)}"
     broken = {name: text for name, text in result.glued.items() if _NOT_A_NUMBER.search(text)}
     assert not broken, f"{where}: the page would show a number that is not one: {broken}"
     assert not result.stderr, (
         f"{where}: the run wrote to stderr (a warning?): {''.join(result.stderr)[:2000]}"
     )
-    event("ran to the end")
+    note("ran to the end")
+
+
+def check_declared_values_run(chapter: Chapter, values: dict[str, Any]) -> None:
+    """One set of values: refused clearly (by the CLI or the parameters check), or run to the end."""
+    case = case_of(chapter, values)
+    if case is not None:
+        judge(case, preflight([case.check])[0], kernels_for(chapter)[0])
+
+
+def _noted(_: str) -> None:
+    """Outside a Hypothesis test there is nothing to note an outcome in."""
+
+
+def _make_bounds_test(chapter: Chapter):
+    """The explicit examples (defaults, every bound, the regressions), in both profiles, two at a time."""
+
+    @pytest.mark.slow  # each example runs the chapter, in a kernel
+    def test() -> None:
+        examples = bound_examples(chapter)
+        failed: list[str] = []
+        cases: list[tuple[dict[str, Any], Case]] = []
+        for values in examples:
+            try:
+                case = case_of(chapter, values, note=_noted)
+            except AssertionError as exc:
+                failed.append(f"{values!r}:\n  {exc}")
+                continue
+            if case is not None:
+                cases.append((values, case))
+        # the parameters checks of every set in one process; then the runs, one a kernel at a time
+        refused = preflight([case.check for _, case in cases])
+        kernels = kernels_for(chapter)
+        for k in kernels:  # started here, one after the other; each then runs in one thread only
+            if k.km is None:
+                k.start()
+
+        def run_share(i: int) -> list[str]:
+            failed = []
+            for (values, case), line in list(zip(cases, refused, strict=True))[i :: len(kernels)]:
+                try:
+                    judge(case, line, kernels[i], note=_noted)
+                except BaseException as exc:  # pytest.fail and assertions alike: report every example
+                    failed.append(f"{values!r}:\n  {exc}")
+            return failed
+
+        with ThreadPoolExecutor(len(kernels)) as pool:
+            failed += [f for share in pool.map(run_share, range(len(kernels))) for f in share]
+        assert not failed, f"{len(failed)} of {len(examples)} examples failed:\n" + "\n".join(failed)
+
+    test.__name__ = test.__qualname__ = f"test_{chapter.name}_runs_at_every_declared_bound"
+    test.__doc__ = (
+        f"{chapter.name}: its defaults, each parameter at each bound, choice and None (the others at their "
+        "defaults), and its regressions run to the end, or are refused."
+    )
+    return test
 
 
 def _make_test(chapter: Chapter):
-    @settings(
-        max_examples=MAX_EXAMPLES,
+    """Combinations Hypothesis draws, as many as the profile says."""
+
+    @pytest.mark.slow  # each example runs the chapter, in a kernel
+    @settings(  # max_examples: the profile's (tests/conftest.py)
         deadline=None,
         derandomize=True,  # the same draws on every run and machine: CI stays reproducible
         database=None,
         # no shrinking: each try is a run of the chapter; a failure prints the values as drawn
-        phases=(Phase.explicit, Phase.generate),
+        phases=(Phase.generate,),
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(values=chapter_values(chapter))
     def test(values: dict[str, Any]) -> None:
         check_declared_values_run(chapter, values)
 
-    for values in reversed(bound_examples(chapter)):  # decorators apply inside out: keep book order
-        test = example(values=values)(test)
     test.__name__ = test.__qualname__ = f"test_{chapter.name}_runs_with_every_declared_value"
     test.__doc__ = f"{chapter.name}: every value its parameters cell allows runs to the end, or is refused."
     return test
 
 
 for _chapter in CHAPTERS:
+    globals()[f"test_{_chapter.name}_runs_at_every_declared_bound"] = _make_bounds_test(_chapter)
     globals()[f"test_{_chapter.name}_runs_with_every_declared_value"] = _make_test(_chapter)
 
 

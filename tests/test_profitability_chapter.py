@@ -2,7 +2,8 @@
 
 Gross profit, operating expenses and what the second half needs are computed in the chapter's
 visible cells; the figures other chapters reuse come from :mod:`iijbook.profitability`, and the
-chapter's step-by-step derivation of them must agree with it.
+chapter's step-by-step derivation of them must agree with it. At the defaults the tests read the
+book build's executed copy; other parameters run in one kernel for the module.
 """
 
 from __future__ import annotations
@@ -11,13 +12,21 @@ import pytest
 from iijbook import fmt
 from iijbook import profitability as pr
 
-from .conftest import execute_chapter, glued_values
+from .conftest import chapter_runs, executed_copy, glued_values
+
+run = chapter_runs("profitability")
+
+#: Values the chapter computes and names but its page does not cite: not in the book's executed copy.
+UNCITED = ("gp_2q01", "gp_1q02", "gp_yoy", "gp_yoy_diff", "h1_oi_text")
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory) -> dict[str, str]:
-    out = execute_chapter("profitability", tmp_path_factory.mktemp("profitability"))
-    return glued_values(out, unquote=True)
+def default_run(built_book, run) -> dict[str, str]:
+    """What the page cites, from the book build's executed copy; the few values it names without
+    citing them (``UNCITED``), from a run at the defaults in the module's kernel."""
+    cited = glued_values(executed_copy(built_book, "profitability"), unquote=True)
+    uncited = glued_values(run(), unquote=True)
+    return {**{name: uncited[name] for name in UNCITED}, **cited}
 
 
 def test_gross_profit_by_hand(default_run):
@@ -102,8 +111,8 @@ def test_the_chapter_agrees_with_what_other_chapters_reuse(default_run):
     assert default_run["ex_ebitda_18"] == "¥368M"  # 662 / 1.8 = 367.78M
 
 
-def test_profitability_runs_with_the_2q01_margin(tmp_path):
-    out = execute_chapter("profitability", tmp_path, {"h2_gross_margin": 0.141})
+def test_profitability_runs_with_the_2q01_margin(run):
+    out = run({"h2_gross_margin": 0.141})
     glued = glued_values(out, unquote=True)
     # By hand: 2H02 revenues for +20% = 1.2 × 39.9 − 20.4788 = 27.4012B;
     # × 0.141 = 3,863.56M gross profit; less 2 × 1,360M = 1,143.56M operating income;
@@ -118,8 +127,8 @@ def test_profitability_runs_with_the_2q01_margin(tmp_path):
     assert glued["needed"] == "¥659M"
 
 
-def test_profitability_with_given_costs_and_no_margin(tmp_path):
-    out = execute_chapter("profitability", tmp_path, {"h2_gross_margin": 0.0, "h2_opex_per_quarter_jpy": 1e9})
+def test_profitability_with_given_costs_and_no_margin(run):
+    out = run({"h2_gross_margin": 0.0, "h2_opex_per_quarter_jpy": 1e9})
     g = glued_values(out, unquote=True)
     # 27.4012B × 0 = 0 gross profit, less 2 × 1,000M: −2,000M; FY2002 = −659.228 − 2,000 = −2,659.2M
     assert (g["opex_q_text"], g["opex_h2"]) == ("¥1,000M", "¥2,000M")

@@ -1,7 +1,8 @@
 """The revenues chapter derives the earlier quarters, the translation rates and what the target asks.
 
 Its visible cells do the arithmetic; these tests check what they show and what the prose cites
-against hand computation.
+against hand computation: at the defaults in the book build's executed copy, with other parameters
+from a run in the module's kernel.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import re
 
 import pytest
 
-from .conftest import cell_result, execute_chapter, glued_values
+from .conftest import cell_result, chapter_runs, executed_copy, glued_values
 
 MINUS = "\u2212"
 
+run = chapter_runs("revenues")
+
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
-    return execute_chapter("revenues", tmp_path_factory.mktemp("revenues"))
+def default_run(built_book):
+    return executed_copy(built_book, "revenues")
 
 
 def test_quarters_implied_by_the_growth_rates(default_run):
@@ -75,14 +78,14 @@ def test_what_the_target_asks_by_hand(default_run):
     assert (glued["q4_needed_15"], glued["target_gap_15"]) == ("¥14.66B", "¥2.00B")
 
 
-def test_revenues_with_every_parameter_set(tmp_path):
+def test_revenues_with_every_parameter_set(run):
     parameters = {
         "jpy_per_usd": 150,
         "guidance_point": "low",
         "fy2001_revenue_jpy": 40e9,
         "fy2002_growth_target": 0.15,
     }
-    glued = glued_values(execute_chapter("revenues", tmp_path, parameters))
+    glued = glued_values(run(parameters))
     # 10.6 / 150 = 70.67
     assert (glued["page_rate"], glued["rev_at_rate"]) == ("¥150.0", "$70.7M")
     assert glued["page_rate_source"] == "the rate this page was run with"

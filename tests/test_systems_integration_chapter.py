@@ -1,14 +1,17 @@
 """The systems-integration chapter splits 3Q02 at an assumed SI share and finds the SI growth needed.
 
 Its visible cells do the arithmetic; these tests check what they show and what the prose cites
-against hand computation, at the defaults and at other assumed shares and growth.
+against hand computation, at the defaults (the book build's executed copy) and at other assumed
+shares and growth (runs in one kernel).
 """
 
 from __future__ import annotations
 
 import re
 
-from .conftest import cell_result, execute_chapter, glued_values
+from .conftest import cell_result, chapter_runs, executed_copy, glued_values
+
+run = chapter_runs("systems_integration")
 
 
 def _rows(text: str) -> dict[str, str]:
@@ -21,8 +24,8 @@ def _rows(text: str) -> dict[str, str]:
     return rows
 
 
-def test_systems_integration_runs_with_its_defaults(tmp_path):
-    out = execute_chapter("systems_integration", tmp_path)
+def test_systems_integration_runs_with_its_defaults(built_book):
+    out = executed_copy(built_book, "systems_integration")
     glued = glued_values(out)
     # 4Q02 needed: 39.9 * 1.2 - 20.4788 - 10.75 = 16.6512, +54.9% on 3Q02 (16.6512 / 10.75)
     assert glued["q4_needed"] == "¥16.65B" and glued["q4_over_q3"] == "+54.9%"
@@ -37,8 +40,8 @@ def test_systems_integration_runs_with_its_defaults(tmp_path):
     assert cell_result(out, "si-d5") == "+75.5%" and glued["uplift_later_text"] == "+75%"
 
 
-def test_systems_integration_runs_with_a_smaller_si_share(tmp_path):
-    out = execute_chapter("systems_integration", tmp_path, {"si_share_3q02": 0.25})
+def test_systems_integration_runs_with_a_smaller_si_share(run):
+    out = run({"si_share_3q02": 0.25})
     glued = glued_values(out)
     # by hand: 3Q02 at the midpoint 10.75; SI 10.75 * 0.25 = 2.6875, the rest 8.0625;
     # 4Q02 needed 16.6512 (revenues chapter); SI growth needed (16.6512 - 8.0625) / 2.6875 - 1 = 219.6%
@@ -52,9 +55,9 @@ def test_systems_integration_runs_with_a_smaller_si_share(tmp_path):
     assert glued["share_lo_text"] == "15%" and glued["share_hi_text"] == "35%"
 
 
-def test_systems_integration_scenario_with_other_revenues_growing(tmp_path):
+def test_systems_integration_scenario_with_other_revenues_growing(run):
     parameters = {"si_share_3q02": 0.30, "si_uplift_4q02": 1.0, "other_growth_4q02": 0.05}
-    out = execute_chapter("systems_integration", tmp_path, parameters)
+    out = run(parameters)
     # 3Q02 10.75 at 30% SI: SI 3.225, other 7.525; SI doubles, other +5%: 6.45 + 7.90125 = 14.35125
     assert _rows(cell_result(out, "si-d2")) == {
         "3Q02 SI": "3.225",
