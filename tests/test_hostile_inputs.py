@@ -935,3 +935,43 @@ def test_a_utf16_data_file_is_named_without_its_nul_bytes(data):
     path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
     (line,) = _load_error("gaps.csv")
     assert line.startswith(f"{path}, line 1: not UTF-8") and "\x00" not in line
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ("  - file: chapters/nope\n", "file 'chapters/nope' names no page"),
+        ("  - file: chapters/TINY\n", "file 'chapters/TINY' names no page"),
+        ("  - file: chapters/tiny.ipynb\n", "file 'chapters/tiny.ipynb' names no page"),
+        ("  - file: chapters\n", "file 'chapters' names no page"),
+    ],
+)
+def test_a_table_of_contents_entry_that_names_no_page_is_refused(book, capsys, fake_build, entry, says):
+    toc = book / "_toc.yml"
+    toc.write_text(toc.read_text() + entry)
+    line = refused(capsys, fake_build, "build", "--root", str(book))
+    assert f"table of contents {toc}" in line and says in line
+
+
+def test_a_table_of_contents_of_another_format_is_refused(book, capsys, fake_build):
+    toc = book / "_toc.yml"
+    toc.write_text(toc.read_text().replace("format: jb-book", "format: jb-article"))
+    assert "format 'jb-article': the book is a jb-book" in refused(
+        capsys, fake_build, "params", "--root", str(book)
+    )
+
+
+@pytest.mark.parametrize(
+    "values", ["A,a", "a.b,a_b", "日本,中国", "a b,a  b", "-x,_minus_x", "é" * 45 + ",è" * 1]
+)
+def test_a_sweep_of_distinct_values_gets_distinct_names(book, values):
+    from iijbook_build.scenarios import check_all, sweep
+
+    made = check_all(sweep(f"label={values}", discover(book)))
+    assert len({s.name for s in made}) == len(values.split(",")) and all(len(s.name) <= 40 for s in made)
+
+
+def test_a_word_answer_checks_any_value_without_raising():
+    expected = ("LOW", None, None, "low, mid or high")
+    assert verdict("low", expected) == "correct"
+    assert all(verdict(v, expected).startswith("not yet") for v in (10**5000, 3.5, b"LOW", ["low"]))

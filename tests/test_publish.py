@@ -226,3 +226,17 @@ def test_the_whole_book_as_built_is_published_byte_for_byte(built_book, copied):
     proc = deploy(copied, built_book)
     assert proc.returncode == 0, proc.stderr
     assert published(copied.parent / "remote.git") == {**files(built_book / "html"), ".nojekyll": b""}
+
+
+def test_the_digest_counts_the_data_the_build_read(copied, tmp_path):
+    """With IIJBOOK_DATA_DIR, a build reads another data folder: the digest is over that one, so a
+    site built from it is never published as current for the book's own data."""
+    other = tmp_path / "other-data"
+    shutil.copytree(copied / "data", other)
+    assert sources_digest(copied, other) == sources_digest(copied)  # the same bytes: the same digest
+    (other / "release_figures.csv").write_text((other / "release_figures.csv").read_text() + "\n")
+    assert sources_digest(copied, other) != sources_digest(copied)
+    build_dir = fake_build(copied)
+    status = json.loads((build_dir / "status.json").read_text())
+    (build_dir / "status.json").write_text(json.dumps({**status, "sources": sources_digest(copied, other)}))
+    assert_refused(deploy(copied, build_dir), copied.parent / "remote.git", "the build is stale: ")

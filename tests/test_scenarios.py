@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from iijbook.params import ParameterError
 from iijbook_build.inputs import discover
-from iijbook_build.scenarios import check_all, plan, read_scenarios_file, scenario_copy, sweep
+from iijbook_build.scenarios import (
+    check_all,
+    plan,
+    read_scenarios_file,
+    scenario_copy,
+    sweep,
+    toc_with_scenarios,
+)
 
 from .conftest import ROOT, run_cli
 from .test_cli import tree_digest
@@ -210,3 +217,18 @@ def test_a_sweep_runs_only_what_it_changes(built_book, tmp_path):
         encoding="utf-8"
     )
     assert "$70.7M" in revenues  # 10.6e9 / 150 = 70.67e6, by hand
+
+
+def test_the_scenarios_join_a_table_of_contents_with_or_without_parts():
+    import yaml
+
+    made = sweep("guidance_point=low", CHAPTERS)
+    the_plan = plan(CHAPTERS, DEFAULTS, made)
+    flat = yaml.safe_load(
+        toc_with_scenarios("format: jb-book\nroot: intro\nchapters:\n  - file: a\n", made, the_plan)
+    )
+    assert (
+        "parts" not in flat and flat["chapters"][-1]["file"] == "chapters/scenarios"
+    )  # jupyter-book takes one
+    parted = yaml.safe_load(toc_with_scenarios((ROOT / "_toc.yml").read_text(), made, the_plan))
+    assert "chapters" not in parted and parted["parts"][-1]["caption"] == "Scenarios"

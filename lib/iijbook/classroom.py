@@ -60,8 +60,8 @@ def verdict(answer: Any, expected: Expected) -> str:
     value, low, high, asks = expected
     if answer is ... or answer is None:
         return f"not answered: replace ... with {asks}"
-    if isinstance(value, str):
-        given = str(answer).strip().upper()
+    if isinstance(value, str):  # a word: only text can be it (str() of 10**5000 would raise)
+        given = answer.strip().upper() if isinstance(answer, str) else None
         return "correct" if given == value.upper() else f"not yet: write {asks}"
     try:  # any number a student can type or compute (numpy's included), never text or a flag
         x = math.nan if isinstance(answer, bool | str | bytes) else float(answer)

@@ -110,7 +110,7 @@ def snapshot(chapters: list[Chapter], scratch: Path, root: Path) -> Inputs:
         raise Refused(f"data folder {source}: not a folder")
     data = scratch / "data"
     for path in sorted(source.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if not path.is_dir() and "__pycache__" not in path.parts:  # a pipe or a device is refused, named
             target = data / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(read_bytes(path, "data file", 64 << 20))
@@ -354,6 +354,21 @@ def build(
     ``parameters`` maps a chapter to the values it overrides; ``only`` re-runs just those
     chapters and keeps the others' last runs; ``timeout`` is the seconds each chapter may run.
     """
+    with _signals_interrupt():
+        return _checked_build(parameters, root, build_dir, only, force, jobs, timeout, say, scenarios)
+
+
+def _checked_build(
+    parameters: dict[str, dict[str, Any]],
+    root: Path | None,
+    build_dir: Path | None,
+    only: list[str] | None,
+    force: bool,
+    jobs: int | None,
+    timeout: float,
+    say: Say,
+    scenarios: list[Scenario] | None,
+) -> BuildResult:
     root = Path(os.path.abspath(root or project_root()))
     started = time.perf_counter()
     os.environ["PATH"] = child_env()["PATH"]
@@ -371,7 +386,7 @@ def build(
     options = Options(tuple(only or ()), force, jobs, timeout)
     try:
         build_dir = folder.checked_folder(root / "_build" if build_dir is None else build_dir, root, reads)
-        with _signals_interrupt(), folder.lock(build_dir) as held:
+        with folder.lock(build_dir) as held:
             folder.check_entries(build_dir)
             folder.tidy(build_dir)  # what a build killed outright left behind
             with folder.scratch(build_dir) as scratch:
@@ -384,8 +399,11 @@ def build(
                     raise
     except folder.FolderError as exc:
         raise Refused(str(exc)) from None
-    except (folder.LockLost, RenderError) as exc:
+    except folder.LockLost as exc:
         raise BuildError(str(exc)) from None
+    except RenderError as exc:  # before the commit point, always
+        said = str(exc)
+        raise BuildError(f"{said}\n  {UNCHANGED}" if "\n" in said else f"{said}; {UNCHANGED}") from None
     except OSError as exc:
         from .inputs import reason
 
@@ -407,7 +425,7 @@ def _build(
     started: float,
 ) -> BuildResult:
     try:
-        made_from = sources_digest(root)  # first: an edit from now on leaves this build stale
+        made_from = sources_digest(root, book_data(root))  # first: a later edit leaves this build stale
         inputs = snapshot(chapters, scratch, root)
     except InputError as exc:
         raise Refused(str(exc)) from None

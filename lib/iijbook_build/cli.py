@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -288,6 +289,19 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # an ASCII or Latin-1 terminal: escape ¥ and −, lose nothing
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
+
+    def stop(_signum: int, _frame: Any) -> None:  # until the build takes the signals over
+        raise KeyboardInterrupt
+
+    held = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _main(argv)
+    finally:
+        for s, handler in held.items():
+            signal.signal(s, handler)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         code = command.main(args=argv, prog_name="iijbook", standalone_mode=False) or 0
         try:  # a reader gone away or a full device loses the output, never the exit status

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .folder import FolderError
 from .folder import lock as build_lock
-from .inputs import InputError, read_bytes, read_text
+from .inputs import InputError, book_data, read_bytes, read_text
 
 #: What the site is made from, relative to the book's root (``__pycache__`` left out).
 SOURCES = ("_config.yml", "_toc.yml", "intro.md", "chapters/*.ipynb", "chapters/*.md")
@@ -41,13 +41,23 @@ class Refused(RuntimeError):
     """Nothing was published; the message says why."""
 
 
-def sources_digest(root: Path) -> str:
-    """SHA-256 over the sorted relative paths of :data:`SOURCES`, each with its bytes' SHA-256."""
-    found = {p.relative_to(root).as_posix() for s in SOURCES for p in root.glob(s) if p.is_file()}
+def sources_digest(root: Path, data: Path | None = None) -> str:
+    """SHA-256 over the sorted relative paths of :data:`SOURCES`, each with its bytes' SHA-256; the
+    data files counted are those of ``data``, the folder the build reads (``IIJBOOK_DATA_DIR``
+    when set), under the name ``data/``."""
+    data = data or root / "data"
+    found = {
+        (p.relative_to(root).as_posix(), p)
+        for s in SOURCES
+        if not s.startswith("data/")
+        for p in root.glob(s)
+    }
+    found |= {(f"data/{p.relative_to(data).as_posix()}", p) for p in data.glob("**/*")}
     h = hashlib.sha256()
-    for rel in sorted(r for r in found if "__pycache__" not in r.split("/")):
-        blob = read_bytes(root / rel, "book source", 1 << 26)
-        h.update(f"{rel}\0{hashlib.sha256(blob).hexdigest()}\n".encode())
+    for rel, path in sorted(found):
+        if path.is_file() and "__pycache__" not in rel.split("/"):
+            blob = read_bytes(path, "book source", 1 << 26)
+            h.update(f"{rel}\0{hashlib.sha256(blob).hexdigest()}\n".encode())
     return h.hexdigest()
 
 
@@ -71,7 +81,7 @@ def check(root: Path, build_dir: Path) -> Path:
         raise Refused(f"no site: {html} is missing")
     if not (recorded := recorded_sources(build_dir)):
         raise Refused(f"{status} records no sources digest: run make book")
-    if recorded != sources_digest(root):
+    if recorded != sources_digest(root, book_data(root)):
         raise Refused(f"the build is stale: the sources in {root} changed since it was built: run make book")
     return html
 

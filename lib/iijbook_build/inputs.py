@@ -237,7 +237,16 @@ def toc_files(root: Path | None = None) -> list[str]:
         toc = load_yaml(read_text(path, "table of contents", 1 << 20), where)
         if not isinstance(toc, dict) or "root" not in toc:
             raise ChapterError("expected a mapping with a 'root' entry")
-        return [_file(toc["root"]), *_parts(toc.get("parts", [])), *_entries(toc.get("chapters", []))]
+        if toc.get("format", "jb-book") != "jb-book":
+            raise ChapterError(f"format {shown(toc['format'])}: the book is a jb-book")
+        files = [_file(toc["root"]), *_parts(toc.get("parts", [])), *_entries(toc.get("chapters", []))]
+        root = root or project_root()
+        missing = next(
+            (f for f in files if not any((root / f"{f}{x}").is_file() for x in (".md", ".ipynb"))), None
+        )
+        if missing is not None:
+            raise ChapterError(f"file {shown(missing)} names no page (no {missing}.md or {missing}.ipynb)")
+        return files
     except InputError as exc:
         raise ChapterError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
 

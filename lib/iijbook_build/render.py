@@ -125,9 +125,11 @@ def render(stage_dir: Path, timeout: float) -> Path:
         name = signal.Signals(-proc.returncode).name
         raise RenderError(f"jupyter-book was stopped by {name} while it rendered the site")
     if proc.returncode != 0:
-        out = _ANSI.sub("", output).splitlines()
-        problems = [line.strip() for line in out if "WARNING" in line or "ERROR" in line]
-        distinct = list(dict.fromkeys(problems))[:10] or [line for line in out if line.strip()][-3:]
+        out = [line.strip() for line in _ANSI.sub("", output).splitlines() if line.strip()]
+        problems = [line for line in out if "WARNING" in line or "ERROR" in line]
+        # without a warning, the exception jupyter-book printed ("Look above for the cause")
+        problems = problems or [line for line in out if re.search(r"\w(Error|Exception)\b|^\w+: ", line)]
+        distinct = list(dict.fromkeys(problems))[:10] or out[-3:]
         raise RenderError(f"jupyter-book failed (exit {proc.returncode}):\n" + "\n".join(distinct))
     return stage_dir / "_build" / "html"
 

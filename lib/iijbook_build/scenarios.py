@@ -103,9 +103,9 @@ def read_scenarios_file(path: Path, chapters: list[Chapter]) -> list[Scenario]:
 
 
 def sweep(spec: str, chapters: list[Chapter]) -> list[Scenario]:
-    """``NAME=V1,V2,...`` as one scenario per value, named ``NAME_V``: letters and digits kept, a
-    minus sign as ``minus``, and a hash of the value where the name would pass 40 characters, so
-    that two values never share a name.
+    """``NAME=V1,V2,...`` as one scenario per value, named ``NAME_V`` (letters and digits kept, a
+    minus sign as ``minus``); where that name is not the value's alone (``A`` and ``a``, ``日本`` and
+    ``中国``) or would pass 40 characters, it ends with a hash of the value.
 
     >>> from iijbook_build.inputs import discover
     >>> [s.name for s in sweep("fy2002_growth_target=-0.1,0.1", discover())]
@@ -116,12 +116,16 @@ def sweep(spec: str, chapters: list[Chapter]) -> list[Scenario]:
     items = [v.strip() for v in values.split(",")] if sep else []
     if not name or not all(items) or not items:
         raise ParameterError(f"{where}: write NAME=V1,V2,... (for example guidance_point=low,mid,high)")
+
+    def label(value: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "_", f"{name}_{value.replace('-', '_minus_')}".lower()).strip("_")
+
+    labels = [label(v) for v in items]
     out = []
-    for value in items:
-        label = re.sub(r"[^a-z0-9]+", "_", f"{name}_{value.replace('-', '_minus_')}".lower()).strip("_")
-        if len(label) > 40:
-            label = f"{label[:33]}_{hashlib.sha256(value.encode()).hexdigest()[:6]}"
-        out.append(scenario(label, {name: value}, chapters, where))
+    for value, named in zip(items, labels, strict=True):
+        if len(named) > 40 or labels.count(named) > 1:
+            named = f"{named[:33]}_{hashlib.sha256(value.encode()).hexdigest()[:6]}"
+        out.append(scenario(named, {name: value}, chapters, where))
     return out
 
 
@@ -388,5 +392,8 @@ def toc_with_scenarios(toc: str, scenarios: list[Scenario], the_plan: Plan) -> s
     entry: dict[str, Any] = {"file": PAGE.with_suffix("").as_posix()}
     if sections:
         entry["sections"] = sections
-    data.setdefault("parts", []).append({"caption": "Scenarios", "chapters": [entry]})
+    if "parts" in data:
+        data["parts"].append({"caption": "Scenarios", "chapters": [entry]})
+    else:  # a book of chapters without parts
+        data.setdefault("chapters", []).append(entry)
     return "# Written by the build for this run's scenarios\n" + yaml.safe_dump(data, sort_keys=False)
