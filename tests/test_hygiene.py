@@ -64,7 +64,7 @@ def test_chapters_and_the_helper_package_never_import_the_build_tool():
 
 def test_the_cache_key_covers_the_helper_package_and_not_the_build_tool(tmp_path, monkeypatch):
     import iijbook
-    from iijbook_build.execute import lib_hash
+    from iijbook_build.run import lib_hash
 
     copy = tmp_path / "lib"
     shutil.copytree(ROOT / "lib", copy, ignore=shutil.ignore_patterns("__pycache__"))

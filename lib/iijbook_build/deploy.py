@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def sources_digest(root: Path, data: Path | None = None) -> str:
     for rel, path in sorted(found):
         if path.is_file() and "__pycache__" not in rel.split("/"):
             blob = read_bytes(path, "book source", 1 << 26)
-            h.update(f"{rel}\0{hashlib.sha256(blob).hexdigest()}\n".encode())
+            h.update(os.fsencode(rel) + f"\0{hashlib.sha256(blob).hexdigest()}\n".encode())  # any name
     return h.hexdigest()
 
 
