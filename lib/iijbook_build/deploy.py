@@ -46,7 +46,7 @@ def sources_digest(root: Path, data: Path | None = None) -> str:
     """SHA-256 over the sorted relative paths of :data:`SOURCES`, each with its bytes' SHA-256; the
     data files counted are those of ``data``, the folder the build reads (``IIJBOOK_DATA_DIR``
     when set), under the name ``data/``."""
-    data = data or root / "data"
+    data = data or book_data(root)
     found = {
         (p.relative_to(root).as_posix(), p)
         for s in SOURCES
@@ -82,7 +82,7 @@ def check(root: Path, build_dir: Path) -> Path:
         raise Refused(f"no site: {html} is missing")
     if not (recorded := recorded_sources(build_dir)):
         raise Refused(f"{status} records no sources digest: run make book")
-    if recorded != sources_digest(root, book_data(root)):
+    if recorded != sources_digest(root):
         raise Refused(f"the build is stale: the sources in {root} changed since it was built: run make book")
     return html
 
