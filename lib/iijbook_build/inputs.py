@@ -241,8 +241,9 @@ def toc_files(root: Path | None = None) -> list[str]:
             raise ChapterError(f"format {shown(toc['format'])}: the book is a jb-book")
         files = [_file(toc["root"]), *_parts(toc.get("parts", [])), *_entries(toc.get("chapters", []))]
         root = root or project_root()
+        # anything at the name counts (a pipe or a link is the notebook reader's to refuse, by name)
         missing = next(
-            (f for f in files if not any((root / f"{f}{x}").is_file() for x in (".md", ".ipynb"))), None
+            (f for f in files if not any(os.path.lexists(root / f"{f}{x}") for x in (".md", ".ipynb"))), None
         )
         if missing is not None:
             raise ChapterError(f"file {shown(missing)} names no page (no {missing}.md or {missing}.ipynb)")
