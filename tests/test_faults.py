@@ -495,10 +495,12 @@ def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
     import papermill as pm
 
     calls: list[int] = []
+    seen: list[str] = []
     real = pm.execute_notebook
 
     def clash_then_run(*args, **kwargs):
         calls.append(1)
+        seen.append(os.environ["IIJBOOK_DATA_DIR"])  # what the kernel started now inherits
         if len(calls) == 1:  # what a kernel that lost its port writes, and what papermill then raises
             os.write(2, b"zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n")
             raise RuntimeError("Kernel died before replying to kernel_info")
@@ -506,8 +508,11 @@ def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pm, "execute_notebook", clash_then_run)
     job = _tiny_job(tmp_path)
+    monkeypatch.setenv("IIJBOOK_DATA_DIR", "/the/caller's/own")
     _, error = execute_mod.execute_chapter(job)
     assert error is None and len(calls) == 2
+    # the kernel saw the job's data folder; the caller's environment is as it was after the run
+    assert seen == [job.data] * 2 and os.environ["IIJBOOK_DATA_DIR"] == "/the/caller's/own"
     # the log is the run's own: the first attempt's message (port 5) is gone. (The run that
     # succeeds may itself have met a real clash on a busy machine, which its kernel then survived.)
     assert "tcp://127.0.0.1:5')" not in (tmp_path / "tiny.log").read_text()

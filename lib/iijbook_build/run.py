@@ -27,6 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import nbformat
 
@@ -257,8 +258,6 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     from .evalfill import ENGINE, EvalError, fill_markdown
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # the build checks the parameters itself
-    os.environ["IIJBOOK_DATA_DIR"] = job.data  # the kernel inherits it
-    os.environ["IIJBOOK_TARGET"] = "site"  # charts for the site: interactive, without a static copy
     Path(job.log).parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(job.log)  # a new file each run, never one opened through a link
@@ -275,6 +274,10 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
         return max(1, math.ceil(left))
 
     error: str | None = None
+    # the kernel inherits these (charts for the site: interactive, without a static copy); they are
+    # restored when the run ends, so a run in the caller's own process leaves its environment as it was
+    kernel_env = mock.patch.dict(os.environ, {"IIJBOOK_DATA_DIR": job.data, "IIJBOOK_TARGET": "site"})
+    kernel_env.start()
     try:
         for attempt in range(PORT_RETRIES + 1):
             try:
@@ -306,6 +309,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     except Exception as exc:  # the kernel died or is missing, the notebook cannot be read
         error = f"{type(exc).__name__}: {exc}" + hint(type(exc).__name__, str(exc), job.log)
     finally:
+        kernel_env.stop()
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
         os.close(log_fd)
