@@ -1,5 +1,8 @@
-"""The offline renderer and theme: local Vega only, titles and descriptions required."""
+"""The offline renderer and theme: local Vega only, titles and descriptions required; the
+site's specs sized to their column."""
 
+import json
+import re
 import subprocess
 import sys
 
@@ -72,7 +75,7 @@ def test_bundle_is_written_once_and_has_no_remote_imports(tmp_path):
     path = bundle.write_bundle(tmp_path)
     text = path.read_text(encoding="utf-8")
     assert "window.iijbookDraw" in text and "vega-ready" in text
-    assert "vegaEmbed" not in text  # Vega-Embed (0.27 MB) is left out
+    assert ".vega-embed" in text  # Vega-Embed draws the charts (its stylesheet is in the bundle)
     assert "import(" not in text and "\nimport " not in text
     assert "jsdelivr" not in text  # no module address left (Vega's own strings cite its docs by URL)
     mtime = path.stat().st_mtime_ns
@@ -94,3 +97,54 @@ def test_the_bundler_serves_module_addresses_only_from_its_own_copies():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "REFUSED" in proc.stdout and "FETCHED" not in proc.stdout, proc.stdout + proc.stderr
+
+
+def _site_spec(chart) -> dict:
+    """The spec a page of the site hands to iijbookDraw: the renderer's, fitted by the build."""
+    html = bundle.fit_charts(render.offline_renderer(chart.to_dict())["text/html"])
+    return json.loads(re.search(r"^  var spec = (\{.*\});$", html, re.M).group(1))
+
+
+def test_a_chart_takes_its_columns_width_up_to_about_its_authors():
+    long_title = "Quarterly revenues: one printed, three derived, one guided by the company"
+    spec = _site_spec(_chart(title=long_title, description="d", width=520))
+    assert spec["width"] == "container" and spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert spec["usermeta"]["iijbook"]["maxWidth"] == 630
+    expr = spec["title"]["text"]["expr"]  # the whole title where the plot holds it, else lines
+    assert expr.startswith(f"width >= {round(len(long_title) * 9)} ? {json.dumps(long_title)}")
+    assert '["Quarterly revenues: one printed,", "three derived, one guided by the", "company"]' in expr
+
+
+def test_a_legend_lists_down_and_a_long_axis_title_wraps_for_a_phone():
+    colour = alt.Color("k:N", scale=alt.Scale(domain=["in the release", "needed for the target"]))
+    x = alt.X("x:Q", title="Capital intensity: CAPEX / revenues in percent")
+    chart = _chart(title="T", description="d").encode(x=x, color=colour)
+    spec = _site_spec(chart)
+    assert spec["encoding"]["color"]["legend"]["columns"] == {"expr": "width < 288 ? 1 : 0"}
+    assert spec["encoding"]["x"]["title"] == ["Capital intensity: CAPEX /", "revenues in percent"]
+
+
+def test_facets_side_by_side_become_a_column_where_they_do_not_fit():
+    data = alt.Data(values=[{"c": "A", "x": 1, "y": 2}, {"c": "B", "x": 2, "y": 3}])
+    chart = (
+        alt.Chart(data)
+        .mark_point()
+        .encode(x="x:Q", y="y:Q")
+        .properties(width=260)
+        .facet(column=alt.Column("c:N", sort=["B", "A"]))
+        .properties(title="T", description="d")
+    )
+    spec = _site_spec(chart)
+    meta = spec["usermeta"]["iijbook"]
+    assert "facet" in spec and meta["minWidth"] == 2 * (260 + 80)  # as drawn where it fits
+    panels = meta["narrow"]["vconcat"]  # else one panel a value, in the author's order
+    assert [p["title"]["text"] for p in panels] == ["B", "A"]
+    assert [p["transform"][0] for p in panels] == [{"filter": {"field": "c", "equal": v}} for v in "BA"]
+    assert all(p["width"] == "container" for p in panels)
+
+
+def test_fitting_keeps_the_script_closed_and_the_original_for_jupyterlab():
+    chart = _chart(title="</script><b>x", description="d")
+    html = bundle.fit_charts(render.offline_renderer(chart.to_dict())["text/html"])
+    assert "</script><b>" not in html.split("<script", 1)[1].rsplit("</script>", 1)[0]
+    assert render.offline_renderer(chart.to_dict())[render.VEGALITE_MIME] == chart.to_dict()

@@ -6,6 +6,8 @@ that later builds add (``exercise.css?v=...``): a cold and a warm build of the
 same inputs would differ. Running their copy steps when the builder starts
 gives every build the same links.
 
+Each chart's spec is replaced by one sized to its column (:func:`iijbook_build.bundle.fit_charts`).
+
 myst-nb labels each "show code" toggle ``aria-label="Toggle hidden content"``, which a
 screen reader announces instead of the words on the toggle ("Show code cell source"): the
 label is dropped, so the visible words are the toggle's name.
@@ -56,6 +58,10 @@ def _named_by_their_words(body: str) -> str:
 def _toggles(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     if "body" in context:
         context["body"] = _named_by_their_words(context["body"])
+        if _CHART in context["body"]:
+            from .bundle import fit_charts
+
+            context["body"] = fit_charts(context["body"])  # each chart sized to its column
 
 
 #: The theme's icon script (1.5 MB) redraws its icons as SVG; its stylesheet already draws
