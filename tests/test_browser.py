@@ -198,12 +198,17 @@ def visit(browser: Browser, url: str, viewport: dict[str, int] = VIEWPORT) -> It
         context.close()
 
 
+#: Every chart is drawn to its column's present width (draw.js runs Vega's fit until it settles).
+_CHARTS_FITTED_JS = "(c) => [...document.querySelectorAll(c)].every((e) => e.hasAttribute('data-fitted'))"
+
+
 def wait_for_charts(page: Page) -> bool:
-    """Wait until every chart container holds drawn marks; False if some never do."""
+    """Wait until every chart container holds drawn marks, fitted to its column; False if some never do."""
     try:
         page.wait_for_function(
             CHARTS_DRAWN_JS, arg=[CHART, DRAWN_MARK], timeout=CHART_TIMEOUT_MS, polling=100
         )
+        page.wait_for_function(_CHARTS_FITTED_JS, arg=CHART, timeout=CHART_TIMEOUT_MS, polling=100)
     except PlaywrightTimeoutError:
         return False
     return True
@@ -430,14 +435,18 @@ _OVERFLOW_JS = """() => {
 }"""
 
 
+@pytest.mark.parametrize("width", [390, 360, 768])
 @pytest.mark.parametrize("page_path", CHAPTER_PAGES)
-def test_on_a_phone_no_chart_or_control_overflows(page_path: str, browser: Browser, base_url: str) -> None:
-    """At 390×844 every chart is drawn to its column, titles whole; sliders and menus fit, finger-high."""
-    with visit(browser, f"{base_url}/{page_path}", viewport=PHONE) as seen:
+def test_on_a_phone_no_chart_or_control_overflows(
+    page_path: str, width: int, browser: Browser, base_url: str
+) -> None:
+    """On two phones and a tablet every chart is drawn to its column, its titles, labels and legends
+    whole; sliders and menus fit, finger-high."""
+    with visit(browser, f"{base_url}/{page_path}", viewport={**PHONE, "width": width}) as seen:
         assert wait_for_charts(seen.page), "not every chart drew"
         problems = seen.page.evaluate(_OVERFLOW_JS)
         problems += visit_problems(seen)
-    assert not problems, f"{page_path} at 390×844:\n  " + "\n  ".join(problems)
+    assert not problems, f"{page_path} at {width}×844:\n  " + "\n  ".join(problems)
 
 
 def test_a_narrower_window_redraws_the_charts_to_fit(browser: Browser, base_url: str) -> None:
@@ -448,7 +457,7 @@ def test_a_narrower_window_redraws_the_charts_to_fit(browser: Browser, base_url:
             "() => parseFloat(document.querySelector('.iijbook-chart svg').getAttribute('width'))"
         )
         seen.page.set_viewport_size({"width": 360, "height": 800})
-        seen.page.wait_for_timeout(800)  # the redraw waits 150 ms after the last resize
+        seen.page.wait_for_timeout(800)  # the fit runs again 150 ms after the column's last resize
         assert wait_for_charts(seen.page)
         problems = seen.page.evaluate(_OVERFLOW_JS)
         narrow = seen.page.evaluate(

@@ -111,3 +111,35 @@ def test_a_failing_chapter_fails_the_build_naming_chapter_and_cell(tmp_path):
     assert any(o.output_type == "error" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     # the published site is as it was, byte for byte
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == previous
+
+
+def test_a_kept_kernel_writes_what_a_fresh_one_writes(built_book, tmp_path):
+    """A worker keeps its kernel from one chapter to the next. Run every chapter in one kept kernel,
+    in the reverse of book order, and each executed copy is the build's own, cell for cell: the
+    build ran them on several workers, so each chapter had other predecessors there (the first of
+    each worker none), and nothing one chapter leaves in its kernel reaches the next."""
+    from iijbook_build import run as run_mod
+
+    status = {c["name"]: c for c in json.loads((built_book / "status.json").read_text())["chapters"]}
+    chapters = list(reversed(discover()))
+    jobs = [
+        run_mod.Job(
+            name=c.name, source=str(c.path), output=str(tmp_path / f"{c.name}.ipynb"), parameters={},
+            chapter_params=[(p.name, p.annotation, p.default, p.comment) for p in c.parameters],
+            cwd=str(c.path.parent), log=str(tmp_path / f"{c.name}.log"), key=status[c.name]["key"],
+            data=str(ROOT / "data"), timeout=300,
+        )
+        for c in chapters
+    ]  # fmt: skip
+    errors: dict[str, str | None] = {}
+    run_mod.run_jobs(jobs, 1, lambda job, _seconds, error: errors.update({job.name: error}))
+    assert errors == {c.name: None for c in chapters}
+
+    def cells(path: Path) -> list[tuple]:
+        nb = nbformat.read(path, as_version=4)
+        return [(c.cell_type, c.source, c.get("execution_count"), c.get("outputs")) for c in nb.cells]
+
+    for c in chapters:
+        kept, built = cells(tmp_path / f"{c.name}.ipynb"), cells(built_book / "executed" / f"{c.name}.ipynb")
+        assert [x[2] for x in kept] == [x[2] for x in built], c.name  # cells counted from 1
+        assert kept == built, c.name

@@ -495,31 +495,40 @@ def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
     import papermill as pm
 
     calls: list[int] = []
-    seen: list[str] = []
-    real = pm.execute_notebook
+    started: list = []
+    real, real_kernel = pm.execute_notebook, execute_mod._Kernel
+
+    class Recorded(real_kernel):
+        def __init__(self, *args):
+            super().__init__(*args)
+            started.append(self)
 
     def clash_then_run(*args, **kwargs):
         calls.append(1)
-        seen.append(os.environ["IIJBOOK_DATA_DIR"])  # what the kernel started now inherits
+        assert kwargs["km"] is started[-1].km  # each attempt has a kernel of its own
         if len(calls) == 1:  # what a kernel that lost its port writes, and what papermill then raises
-            os.write(2, b"zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n")
+            os.write(started[-1].log.fileno(), b"zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n")
             raise RuntimeError("Kernel died before replying to kernel_info")
         return real(*args, **kwargs)
 
+    monkeypatch.setattr(execute_mod, "_Kernel", Recorded)
     monkeypatch.setattr(pm, "execute_notebook", clash_then_run)
     job = _tiny_job(tmp_path)
     monkeypatch.setenv("IIJBOOK_DATA_DIR", "/the/caller's/own")
     _, error = execute_mod.execute_chapter(job)
-    assert error is None and len(calls) == 2
-    # the kernel saw the job's data folder; the caller's environment is as it was after the run
-    assert seen == [job.data] * 2 and os.environ["IIJBOOK_DATA_DIR"] == "/the/caller's/own"
+    assert error is None and len(calls) == len(started) == 2
+    # each kernel was given the job's data folder; the caller's environment is as it was
+    assert [k.km._launch_args["env"]["IIJBOOK_DATA_DIR"] for k in started] == [job.data] * 2
+    assert os.environ["IIJBOOK_DATA_DIR"] == "/the/caller's/own"
+    # a run in the caller's own process keeps no kernel: both were stopped
+    assert not any(k.alive() for k in started)
     # the log is the run's own: the first attempt's message (port 5) is gone. (The run that
     # succeeds may itself have met a real clash on a busy machine, which its kernel then survived.)
     assert "tcp://127.0.0.1:5')" not in (tmp_path / "tiny.log").read_text()
 
     def always_clash(*args, **kwargs):
         calls.append(1)
-        os.write(2, b"Address already in use\n")
+        os.write(started[-1].log.fileno(), b"Address already in use\n")
         raise RuntimeError("Kernel died before replying to kernel_info")
 
     calls.clear()

@@ -72,8 +72,10 @@ window.iijbookDraw = (function () {
     if (meta(spec).maxWidth) el.style.maxWidth = meta(spec).maxWidth + "px"; // about its author's width
     width = el.clientWidth;
 
-    /* Draw the layout the column's width calls for, or fit the one drawn to the column again. */
+    /* Draw the layout the column's width calls for, or fit the one drawn to the column again;
+     * the element carries data-fitted once the chart is drawn to its column's present width. */
     function paint() {
+      el.removeAttribute("data-fitted");
       var layout = narrow && el.clientWidth < meta(spec).minWidth ? "narrow" : "wide";
       var chosen = layout === "narrow" ? Object.assign({ datasets: spec.datasets }, narrow) : spec;
       var again = layout === shown;
@@ -81,6 +83,9 @@ window.iijbookDraw = (function () {
       drawing = drawing.then(function (result) {
         if (again && result) return settle(el, result).then(function () { return result; });
         return embed(el, spec, chosen, result);
+      }).then(function (result) {
+        el.setAttribute("data-fitted", "");
+        return result;
       }).catch(function (err) { console.error("chart " + el.id + ": " + err); return null; });
       return drawing;
     }

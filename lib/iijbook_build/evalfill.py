@@ -46,7 +46,17 @@ class EvalError(ValueError):
 
 
 class _Client(PapermillNotebookClient):
-    """papermill's client, which also answers a markdown cell's ``{eval}`` expressions."""
+    """papermill's client, which also answers a markdown cell's ``{eval}`` expressions, and first
+    runs ``prelude`` silently in a kernel it was given (:mod:`.run` resets a kept kernel with it)."""
+
+    prelude = ""
+
+    def papermill_execute_cells(self):
+        if self.prelude:
+            reply = self.wait_for_reply(self.kc.execute(self.prelude, silent=True, store_history=False))
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"the kept kernel could not be reset: {reply['content'].get('evalue')}")
+        super().papermill_execute_cells()
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "markdown":
@@ -85,6 +95,7 @@ class _Engine(NBClientEngine):
         # papermill writes the executed copy after a run, or after a cell that raised: a run cut
         # short (its time limit, a dead kernel) is written here, as far as it got
         keep_on_failure = kwargs.pop("keep_on_failure", None)
+        prelude = kwargs.pop("prelude", "")
         client = _Client(
             nb_man,
             timeout=execution_timeout or timeout,
@@ -95,12 +106,16 @@ class _Engine(NBClientEngine):
             stderr_file=stderr_file,
             **kwargs,
         )
+        client.prelude = prelude
         try:
             return client.execute()
         except BaseException:
             if keep_on_failure:
                 nbformat.write(nb_man.nb, keep_on_failure)
             raise
+        finally:
+            if client.kc is not None and not client.owns_km:  # the kernel stays; this client goes
+                client.kc.stop_channels()
 
 
 papermill_engines.register(ENGINE, _Engine)

@@ -21,13 +21,14 @@ import math
 import os
 import re
 import signal
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import nbformat
 
@@ -243,12 +244,79 @@ class OverTime(Exception):
     """The chapter's time limit ran out between two cells."""
 
 
+class _Kernel:
+    """A python3 kernel this process started, its own messages going to an unnamed file.
+
+    A worker keeps its kernel for its next chapter (see :func:`worker_init`): starting one and
+    importing pandas and Altair is about 2 of a chapter's 5 CPU seconds. Before each later chapter
+    :data:`RESET` empties its namespace and starts a new history session (cells count from 1
+    again), sets the run's folder and data, and forgets the helper package, whose modules the
+    chapter then imports afresh (0.05 s; their state, such as a chart counter, starts anew). The
+    executed copy is the one a fresh kernel writes (tests/test_build.py compares the two).
+    """
+
+    RESET = (
+        "get_ipython().reset(new_session=True)\nimport os, sys\nos.chdir({cwd!r})\nos.environ.update({env!r})\n"
+        "[sys.modules.pop(m) for m in list(sys.modules) if m.split('.')[0] == 'iijbook']\ndel os, sys\n"
+    )
+
+    def __init__(self, cwd: str, env: dict[str, str]) -> None:
+        from jupyter_client.manager import AsyncKernelManager  # nbclient's: its time limits need it
+        from jupyter_core.utils import run_sync
+
+        self.log, self.runs = tempfile.TemporaryFile(), 0
+        self.km = AsyncKernelManager(kernel_name="python3")
+        run_sync(self.km.start_kernel)(cwd=cwd, env={**os.environ, **env}, stderr=self.log.fileno())
+
+    def prelude(self, cwd: str, env: dict[str, str]) -> str:
+        self.runs += 1
+        return "" if self.runs == 1 else self.RESET.format(cwd=cwd, env=env)
+
+    def said(self, since: int) -> bytes:
+        """What the kernel wrote to its log from byte ``since`` on."""
+        return os.pread(self.log.fileno(), 1 << 20, since)
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return bool(run_sync(self.km.is_alive)())
+
+    def stop(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=True)
+        self.log.close()
+
+
+#: This worker's kernel, kept between its chapters; ``None`` until its first. Outside a worker
+#: (a run in the caller's own process) there is no entry: each run starts and stops its own.
+_kept: dict[str, _Kernel | None] = {}
+
+
+def _kernel(cwd: str, env: dict[str, str]) -> _Kernel:
+    """The kernel for the next run: this worker's kept one, else a new one."""
+    kernel = _kept.get("kernel") or _Kernel(cwd, env)
+    if "kernel" in _kept:
+        _kept["kernel"] = kernel
+    return kernel
+
+
+def _release(kernel: _Kernel, keep: bool) -> None:
+    """Keep a worker's kernel after a run that ended well; stop any other."""
+    if not (keep and "kernel" in _kept):
+        if _kept.get("kernel") is kernel:
+            _kept["kernel"] = None
+        kernel.stop()
+
+
 def execute_chapter(job: Job) -> tuple[float, str | None]:
     """Run one chapter with papermill in this (worker) process; return (seconds, error or None).
 
     The executed copy is written to ``job.output`` whether or not the run succeeds, so that a
-    failure can be inspected. Two kernels started at once can pick the same free port: a run
-    whose kernel could not open its port is started again, twice at most.
+    failure can be inspected; what the kernel itself said during the run goes to ``job.log``. Two
+    kernels started at once can pick the same free port: a run whose kernel could not open its
+    port is started again, twice at most.
     """
     import logging
 
@@ -258,12 +326,12 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     from .evalfill import ENGINE, EvalError, fill_markdown
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # the build checks the parameters itself
+    # the kernel's environment: the run's data; charts for the site, interactive, without a static copy
+    env = {"IIJBOOK_DATA_DIR": job.data, "IIJBOOK_TARGET": "site"}
     Path(job.log).parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(job.log)  # a new file each run, never one opened through a link
-    log_fd = os.open(job.log, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    saved_stderr = os.dup(2)
-    os.dup2(log_fd, 2)  # the kernel inherits it
+    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     start, deadline, current = time.perf_counter(), time.monotonic() + job.timeout, {}
 
     def time_left(cell: nbformat.NotebookNode) -> int:
@@ -273,32 +341,37 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
             raise OverTime
         return max(1, math.ceil(left))
 
+    def logged(kernel: _Kernel, since: int) -> bytes:
+        """The run's log: what its kernel said in this attempt (an earlier attempt's is dropped)."""
+        text = kernel.said(since)
+        os.ftruncate(log_fd, 0)
+        os.pwrite(log_fd, text, 0)
+        return text
+
     error: str | None = None
-    # the kernel inherits these (charts for the site: interactive, without a static copy); they are
-    # restored when the run ends, so a run in the caller's own process leaves its environment as it was
-    kernel_env = mock.patch.dict(os.environ, {"IIJBOOK_DATA_DIR": job.data, "IIJBOOK_TARGET": "site"})
-    kernel_env.start()
+    kernel: _Kernel | None = None
+    ran = False
     try:
         for attempt in range(PORT_RETRIES + 1):
+            kernel = _kernel(job.cwd, env)
+            since = os.fstat(kernel.log.fileno()).st_size
             try:
                 pm.execute_notebook(
                     job.source, job.output, parameters=job.parameters, kernel_name="python3",
                     engine_name=ENGINE,  # papermill's, which also answers the markdown's {eval} roles
                     cwd=job.cwd, progress_bar=False, log_output=False,
                     request_save_on_cell_execute=False,  # written once, at the end
-                    shutdown_kernel="immediate", timeout_func=time_left, keep_on_failure=job.output,
+                    km=kernel.km, prelude=kernel.prelude(job.cwd, env),
+                    timeout_func=time_left, keep_on_failure=job.output,
                 )  # fmt: skip
+                ran = True
                 break
             except RuntimeError as exc:
-                logged = os.pread(log_fd, 1 << 20, 0)
-                if (
-                    attempt == PORT_RETRIES
-                    or "kernel_info" not in str(exc)
-                    or b"Address already in use" not in logged
-                ):
+                clash = b"Address already in use" in logged(kernel, since)
+                _release(kernel, keep=False)
+                kernel = None
+                if attempt == PORT_RETRIES or "kernel_info" not in str(exc) or not clash:
                     raise
-                os.ftruncate(log_fd, 0)
-                os.lseek(log_fd, 0, os.SEEK_SET)
     except pm.PapermillExecutionError as exc:
         error = f"{_failing_cell(job)} raised {exc.ename}: {exc.evalue}" + hint(exc.ename, exc.evalue)
     except (CellTimeoutError, OverTime):
@@ -309,9 +382,10 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     except Exception as exc:  # the kernel died or is missing, the notebook cannot be read
         error = f"{type(exc).__name__}: {exc}" + hint(type(exc).__name__, str(exc), job.log)
     finally:
-        kernel_env.stop()
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
+        if kernel is not None:
+            with contextlib.suppress(OSError):
+                logged(kernel, since)
+            _release(kernel, keep=ran)  # a kernel a failure or a signal leaves is never kept
         os.close(log_fd)
     seconds = time.perf_counter() - start
     if error is None and os.path.getsize(job.output) > MAX_EXECUTED_BYTES:
@@ -353,7 +427,12 @@ def _too_large(job: Job) -> str:
 # -- many runs --------------------------------------------------------------------------------
 def worker_init() -> None:
     """Workers leave signals to the build, which stops them itself, and die with it: a build
-    killed outright cannot stop them, the kernel does (``PR_SET_PDEATHSIG``)."""
+    killed outright cannot stop them, the kernel does (``PR_SET_PDEATHSIG``). Each keeps one
+    kernel for its chapters, stopped when the worker ends (a worker runs no ``atexit``)."""
+    from multiprocessing.util import Finalize
+
+    _kept["kernel"] = None
+    Finalize(None, lambda: _release(_kept["kernel"], keep=False) if _kept["kernel"] else None, exitpriority=10)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
