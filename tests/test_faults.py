@@ -507,7 +507,8 @@ def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
         calls.append(1)
         assert kwargs["km"] is started[-1].km  # each attempt has a kernel of its own
         if len(calls) == 1:  # what a kernel that lost its port writes, and what papermill then raises
-            os.write(started[-1].log.fileno(), b"zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n")
+            clash = b"zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n"
+            os.write(started[-1].log.fileno(), clash)
             raise RuntimeError("Kernel died before replying to kernel_info")
         return real(*args, **kwargs)
 

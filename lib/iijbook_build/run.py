@@ -21,7 +21,6 @@ import math
 import os
 import re
 import signal
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -256,7 +255,8 @@ class _Kernel:
     """
 
     RESET = (
-        "get_ipython().reset(new_session=True)\nimport os, sys\nos.chdir({cwd!r})\nos.environ.update({env!r})\n"
+        "get_ipython().reset(new_session=True)\nimport os, sys\n"
+        "os.chdir({cwd!r})\nos.environ.update({env!r})\n"
         "[sys.modules.pop(m) for m in list(sys.modules) if m.split('.')[0] == 'iijbook']\ndel os, sys\n"
     )
 
@@ -370,7 +370,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
                 clash = b"Address already in use" in logged(kernel, since)
                 _release(kernel, keep=False)
                 kernel = None
-                if attempt == PORT_RETRIES or "kernel_info" not in str(exc) or not clash:
+                if attempt == PORT_RETRIES or not clash or "kernel_info" not in str(exc):
                     raise
     except pm.PapermillExecutionError as exc:
         error = f"{_failing_cell(job)} raised {exc.ename}: {exc.evalue}" + hint(exc.ename, exc.evalue)
@@ -432,7 +432,7 @@ def worker_init() -> None:
     from multiprocessing.util import Finalize
 
     _kept["kernel"] = None
-    Finalize(None, lambda: _release(_kept["kernel"], keep=False) if _kept["kernel"] else None, exitpriority=10)
+    Finalize(None, lambda: _kept["kernel"] and _release(_kept["kernel"], keep=False), exitpriority=10)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
