@@ -141,6 +141,7 @@ def test_facets_side_by_side_become_a_column_where_they_do_not_fit():
     assert [p["title"]["text"] for p in panels] == ["B", "A"]
     assert [p["transform"][0] for p in panels] == [{"filter": {"field": "c", "equal": v}} for v in "BA"]
     assert all(p["width"] == "container" for p in panels)
+    assert meta["narrow"]["resolve"] == {"scale": {"x": "shared", "y": "shared"}}  # one scale, as facets
 
 
 def test_fitting_keeps_the_script_closed_and_the_original_for_jupyterlab():

@@ -105,7 +105,8 @@ def _stacked(spec: dict) -> dict | None:
     for value in dict.fromkeys(values):
         only = [{"filter": {"field": field, "equal": value}}, *panel.get("transform", [])]
         panels.append({**panel, "title": {**title, "text": str(value)}, "transform": only})
-    return {**rest, "vconcat": panels}
+    shared = {"scale": {"x": "shared", "y": "shared"}}  # as a facet's panels share them
+    return {**rest, "vconcat": panels, "resolve": spec.get("resolve") or shared}
 
 
 def _title_text(spec: dict) -> str:
