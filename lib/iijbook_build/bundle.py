@@ -17,9 +17,12 @@ made it (:func:`iijbook.render.static_image`).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -250,9 +253,31 @@ def write_bundle(static_dir: Path) -> Path:
             same_versions = fh.readline().endswith(f"; {_bundle_stamp()} */\n")
         if same_versions and target.read_bytes().endswith(b"})();\n"):
             return target
-    text = bundle_text()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    _write_whole(target, _made_once())
     return target
+
+
+def _write_whole(path: Path, text: str) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _made_once() -> str:
+    """The bundle, built once per environment: vl-convert takes about 4 CPU seconds to bundle, so
+    the first build keeps it in the environment (``.venv/share/iijbook/``), named by the versions
+    it is made from, and every later build, a cold one too, copies it. An environment it cannot
+    write to builds it each time."""
+    import hashlib
+
+    stamp = hashlib.sha256(_bundle_stamp().encode()).hexdigest()[:16]
+    kept = Path(sys.prefix) / "share" / "iijbook" / f"vega-bundle-{stamp}.js"
+    with contextlib.suppress(OSError, UnicodeError):
+        if (text := kept.read_text(encoding="utf-8")).endswith("})();\n"):
+            return text
+    text = bundle_text()
+    with contextlib.suppress(OSError):
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        _write_whole(kept, text)
+    return text
