@@ -41,6 +41,8 @@ SLOW_FIXTURES = frozenset(
         "good_book",
         "data_book",
         "good_data_book",
+        "built_tiny",  # the tiny book, built in process
+        "tiny_book",
         "room",  # make classroom
         "lab",  # JupyterLab
         "base_url",  # the built site, served
@@ -297,5 +299,6 @@ def chapter_runs(name: str):
     return run
 
 
-# the small book that the fault and trust tests break (defined there, shared here)
-from .faultbook import book, good_book  # noqa: E402, F401
+# the small books that the fault and trust tests break (defined there, shared here: imported
+# here only, so that each is built once a session)
+from .faultbook import book, built_tiny, data_book, good_book, good_data_book, tiny_book  # noqa: E402, F401

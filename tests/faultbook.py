@@ -1,7 +1,18 @@
-"""The small book that the fault and trust tests break: built once, copied for each test.
+"""The small books that the fault and trust tests break: each built once a session, copied for each test.
 
 Each test starts from a good build of a small book (:func:`make_mini_project`) made with
 the ``iijbook`` command, breaks one thing, runs the command again, and checks what changed.
+A build folder holds nothing that ties it to where it lies (its links are relative), so a
+copy made with ``shutil.copytree(..., symlinks=True)`` is a good build of its own: the
+fixtures below build each small book once for the whole session (the fault and the trust
+tests share them) and give every test a fresh copy.
+
+- :func:`good_book` / :func:`book`: ``tiny``, ``slow`` and ``raises_midway``, built with the
+  ``iijbook`` command (and a render hook, see :data:`HOLD_RENDER`);
+- :func:`good_data_book` / :func:`data_book`: ``tiny``, ``slow`` and ``loads_data``, with a copy
+  of ``data/`` for each test to edit;
+- :func:`built_tiny` / :func:`tiny_book`: ``tiny`` alone, built in this process
+  (:func:`iijbook_build.build.build`), for the tests that break the build from inside.
 """
 
 from __future__ import annotations
@@ -143,10 +154,31 @@ def _good_book(tmp_path_factory, name: str, chapters: tuple[str, ...], *args: st
     return book
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def good_book(tmp_path_factory) -> dict:
-    """The small book, built once: its chapters all executed and cached, its site published."""
+    """The small book, built once a session: its chapters all executed and cached, its site published."""
     return _good_book(tmp_path_factory, "book", CHAPTERS, *GOOD)
+
+
+def _copy(good: dict, tmp_path: Path) -> dict:
+    """A copy of the build of ``good`` in ``tmp_path``, for one test: ``before`` is its snapshot."""
+    build_dir = tmp_path / "_build"
+    shutil.copytree(good["build_dir"], build_dir, symlinks=True)  # a build keeps links of its own
+    return {
+        **good,
+        "env": dict(good["env"]),
+        "build_dir": build_dir,
+        "before": snapshot(build_dir),
+        "started": [],
+    }
+
+
+def _stop_started(book: dict) -> None:
+    """Kill the builds a test started and left running (because it failed)."""
+    for proc in book["started"]:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @pytest.fixture
@@ -155,14 +187,51 @@ def book(good_book, tmp_path):
 
     Builds the test started and left running (because it failed) are killed at the end.
     """
-    build_dir = tmp_path / "_build"
-    shutil.copytree(good_book["build_dir"], build_dir, symlinks=True)  # a build keeps links of its own
-    book = {**good_book, "build_dir": build_dir, "before": snapshot(build_dir), "started": []}
+    book = _copy(good_book, tmp_path)
     yield book
-    for proc in book["started"]:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    _stop_started(book)
 
 
-# -- 1. data ------------------------------------------------------------------------------
+#: The chapters of the small book whose data the tests break: ``slow`` lets a test hold a build
+#: while it edits the data.
+DATA_CHAPTERS = ("tiny", "slow", "loads_data")
+
+
+@pytest.fixture(scope="session")
+def good_data_book(tmp_path_factory) -> dict:
+    """The small book that loads the data, built once a session from ``data/``."""
+    return _good_book(tmp_path_factory, "data-book", DATA_CHAPTERS)
+
+
+@pytest.fixture
+def data_book(good_data_book, tmp_path) -> dict:
+    """A copy of the good data book's build, and a copy of data/ for the test to break
+    (``IIJBOOK_DATA_DIR`` in its ``env``); builds the test left running are killed at the end."""
+    book = _copy(good_data_book, tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    book["data"], book["env"]["IIJBOOK_DATA_DIR"] = data, str(data)
+    yield book
+    _stop_started(book)
+
+
+@pytest.fixture(scope="session")
+def built_tiny(tmp_path_factory) -> dict:
+    """The fixture chapter ``tiny`` alone as a book, built once a session in this process, with its
+    defaults (the product on its page is 42.0)."""
+    from iijbook_build import build as build_mod
+
+    where = tmp_path_factory.mktemp("tiny-book")
+    root = make_mini_project(where)
+    build_dir = where / "_build"
+    build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
+    return {"root": root, "build_dir": build_dir}
+
+
+@pytest.fixture
+def tiny_book(built_tiny, tmp_path) -> tuple[Path, Path]:
+    """A copy of that build for one test: the book's root (shared: no test changes it) and the
+    test's own build folder."""
+    build_dir = tmp_path / "_build"
+    shutil.copytree(built_tiny["build_dir"], build_dir, symlinks=True)
+    return built_tiny["root"], build_dir

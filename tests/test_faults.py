@@ -14,7 +14,6 @@ import html
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,7 +31,6 @@ from .conftest import ROOT, make_mini_project
 from .faultbook import (
     CHAPTERS,
     GOOD,
-    _good_book,
     assert_gone,
     assert_unlocked,
     finish,
@@ -42,22 +40,6 @@ from .faultbook import (
     start_build,
     wait_for,
 )
-
-
-@pytest.fixture(scope="module")
-def good_data_book(tmp_path_factory) -> dict:
-    return _good_book(tmp_path_factory, "data-book", ("tiny", "loads_data"))
-
-
-@pytest.fixture
-def data_book(good_data_book, tmp_path) -> dict:
-    """A copy of the good data book's build, and a copy of data/ for the test to break."""
-    build_dir = tmp_path / "_build"
-    shutil.copytree(good_data_book["build_dir"], build_dir, symlinks=True)
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
-    env = {**good_data_book["env"], "IIJBOOK_DATA_DIR": str(data)}
-    return {**good_data_book, "build_dir": build_dir, "before": snapshot(build_dir), "data": data, "env": env}
 
 
 def _replace(path: Path, old: bytes, new: bytes) -> int:
@@ -349,12 +331,12 @@ def test_interrupted_while_the_site_renders(book, tmp_path, signum):
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
-def test_a_signal_at_the_commit_point_says_what_happened(tmp_path, monkeypatch, when):
+def test_a_signal_at_the_commit_point_says_what_happened(tiny_book, monkeypatch, when):
     """A signal just before or just after the one rename that publishes: the message reads the link
-    itself, so it says what happened, and the site is the old one or the new one, whole."""
-    root = make_mini_project(tmp_path)
-    build_dir = tmp_path / "_build"
-    build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
+    itself, so it says what happened, and the site is the old one or the new one, whole.
+
+    Starts from a copy of the tiny book's build with its defaults (the session's ``built_tiny``)."""
+    root, build_dir = tiny_book
     real_replace = os.replace
 
     def replace_while_signalled(src, dst) -> None:

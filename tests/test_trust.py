@@ -329,18 +329,10 @@ def test_an_unusable_build_folder_is_one_line(book, tmp_path, kind):
 
 
 # -- inputs edited while the build runs -----------------------------------------------------
-def test_data_edited_during_a_build_never_reaches_a_run_filed_under_another_key(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
-    where = tmp_path / "w"
-    where.mkdir()
-    root = make_mini_project(where, ("slow", "loads_data"))
-    book = {
-        "root": root,
-        "build_dir": tmp_path / "_build",
-        "env": {"IIJBOOK_DATA_DIR": str(data)},
-        "started": [],
-    }
+def test_data_edited_during_a_build_never_reaches_a_run_filed_under_another_key(data_book, tmp_path):
+    """The data book (a copy of its build, and of data/ for this test) is held by its slow chapter
+    while a data file gains a row: that build shows the rows as they were, the next one the new."""
+    book, data = data_book, data_book["data"]
     assert iijbook_build(book).returncode == 0
     rows = page_text(book["build_dir"] / "html" / "chapters" / "loads_data.html")
     count = int(re.search(r"hold (\d+) rows", rows).group(1))
@@ -372,13 +364,9 @@ def _published(build_dir: Path) -> dict[str, str]:
     return {**snapshot(build_dir), "status": (build_dir / "status.json").read_text()}
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 3])  # a cache entry carried over, the executed copy, the new entry
-def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tmp_path, monkeypatch, fail_at):
-    root = make_mini_project(tmp_path)
-    build_dir = tmp_path / "_build"
-    quiet = {"root": root, "build_dir": build_dir, "say": lambda _: None}
-    build_mod.build({}, **quiet)
-    before = _published(build_dir)
+def _build_on_a_disk_full_at(fail_at: int, quiet: dict, monkeypatch) -> tuple[str, int]:
+    """Build the tiny book with rate 3 on a disk that fills at the ``fail_at``-th file the new
+    generation copies; return the build's error message and how many copies were tried."""
     calls = {"n": 0}
     real_copyfile, real_new = shutil.copyfile, folder_mod.new_generation
 
@@ -388,27 +376,49 @@ def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tmp_path, mo
             raise OSError(errno.ENOSPC, "No space left on device", str(args[1]))
         return real_copyfile(*args, **kwargs)
 
-    # only the laying out of the new generation is starved: the runs and the render have the disk
-    def new_generation(*args, **kwargs):
-        monkeypatch.setattr(shutil, "copyfile", full)
-        monkeypatch.setattr(os, "link", lambda *a, **k: full(*a))
-        return real_new(*args, **kwargs)
+    with monkeypatch.context() as patched:
+        # only the laying out of the new generation is starved: the runs and the render have the disk
+        def new_generation(*args, **kwargs):
+            patched.setattr(shutil, "copyfile", full)
+            patched.setattr(os, "link", lambda *a, **k: full(*a))
+            return real_new(*args, **kwargs)
 
-    monkeypatch.setattr(folder_mod, "new_generation", new_generation)
-    with pytest.raises(build_mod.BuildError) as err:
-        build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
-    message = str(err.value)
-    assert len(message.splitlines()) == 1 and "no space left on device" in message.lower()
-    assert "were not changed" in message
-    assert _published(build_dir) == before
-    monkeypatch.undo()
-    consistent(build_dir)  # the generation laid out in part is gone
+        patched.setattr(folder_mod, "new_generation", new_generation)
+        with pytest.raises(build_mod.BuildError) as err:
+            build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
+    return str(err.value), calls["n"]
+
+
+def test_a_full_disk_while_publishing_changes_nothing_and_cleans_up(tiny_book, monkeypatch):
+    """The disk fills while the new generation is laid out, at the first, the second or the third
+    file copied (a cache entry carried over, the executed copy, the new cache entry): each time the
+    build fails in one line saying nothing changed, and the published state is as it was, with no
+    generation laid out in part, nothing staged and no scratch left; the next build publishes.
+
+    The three places were three tests, each with a good build of its own after the failure. Each
+    failing build is checked to leave the build folder as it found it, so they run one after the
+    other on one copy of the tiny book's build, and the build that must then succeed runs once,
+    after all three: one build instead of three.
+    """
+    root, build_dir = tiny_book  # a copy of the tiny book's build with its defaults
+    quiet = {"root": root, "build_dir": build_dir, "say": lambda _: None}
+    before = _published(build_dir)
+    for fail_at in (1, 2, 3):
+        message, copied = _build_on_a_disk_full_at(fail_at, quiet, monkeypatch)
+        assert len(message.splitlines()) == 1 and "no space left on device" in message.lower(), fail_at
+        assert "were not changed" in message, fail_at
+        assert copied >= fail_at, f"the disk never filled at file {fail_at}: {copied} copied"
+        assert _published(build_dir) == before, fail_at
+        consistent(build_dir)  # the generation laid out in part is gone
+        assert not list((build_dir / "running").iterdir()), fail_at
     build_mod.build({"tiny": {"rate": 3.0}}, **quiet)
     assert tiny_product(build_dir) == "63.0"
     consistent(build_dir)
 
 
-def test_a_really_full_disk_at_any_point_keeps_the_published_state_whole(tmp_path):
+def test_a_really_full_disk_at_any_point_keeps_the_published_state_whole(tmp_path, built_tiny):
+    """Builds on a small file system filled to leave less and less room: each build publishes
+    whole or changes nothing. The first good build is the session's tiny book's, copied in."""
     mount = tmp_path / "disk"
     mount.mkdir()
     proc = subprocess.run(
@@ -417,9 +427,10 @@ def test_a_really_full_disk_at_any_point_keeps_the_published_state_whole(tmp_pat
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a small file system here: {proc.stderr.decode().strip()}")
     try:
-        root = make_mini_project(tmp_path)
-        book = {"root": root, "build_dir": mount / "_build", "env": {}, "started": []}
-        assert iijbook_build(book).returncode == 0
+        book = {"root": built_tiny["root"], "build_dir": mount / "_build", "env": {}, "started": []}
+        shutil.copytree(built_tiny["build_dir"], book["build_dir"], symlinks=True)
+        assert tiny_product(book["build_dir"]) == "42.0"
+        consistent(book["build_dir"])
         free = shutil.disk_usage(mount).free
         site = sum(p.stat().st_size for p in (book["build_dir"] / "html").rglob("*") if p.is_file())
         outcomes = []
@@ -632,11 +643,9 @@ def test_a_new_title_reaches_every_page_s_navigation(book):
         assert "A renamed chapter" in text and "A tiny chapter" not in text, page
 
 
-def test_a_signal_while_the_new_site_is_laid_out_publishes_nothing(tmp_path, monkeypatch):
-    root = make_mini_project(tmp_path)
-    build_dir = tmp_path / "_build"
+def test_a_signal_while_the_new_site_is_laid_out_publishes_nothing(tiny_book, monkeypatch):
+    root, build_dir = tiny_book  # a copy of the tiny book's build with its defaults
     quiet = {"root": root, "build_dir": build_dir, "say": lambda _: None}
-    build_mod.build({}, **quiet)
     before = _published(build_dir)
     real_copyfile = shutil.copyfile
 
