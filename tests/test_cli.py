@@ -58,6 +58,10 @@ def test_values_are_converted_by_the_annotation(param, text, value):
         (RATE, "abc", "parameter jpy_per_usd: 'abc' is not a float or None"),
         (RATE, "nan", "is not a float or None"),
         (RATE, "inf", "is not a float or None"),
+        (RATE, "1e400", "parameter jpy_per_usd: '1e400' is not a float or None"),  # overflows
+        (RATE, "1e-400", "parameter jpy_per_usd: '1e-400' is not a float or None"),  # underflows to 0
+        (RATE, "-0.5e-999", "parameter jpy_per_usd: '-0.5e-999' is not a float or None"),
+        (RATE, "0.000e-999", "parameter jpy_per_usd: 0.0 is out of range"),  # zero, as typed
         (POINT, "best", "parameter guidance_point: 'best' is out of range: allowed [low | mid | high]"),
         (CUTOFF, "2004-01", "parameter cutoff: '2004-01' is out of range: allowed [2000-12, 2003-06]"),
         (COUNT, "2.5", "parameter steps: '2.5' is not an int"),

@@ -344,11 +344,18 @@ def _one(kind: str, text: str) -> Any:
     Traceback (most recent call last):
     ...
     ValueError: 1_5_0
+    >>> _one("float", "1e-400")
+    Traceback (most recent call last):
+    ...
+    ValueError: 1e-400
     """
     if kind == "None" and text.strip() in ("None", "null", "~"):
         return None
-    if kind == "float" and _FLOAT.fullmatch(text) and math.isfinite(value := float(text)):
-        return value
+    if kind == "float" and _FLOAT.fullmatch(text):
+        value, digits = float(text), re.split("[eE]", text)[0]
+        # one that overflows (1e400) or underflows to 0.0 (1e-400) is not the number typed
+        if math.isfinite(value) and (value != 0 or not re.search("[1-9]", digits)):
+            return value
     if kind == "int" and _INT.fullmatch(text):
         return int(text)
     if kind == "bool" and text.strip().lower() in ("true", "yes", "false", "no"):
