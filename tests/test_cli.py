@@ -172,6 +172,8 @@ def test_help_lists_every_chapter_parameter():
         (["-p", "jpy_per_usd", "cheap"], "parameter jpy_per_usd: 'cheap' is not a float or None"),
         (["-p", "no_such_parameter", "1"], "unknown parameter 'no_such_parameter'"),
         (["--chapter", "no_such_chapter"], "unknown chapter 'no_such_chapter'"),
+        # an option where NAME should be: no NAME and no VALUE were given
+        (["-p", "--force", "3"], "-p has no NAME VALUE: the next word is the option --force"),
     ],
 )
 def test_refusals_exit_2_with_one_line_and_leave_the_site_byte_identical(built_book, args, message):

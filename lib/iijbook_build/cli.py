@@ -72,7 +72,9 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
 def _pairs(_ctx: click.Context, _param: click.Parameter, pairs: tuple[tuple[str, str], ...]) -> list:
     seen: set[str] = set()
     for name, value in pairs:
-        if value in OPTIONS or name in OPTIONS:
+        if name in OPTIONS:
+            raise click.UsageError(f"-p has no NAME VALUE: the next word is the option {name}")
+        if value in OPTIONS:
             raise click.UsageError(f"-p {shown(name)} has no VALUE: the next word is the option {value}")
         if name in seen:
             raise click.UsageError(f"parameter {shown(name)} is given twice with -p; give it once")
