@@ -58,6 +58,8 @@ SLOW_FIXTURES = frozenset(
 SLOW_CALLS = frozenset(
     {
         "run_cli",  # the iijbook command, in a subprocess
+        "iijbook_here",  # the iijbook command, in this process (tests/faultbook.py)
+        "refused_build",
         "build",  # iijbook_build.build.build, in process
         "execute_chapter",
         "run_chapter",

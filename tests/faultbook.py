@@ -18,13 +18,16 @@ tests share them) and give every test a fresh copy.
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import psutil
@@ -72,6 +75,56 @@ def iijbook_build(book: dict, *args: str, env: dict[str, str] | None = None):
     """``iijbook build`` on the small book ``book`` (see the fixtures), as a user runs it."""
     where = ("--root", str(book["root"]), "--build-dir", str(book["build_dir"]))
     return run_cli("build", *where, *args, env={**book["env"], **(env or {})}, timeout=300)
+
+
+#: What a fresh interpreter does not print (Python's default warning filters).
+_UNSHOWN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
+
+
+def iijbook_here(
+    *argv: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    """``iijbook ARGV`` through the command's own entry point, :func:`iijbook_build.cli.main` (all
+    the console script calls), in this process: in ``cwd``, with ``env`` added to the environment,
+    its output captured, and the warnings a fresh interpreter would print written after its stderr.
+
+    For the tests whose command is refused before anything runs: a refusal then costs no
+    interpreter start and no imports (a second or more each, pandas and pandera for the data
+    checks). A command that is not refused runs here as it would in a process of its own, and the
+    test fails on its exit status. Tests that need the build's own process (signals, a closed
+    output, the lock held across processes, a build that must succeed) use :func:`iijbook_build`
+    or :func:`start_build`.
+    """
+    from iijbook_build import cli
+
+    settings = env or {}
+    saved = {name: os.environ.get(name) for name in settings}
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        os.environ.update(settings)
+        os.chdir(cwd)
+        with warnings.catch_warnings(record=True) as caught, redirect_stdout(out), redirect_stderr(err):
+            warnings.simplefilter("default")
+            code = cli.main(list(argv))
+    finally:
+        os.chdir(here)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    shown = [w for w in caught if not issubclass(w.category, _UNSHOWN_WARNINGS)]
+    stderr = err.getvalue() + "".join(
+        warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in shown
+    )
+    return subprocess.CompletedProcess(["iijbook", *argv], code, out.getvalue(), stderr)
+
+
+def refused_build(book: dict, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``iijbook build`` on the small book ``book``, run by :func:`iijbook_here`: for a test that
+    expects it refused before anything runs."""
+    where = ("--root", str(book["root"]), "--build-dir", str(book["build_dir"]))
+    return iijbook_here("build", *where, *args, env={**book["env"], **(env or {})})
 
 
 def start_build(book: dict, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:

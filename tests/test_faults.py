@@ -36,6 +36,7 @@ from .faultbook import (
     finish,
     iijbook_build,
     output,
+    refused_build,
     snapshot,
     start_build,
     wait_for,
@@ -125,7 +126,7 @@ def _error_lines(stderr: str) -> list[str]:
 )
 def test_bad_data_is_refused_before_anything_runs_naming_file_line_and_column(data_book, breakage):
     where = breakage(data_book["data"])
-    proc = iijbook_build(data_book)
+    proc = refused_build(data_book)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert not re.search(r"executed|cached|failed", proc.stdout), proc.stdout  # no chapter ran
     lines = proc.stderr.splitlines()
@@ -137,14 +138,14 @@ def test_bad_data_is_refused_before_anything_runs_naming_file_line_and_column(da
 
 def test_a_non_numeric_value_is_reported_alone(data_book):
     where = _non_numeric(data_book["data"])
-    proc = iijbook_build(data_book)
+    proc = refused_build(data_book)
     assert proc.returncode == 2
     assert _error_lines(proc.stderr) == [where]
 
 
 def test_after_bad_data_the_good_cache_entries_serve_the_next_build(data_book):
     _non_numeric(data_book["data"])
-    assert iijbook_build(data_book).returncode == 2
+    assert refused_build(data_book).returncode == 2
     data_book["env"].pop("IIJBOOK_DATA_DIR")  # the data as it was
     proc = iijbook_build(data_book)
     assert proc.returncode == 0, proc.stderr
@@ -198,7 +199,7 @@ BAD_PARAMS_FILES = {
 def test_bad_params_file_is_refused_in_one_line_and_changes_nothing(book, tmp_path, text, message):
     path = tmp_path / "params.yaml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    proc = iijbook_build(book, "-f", str(path))
+    proc = refused_build(book, "-f", str(path))
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("iijbook: refused: "), proc.stderr
@@ -208,7 +209,7 @@ def test_bad_params_file_is_refused_in_one_line_and_changes_nothing(book, tmp_pa
 
 
 def test_missing_params_file_is_refused(book, tmp_path):
-    proc = iijbook_build(book, "-f", str(tmp_path / "nowhere.yaml"))
+    proc = refused_build(book, "-f", str(tmp_path / "nowhere.yaml"))
     assert proc.returncode == 2
     missing = tmp_path / "nowhere.yaml"
     assert proc.stderr.startswith(f"iijbook: refused: params file {missing}: cannot read it")
@@ -375,7 +376,7 @@ def test_a_second_build_is_refused_at_once_naming_the_lock(book, tmp_path):
     hold = tmp_path / "hold"
     first = start_build(book, *GOOD, "-p", "hold", str(hold))
     wait_for(lambda: Path(f"{hold}.started").exists(), [first], "the first build running its chapter")
-    second = iijbook_build(book, *GOOD)
+    second = refused_build(book, *GOOD)
     assert second.returncode == 2
     assert second.stderr.splitlines() == [_refusal(first, book["build_dir"])]
     assert second.stdout == ""

@@ -35,6 +35,8 @@ from .faultbook import (
     GOOD,
     finish,
     iijbook_build,
+    iijbook_here,
+    refused_build,
     snapshot,
     start_build,
     wait_for,
@@ -193,7 +195,7 @@ def test_a_lock_that_is_a_symbolic_link_is_not_followed(book, tmp_path):
     lock = book["build_dir"] / ".lock"
     lock.unlink()
     lock.symlink_to(target)
-    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    proc = refused_build(book, *GOOD, "-p", "rate", "3")
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         f"iijbook: refused: {lock} is a symbolic link; a build never follows one: remove it"
@@ -206,7 +208,7 @@ def test_a_lock_that_is_a_folder_is_one_line(book):
     lock = book["build_dir"] / ".lock"
     lock.unlink()
     lock.mkdir()
-    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    proc = refused_build(book, *GOOD, "-p", "rate", "3")
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [f"iijbook: refused: {lock} is a folder, not a lock file: remove it"]
     assert snapshot(book["build_dir"]) == book["before"]
@@ -223,7 +225,7 @@ def test_a_refusal_names_a_live_holder_only(book, written):
         handle.truncate()
         handle.write(text)
         handle.flush()
-        proc = iijbook_build(book, *GOOD)
+        proc = iijbook_build(book, *GOOD)  # a process of its own: the pid it names is not its own
     assert proc.returncode == 2
     who = f"another build (pid {os.getpid()})" if written == "own" else "another build"
     assert proc.stderr.splitlines() == [
@@ -279,7 +281,9 @@ def test_a_folder_holding_other_files_is_refused_and_left_alone(book, tmp_path):
     (folder / "html").mkdir()
     (folder / "html" / "index.html").write_text("my own site\n")
     before = tree_digest(folder)
-    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
+    proc = iijbook_here(
+        "build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"]
+    )
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         f"iijbook: refused: build folder {folder}: it holds files that no build wrote (notes.txt); a "
@@ -293,21 +297,8 @@ def test_the_project_folder_or_one_above_it_is_refused(book, which):
     root = book["root"]
     folder = {"root": root, "parent": root.parent, "cwd": Path(".")}[which]
     before = tree_digest(root)
-    proc = subprocess.run(
-        [
-            str(Path(build_mod.sys.executable).with_name("iijbook")),
-            "build",
-            "--root",
-            str(root),
-            "--build-dir",
-            str(folder),
-            *GOOD,
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **book["env"]},
-        timeout=120,
+    proc = iijbook_here(
+        "build", "--root", str(root), "--build-dir", str(folder), *GOOD, env=book["env"], cwd=root
     )
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and "is the project folder or holds it" in proc.stderr, (
@@ -321,7 +312,9 @@ def test_an_unusable_build_folder_is_one_line(book, tmp_path, kind):
     folder = {"file": tmp_path / "a-file", "unwritable": Path("/proc/1/iijbook-build")}[kind]
     if kind == "file":
         folder.write_text("x")
-    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
+    proc = iijbook_here(
+        "build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"]
+    )
     assert proc.returncode == 2
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and str(folder) in lines[0], proc.stderr
@@ -509,7 +502,7 @@ def test_a_build_folder_entry_that_is_a_link_is_refused_and_its_target_kept(book
     shutil.rmtree(entry, ignore_errors=True)
     entry.symlink_to(victim)
     before = tree_digest(victim)
-    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    proc = refused_build(book, *GOOD, "-p", "rate", "3")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     (line,) = proc.stderr.splitlines()
     assert line.startswith(f"iijbook: refused: {entry} is a symbolic link") and line.endswith("remove it")
@@ -524,7 +517,7 @@ def test_a_build_folder_entry_of_the_wrong_kind_is_refused_before_anything_chang
     link = os.readlink(entry) if entry.is_symlink() else None
     entry.unlink() if link else entry.rename(aside)
     entry.mkdir() if name == "status.json" else entry.write_text("junk\n")  # a folder where a file goes
-    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    proc = refused_build(book, *GOOD, "-p", "rate", "3")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and str(entry) in lines[0] and "remove it" in lines[0], proc.stderr
@@ -609,7 +602,9 @@ def test_a_build_folder_inside_what_the_build_reads_is_refused(book, inside):
         "chapters": book["root"] / "chapters",
         "_static": book["root"] / "_static",
     }[inside] / "_b"
-    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"])
+    proc = iijbook_here(
+        "build", "--root", str(book["root"]), "--build-dir", str(folder), *GOOD, env=book["env"]
+    )
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and "which the build reads" in proc.stderr, proc.stderr
     assert not folder.exists()
@@ -621,7 +616,7 @@ def test_a_broken_book_configuration_is_one_line_naming_it(book, text):
     good = config.read_text()
     try:
         config.write_text(text)
-        proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+        proc = refused_build(book, *GOOD, "-p", "rate", "3")
     finally:
         config.write_text(good)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -715,7 +710,7 @@ def test_a_build_whose_output_goes_nowhere_still_builds(book, where):
     ],
 )
 def test_command_lines_that_cannot_mean_what_they_say_are_refused(book, args, says):
-    proc = iijbook_build(book, *GOOD, *args)
+    proc = refused_build(book, *GOOD, *args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and says in lines[0], proc.stderr
@@ -738,7 +733,7 @@ def test_a_chapter_that_prints_too_much_is_named_with_its_cell(tmp_path):
 
 def test_parameters_that_do_not_go_together_are_refused_before_anything_runs(real_build):
     before = snapshot(real_build)
-    proc = run_cli(
+    proc = iijbook_here(
         "build",
         "--build-dir",
         str(real_build),
@@ -806,7 +801,9 @@ def test_a_build_folder_reached_through_a_link_into_the_data_is_refused(book, tm
     link = tmp_path / "way-in"
     link.symlink_to(data)
     env = {**book["env"], "IIJBOOK_DATA_DIR": str(data)}
-    proc = run_cli("build", "--root", str(book["root"]), "--build-dir", str(link / "out"), *GOOD, env=env)
+    proc = iijbook_here(
+        "build", "--root", str(book["root"]), "--build-dir", str(link / "out"), *GOOD, env=env
+    )
     assert proc.returncode == 2 and "which the build reads" in proc.stderr, proc.stderr
     assert not (data / "out").exists()
 
