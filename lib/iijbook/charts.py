@@ -270,7 +270,8 @@ def quarter_timeline(
     >>> chart.data["run"].tolist()  # 2Q01 stands alone: no line across the gap
     [1, 2, 2]
     """
-    slots = list(slots or quarter_slots(frame["quarter"]))
+    known = [*frame["quarter"], *([] if ranges is None else ranges["quarter"])]
+    slots = list(slots or quarter_slots(known))
     data = frame.assign(slot=frame["quarter"].map(slots.index)).sort_values([series, "slot"])
     data["run"] = data.groupby(series)["slot"].diff().ne(1).cumsum()  # a new run after each gap
     (expression, number), notes = _label(label, "value"), ["note"] if "note" in data else []
