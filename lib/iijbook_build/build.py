@@ -1,15 +1,12 @@
 """Build the book: check the inputs, run the chapters, render the site, publish it.
 
-1. **Check** (:mod:`.inputs`, :mod:`.datacheck`, :mod:`.preflight`): the build copies what the
-   runs read (the data, each chapter's notebook) into its scratch folder and keys every run by
-   those copies, so a file edited while it runs cannot slip into a run filed under another key;
-   bad data and parameters that do not go together are refused before anything runs.
-2. **Run** (:mod:`.run`): papermill runs each chapter, in parallel, in its time limit; a run
-   whose key is in the published cache is reused, and ``--chapter`` keeps the others' pages.
-3. **Render** (:mod:`.render`): jupyter-book renders every page afresh, and every chapter page
-   must carry its run's key.
-4. **Publish** (:mod:`.folder`): the new site, executed copies, cache and status are laid out in
-   a generation of their own, then made current by one rename, the commit point.
+1. **Check** (:mod:`.inputs`, :mod:`.datacheck`, :mod:`.preflight`): the data and each chapter's
+   notebook are copied into the build's scratch folder and every run is keyed by those copies,
+   so a file edited while the build runs cannot slip into a run filed under another key.
+2. **Run** (:mod:`.run`): papermill runs each chapter in its time limit; a run whose key is in
+   the published cache is reused, and ``--chapter`` keeps the others' pages.
+3. **Render** (:mod:`.render`): every page afresh; each chapter page must carry its run's key.
+4. **Publish** (:mod:`.folder`): a new generation laid out, made current by one rename.
 
 Refused before anything ran: :class:`Refused` (exit 2); a failure: :class:`BuildError` (1); a
 stop signal: :class:`Interrupted` (130). Each message says whether the site changed, which
@@ -34,26 +31,12 @@ from typing import Any
 import iijbook
 import nbformat
 
-from . import folder, preflight, reports
+from . import folder, preflight, reports, scenarios
 from .classroom import handout_pages
 from .deploy import recorded_sources, sources_digest
-from .inputs import (
-    Chapter,
-    InputError,
-    book_data,
-    discover,
-    load_yaml,
-    project_root,
-    read_bytes,
-    read_text,
-)
-from .opening import answer_first
+from .inputs import Chapter, InputError, book_data, discover, load_yaml, project_root, read_bytes, read_text
 from .render import RenderError, check_pages, child_env, fingerprint, render, stage, tree_digest
 from .run import ChapterRun, Job, cache_key, data_hash, digest, lib_hash, run_jobs, run_record
-from .scenarios import FOLDER as SCENARIO_FOLDER
-from .scenarios import PAGE as SCENARIOS_PAGE
-from .scenarios import Plan, Scenario, key_outputs, scenario_copy, scenarios_page, toc_with_scenarios
-from .scenarios import plan as scenario_plan
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest allowed: a day.
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 300.0, 86_400.0
@@ -83,8 +66,7 @@ Say = Callable[[str], None]
 
 
 def _say(message: str) -> None:
-    """Print a progress line; an output that went away (``>&-``, ``/dev/full``) stops nothing: what
-    follows goes nowhere."""
+    """Print a progress line; an output that went away (``>&-``, ``/dev/full``) stops nothing."""
     try:
         print(message, flush=True)
     except (OSError, ValueError, AttributeError):
@@ -108,24 +90,19 @@ def snapshot(chapters: list[Chapter], scratch: Path, root: Path) -> Inputs:
     source = book_data(root)
     if not source.is_dir():
         raise Refused(f"data folder {source}: not a folder")
-    data = scratch / "data"
-    for path in sorted(source.rglob("*")):
-        if not path.is_dir() and "__pycache__" not in path.parts:  # a pipe or a device is refused, named
-            target = data / path.relative_to(source)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(read_bytes(path, "data file", 64 << 20))
+    data, notebooks = scratch / "data", {c.name: scratch / "chapters" / c.path.name for c in chapters}
+    copies = [(p, data / p.relative_to(source), "data file", 64 << 20) for p in sorted(source.rglob("*"))]
+    copies = [c for c in copies if not c[0].is_dir() and "__pycache__" not in c[0].parts]
+    copies += [(c.path, notebooks[c.name], "chapter notebook", 16 << 20) for c in chapters]
+    for path, target, what, limit in copies:  # a pipe or a device is refused, named
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(read_bytes(path, what, limit))
     data.mkdir(parents=True, exist_ok=True)
-    notebooks = {}
-    for chapter in chapters:
-        notebooks[chapter.name] = scratch / "chapters" / chapter.path.name
-        notebooks[chapter.name].parent.mkdir(parents=True, exist_ok=True)
-        notebooks[chapter.name].write_bytes(read_bytes(chapter.path, "chapter notebook", 16 << 20))
     return Inputs(data, source, notebooks, data_hash(data), lib_hash())
 
 
 def _last_status(build_dir: Path) -> dict[str, Any]:
-    """The published ``status.json``, or ``{}`` if it is missing or malformed (the chapters then run
-    as if new): only rows of the right shape are kept."""
+    """The published ``status.json`` with its well-shaped rows by name, or ``{}`` if unreadable."""
     try:
         status = json.loads(read_text(build_dir / "status.json", "", 1 << 20))
     except (InputError, ValueError):
@@ -192,34 +169,27 @@ def execute_all(
     runs: dict[str, ChapterRun] = {}
     jobs: list[Job] = []
     for chapter in chapters:
-        run = runs[chapter.name] = ChapterRun(chapter.name, parameters.get(chapter.name, {}))
-        kept = build_dir / "executed" / f"{chapter.name}.ipynb"
-        if options.only and chapter.name not in options.only and chapter.name in last:
+        name = chapter.name
+        run = runs[name] = ChapterRun(name, parameters.get(name, {}))
+        kept = build_dir / "executed" / f"{name}.ipynb"
+        if options.only and name not in options.only and name in last:
             record = run_record(kept) if kept.is_file() and not kept.is_symlink() else None
-            if record is not None and digest(kept) == last[chapter.name]["digest"]:
+            if record is not None and digest(kept) == last[name]["digest"]:
                 run.status, run.executed = "kept", str(kept)
                 run.parameters, run.key = record["parameters"], record["key"]
                 continue
             say(f"  executed/{kept.name}: missing or changed since it was published; its run is redone")
-            run.parameters = _checked(chapter, (record or last[chapter.name])["parameters"], say)
-        run.key = cache_key(inputs.notebooks[chapter.name], run.parameters, inputs.data_hash, inputs.lib_hash)
-        hit = None if options.force else _cached(build_dir / "cache", chapter.name, run.key, say)
+            run.parameters = _checked(chapter, (record or last[name])["parameters"], say)
+        run.key = cache_key(inputs.notebooks[name], run.parameters, inputs.data_hash, inputs.lib_hash)
+        hit = None if options.force else _cached(build_dir / "cache", name, run.key, say)
         if hit is not None:
             run.status, run.executed = "cached", str(hit)
             continue
+        source, output = str(inputs.notebooks[name]), str(scratch / "runs" / f"{name}-{run.key}.ipynb")
+        params = [(p.name, p.annotation, p.default, p.comment) for p in chapter.parameters]
+        cwd, log, data = str(chapter.path.parent), str(build_dir / "logs" / f"{name}.log"), str(inputs.data)
         jobs.append(
-            Job(
-                name=chapter.name,
-                source=str(inputs.notebooks[chapter.name]),
-                output=str(scratch / "runs" / f"{chapter.name}-{run.key}.ipynb"),
-                parameters=run.parameters,
-                chapter_params=[(p.name, p.annotation, p.default, p.comment) for p in chapter.parameters],
-                cwd=str(chapter.path.parent),
-                log=str(build_dir / "logs" / f"{chapter.name}.log"),
-                key=run.key,
-                data=str(inputs.data),
-                timeout=options.timeout,
-            )
+            Job(name, source, output, run.parameters, params, cwd, log, run.key, data, options.timeout)
         )
     done = [0]
 
@@ -237,10 +207,11 @@ def execute_all(
     if jobs:
         say(f"  running {len(jobs)} chapter(s) on {workers} worker(s)")
         (scratch / "runs").mkdir(exist_ok=True)
+    chapter_path = {c.name: c.path for c in chapters}
 
     def finished(job: Job, seconds: float, error: str | None) -> None:
         run = runs[job.name]
-        run.seconds = seconds
+        run.seconds, run.executed = seconds, job.output
         if error:
             kept = build_dir / "failed" / f"{job.name}.ipynb"
             kept.parent.mkdir(exist_ok=True)
@@ -248,19 +219,16 @@ def execute_all(
             if Path(job.output).exists():
                 shutil.copyfile(job.output, kept)
             # name the user's files, not the build's copies of them
-            error = error.replace(str(inputs.data), str(inputs.origin)).replace(
-                job.source, str(chapter_path[job.name])
-            )
+            error = error.replace(str(inputs.data), str(inputs.origin))
+            error = error.replace(job.source, str(chapter_path[job.name]))
             run.status, run.error, run.executed = "failed", error, str(kept) if kept.exists() else ""
-        else:
-            run.executed = job.output
         report(run, seconds)
 
-    chapter_path = {c.name: c.path for c in chapters}
     run_jobs(jobs, workers, finished)
     return [runs[c.name] for c in chapters]
 
 
+_NOT_RUN = "the site, the cache and the executed copies were not changed"
 _WHERE = re.compile(r"^(cell \d+ \(id [^)]*\)|cell id \S+|a cell) ")
 
 
@@ -273,10 +241,7 @@ def _failure_summary(failures: list[ChapterRun], total: int) -> str:
     2 of 9 chapters failed; the site, the cache and the executed copies were not changed:
       chapters a (cell 0 (id c0)), b (cell 1 (id c1)): raised DataError: bad.csv, line 2
     """
-    lines = [
-        f"{len(failures)} of {total} chapters failed; "
-        "the site, the cache and the executed copies were not changed:"
-    ]
+    lines = [f"{len(failures)} of {total} chapters failed; {_NOT_RUN}:"]
     groups: dict[str, list[tuple[str, str]]] = {}
     for run in failures:
         first = (run.error or "").splitlines()[0] if run.error else ""
@@ -306,7 +271,7 @@ def _signals_interrupt() -> Iterator[None]:
         name = signal.Signals(signum).name
         if folder.published():
             raise Interrupted(f"stopped by {name} just after the new site was published")
-        raise Interrupted(f"stopped by {name}; the site, the cache and the executed copies were not changed")
+        raise Interrupted(f"stopped by {name}; {_NOT_RUN}")
 
     old = {s: signal.signal(s, handler) for s in folder.STOP_SIGNALS}
     try:
@@ -319,19 +284,17 @@ def _signals_interrupt() -> Iterator[None]:
 def _check_config(root: Path) -> None:
     """Refuse a ``_config.yml`` that is not YAML, not a mapping, or not what jupyter-book's own schema
     allows (``execute: 5`` would end the render in a traceback), in one line, before anything runs."""
+    import yaml
     from jupyter_book.config import get_validator
 
     path = root / "_config.yml"
     try:
-        config = load_yaml(read_text(path, "book configuration", 1 << 20), f"book configuration {path}")
-        if not isinstance(config, dict):
+        text = read_text(path, "book configuration", 1 << 20)
+        if not isinstance(load_yaml(text, f"book configuration {path}"), dict):
             raise Refused(f"book configuration {path}: not a mapping of settings")
-        import yaml
-
-        typed = yaml.safe_load(read_text(path, "book configuration", 1 << 20))  # no aliases: checked above
     except InputError as exc:
         raise Refused(str(exc)) from None
-    error = next(iter(get_validator().iter_errors(typed)), None)
+    error = next(iter(get_validator().iter_errors(yaml.safe_load(text))), None)  # no aliases: checked above
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "the top"
         raise Refused(f"book configuration {path}: {where}: {error.message[:200]}")
@@ -347,49 +310,34 @@ def build(
     jobs: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     say: Say = _say,
-    scenarios: list[Scenario] | None = None,
+    scenarios: list[scenarios.Scenario] | None = None,
 ) -> BuildResult:
     """Run the chapters and publish the site; raise :class:`BuildError` on failure.
 
     ``parameters`` maps a chapter to the values it overrides; ``only`` re-runs just those
     chapters and keeps the others' last runs; ``timeout`` is the seconds each chapter may run.
     """
-    with _signals_interrupt():
-        return _checked_build(parameters, root, build_dir, only, force, jobs, timeout, say, scenarios)
-
-
-def _checked_build(
-    parameters: dict[str, dict[str, Any]],
-    root: Path | None,
-    build_dir: Path | None,
-    only: list[str] | None,
-    force: bool,
-    jobs: int | None,
-    timeout: float,
-    say: Say,
-    scenarios: list[Scenario] | None,
-) -> BuildResult:
-    root = Path(os.path.abspath(root or project_root()))
     started = time.perf_counter()
-    os.environ["PATH"] = child_env()["PATH"]
-    folder.committing.update(folder=None, gen=None)
-    chapters = discover(root)
-    _check_config(root)
-    if not (0 < timeout <= MAX_TIMEOUT):
-        raise Refused(f"timeout {timeout!r}: allowed (0, {MAX_TIMEOUT:g}] seconds")
-    reads = (
-        book_data(root),
-        root / "_static",
-        *{c.path.parent for c in chapters},
-        Path(iijbook.__file__).parent,
-    )
-    options = Options(tuple(only or ()), force, jobs, timeout)
-    try:
+    with _signals_interrupt(), _said_in_one_line():
+        root = Path(os.path.abspath(root or project_root()))
+        os.environ["PATH"] = child_env()["PATH"]
+        folder.committing.update(folder=None, gen=None)
+        chapters = discover(root)
+        _check_config(root)
+        if not (0 < timeout <= MAX_TIMEOUT):
+            raise Refused(f"timeout {timeout!r}: allowed (0, {MAX_TIMEOUT:g}] seconds")
+        reads = (
+            book_data(root),
+            root / "_static",
+            *{c.path.parent for c in chapters},
+            Path(iijbook.__file__).parent,
+        )
         build_dir = folder.checked_folder(root / "_build" if build_dir is None else build_dir, root, reads)
         with folder.lock(build_dir) as held:
             folder.check_entries(build_dir)
             folder.tidy(build_dir)  # what a build killed outright left behind
             with folder.scratch(build_dir) as scratch:
+                options = Options(tuple(only or ()), force, jobs, timeout)
                 try:
                     return _build(
                         chapters, parameters, root, build_dir, scratch, options, say, held, scenarios, started
@@ -397,6 +345,13 @@ def _checked_build(
                 except BuildError:
                     held.check()  # a stolen lock explains a failure better than its symptoms
                     raise
+
+
+@contextlib.contextmanager
+def _said_in_one_line() -> Iterator[None]:
+    """What the folder or the render raises, as a :class:`BuildError` saying whether the site changed."""
+    try:
+        yield
     except folder.FolderError as exc:
         raise Refused(str(exc)) from None
     except folder.LockLost as exc:
@@ -421,7 +376,7 @@ def _build(
     options: Options,
     say: Say,
     held: folder.Held,
-    scenarios: list[Scenario] | None,
+    given_scenarios: list[scenarios.Scenario] | None,
     started: float,
 ) -> BuildResult:
     try:
@@ -433,30 +388,27 @@ def _build(
     if last.get("data_hash") != inputs.data_hash:  # checked when that build ran
         from .datacheck import problems
 
-        found = [p.replace(str(inputs.data), str(inputs.origin)) for p in problems(inputs.data)]
+        found = [f"  {p.replace(str(inputs.data), str(inputs.origin))}" for p in problems(inputs.data)]
         if found:
-            lines = "\n".join(f"  {line}" for line in found)
-            raise Refused(f"data folder {inputs.origin} fails its schemas; nothing ran:\n{lines}")
+            raise Refused(f"data folder {inputs.origin} fails its schemas; nothing ran:\n" + "\n".join(found))
     # each scenario run is one more "chapter": its notebook, with values of its own
-    the_plan = scenario_plan(chapters, parameters, scenarios) if scenarios else None
-    book_chapters = chapters
-    if the_plan is not None:
-        for extra in the_plan.chapters:
-            inputs.notebooks[extra.name] = inputs.notebooks[the_plan.base[extra.name]]
-        chapters, parameters = chapters + the_plan.chapters, {**parameters, **the_plan.parameters}
-        if options.only:
-            options = Options(
-                options.only + tuple(c.name for c in the_plan.chapters), *list(asdict(options).values())[1:]
-            )
+    plan = scenarios.plan(chapters, parameters, given_scenarios) if given_scenarios else scenarios.Plan()
+    for extra in plan.chapters:
+        inputs.notebooks[extra.name] = inputs.notebooks[plan.base[extra.name]]
+    book_chapters, chapters, parameters = (
+        chapters,
+        chapters + plan.chapters,
+        {**parameters, **plan.parameters},
+    )
+    if options.only:
+        options = replace(options, only=options.only + tuple(c.name for c in plan.chapters))
     checks = []
     for chapter in chapters:
         values = parameters.get(chapter.name) or {}
         if values and not (options.only and chapter.name not in options.only):
-            notebook = nbformat.reads(
-                inputs.notebooks[chapter.name].read_text(encoding="utf-8"), as_version=4
-            )
-            sources = preflight.check_sources(notebook)
-            name = the_plan.labels.get(chapter.name, chapter.name) if the_plan else chapter.name
+            text = inputs.notebooks[chapter.name].read_text(encoding="utf-8")
+            sources = preflight.check_sources(nbformat.reads(text, as_version=4))
+            name = plan.labels.get(chapter.name, chapter.name)
             checks += [preflight.Check(name, *sources, values, str(chapter.path.parent))] if sources else []
     try:
         refused = preflight.refusals(checks, data=inputs.data, timeout=options.timeout)
@@ -465,11 +417,8 @@ def _build(
     if refused:
         raise Refused("; ".join(refused))
     runs = execute_all(chapters, parameters, build_dir, inputs, scratch, options, say)
-    failures = [r for r in runs if r.error]
-    if failures:  # named as the reader knows them: a scenario's run by its scenario
-        labels = the_plan.labels if the_plan else {}
-        named = [replace(r, name=labels.get(r.name, r.name)) for r in failures]
-        raise BuildError(_failure_summary(named, len(runs)))
+    if failures := [replace(r, name=plan.labels.get(r.name, r.name)) for r in runs if r.error]:
+        raise BuildError(_failure_summary(failures, len(runs)))  # a scenario's run named by its scenario
     # the kernels import the lib itself, not a copy: a run made while it changed is not filed
     if any(r.status == "executed" for r in runs) and lib_hash() != inputs.lib_hash:
         raise BuildError(f"the helper package iijbook changed while the build ran; {UNCHANGED}: build again")
@@ -478,9 +427,10 @@ def _build(
         reports.STATUS_PAGE: reports.status_page(runs, inputs.data_hash, inputs.lib_hash),
         **handout_pages({c.name: inputs.notebooks[c.name] for c in book_chapters}),  # for download
     }
-    if the_plan is not None:
-        pages.update(_scenario_pages(root, scenarios or [], the_plan, runs))
-    stage(root, scratch / "stage", {r.name: Path(r.executed) for r in runs}, pages, build_dir / "html")
+    executed = {r.name: Path(r.executed) for r in runs}
+    if given_scenarios:
+        pages.update(scenarios.pages(root, given_scenarios, plan, executed))
+    stage(root, scratch / "stage", executed, pages, build_dir / "html")
     print_ = fingerprint(scratch / "stage", reports.STATUS_PAGE)
     # nothing to publish if the runs, the staged book and the published site are what status.json says
     rows = last.get("chapters", {})
@@ -494,11 +444,11 @@ def _build(
     say("  rendering the site with jupyter-book")
     t0 = time.perf_counter()
     site = render(scratch / "stage", options.timeout)
-    keys = {c.path.relative_to(root).with_suffix("").as_posix(): _key(runs, c.name) for c in book_chapters}
-    for scenario_name, shown in (the_plan.pages if the_plan else {}).items():
-        keys |= {f"{SCENARIO_FOLDER}/{scenario_name}/{name}": _key(runs, run) for name, run in shown.items()}
-    stale = check_pages(site, keys)
-    if stale:
+    key = {r.name: r.key for r in runs}
+    keys = {c.path.relative_to(root).with_suffix("").as_posix(): key[c.name] for c in book_chapters}
+    for scenario_name, shown in plan.pages.items():
+        keys |= {f"{scenarios.FOLDER}/{scenario_name}/{name}": key[run] for name, run in shown.items()}
+    if stale := check_pages(site, keys):
         raise BuildError(
             f"the rendered page of {', '.join(stale)} does not show the run it was given; {UNCHANGED}"
         )
@@ -530,62 +480,24 @@ def _build(
 
 def _lay_out(gen: Path, site: Path, runs: list[ChapterRun], build_dir: Path) -> None:
     """The new generation: the rendered site, each run's executed copy, and the cache (the published
-    entries carried over, each new run filed under its key and its bytes' digest)."""
+    entries carried over as hard links, as entries are never written in place, or copies where the
+    file system refuses links; each new run filed under its key and its bytes' digest)."""
     site.rename(gen / "html")
     (gen / "executed").mkdir()
     (gen / "cache").mkdir()
     old_cache = build_dir / "cache"
     for entry in old_cache.iterdir() if old_cache.is_dir() else ():
         if entry.is_file() and not entry.is_symlink():
-            _link_or_copy(entry, gen / "cache" / entry.name)
+            try:
+                os.link(entry, gen / "cache" / entry.name)
+            except OSError:
+                shutil.copyfile(entry, gen / "cache" / entry.name)
     for run in runs:
         run.digest = digest(Path(run.executed))
         shutil.copyfile(run.executed, gen / "executed" / f"{run.name}.ipynb")
         filed = gen / "cache" / f"{run.name}-{run.key}-{run.digest[:16]}.ipynb"
         if not filed.exists():
             shutil.copyfile(run.executed, filed)
-
-
-def _key(runs: list[ChapterRun], name: str) -> str:
-    return next(r.key for r in runs if r.name == name)
-
-
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """A cache entry carried into the new generation: a hard link (entries are never written in
-    place), or a copy where the file system refuses links."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
-def _scenario_pages(
-    root: Path, scenarios: list[Scenario], the_plan: Plan, runs: list[ChapterRun]
-) -> dict[Path, str]:
-    """What the scenarios add: their copies of the chapters they ran, the Scenarios page, the contents."""
-    by_name = {r.name: r for r in runs}
-    pages: dict[Path, str] = {}
-    for scenario_name, shown in the_plan.pages.items():
-        for chapter_name, run_name in shown.items():
-            text = read_bytes(Path(by_name[run_name].executed), "executed copy", 64 << 20).decode()
-            pages[Path(SCENARIO_FOLDER) / scenario_name / f"{chapter_name}.ipynb"] = answer_first(
-                scenario_copy(text, scenario_name)
-            )
-    outputs = {r.name: key_outputs(Path(r.executed)) for r in runs}
-    titles = {r.name: _title(Path(r.executed)) for r in runs if r.name not in the_plan.base}
-    pages[SCENARIOS_PAGE] = scenarios_page(scenarios, the_plan, outputs, titles)
-    toc = read_text(root / "_toc.yml", "table of contents", 1 << 20)
-    pages[Path("_toc.yml")] = toc_with_scenarios(toc, scenarios, the_plan)
-    return pages
-
-
-def _title(executed: Path) -> str:
-    """A chapter's title: the first level-1 heading of its markdown."""
-    for cell in json.loads(executed.read_text(encoding="utf-8")).get("cells", []):
-        source = "".join(cell.get("source", ""))
-        if cell.get("cell_type") == "markdown" and (found := re.search(r"^# +(.+?)\s*$", source, re.M)):
-            return found.group(1)
-    return ""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,7 +39,8 @@ from typing import Any
 
 from iijbook.params import ParameterError, shown
 
-from .inputs import Chapter, InputError, load_yaml, read_text, resolve
+from .inputs import Chapter, InputError, load_yaml, read_bytes, read_text, resolve
+from .opening import answer_first
 
 #: A scenario's name: it becomes a folder of the site.
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -243,6 +244,35 @@ def scenario_copy(notebook: str, scenario_name: str) -> str:
             figure["name"] = f"{figure['name']}-{scenario_name}"
         cell.get("metadata", {}).get("mystnb", {}).pop("glue", None)
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def pages(
+    root: Path, scenarios: list[Scenario], the_plan: Plan, executed: dict[str, Path]
+) -> dict[Path, str]:
+    """What the scenarios add to the book: their copies of the chapters they ran (``executed``: each
+    run's executed copy, by run name), the Scenarios page, and the table of contents."""
+    out: dict[Path, str] = {}
+    for scenario_name, runs in the_plan.pages.items():
+        for chapter_name, run_name in runs.items():
+            text = read_bytes(executed[run_name], "executed copy", 64 << 20).decode()
+            out[Path(FOLDER) / scenario_name / f"{chapter_name}.ipynb"] = answer_first(
+                scenario_copy(text, scenario_name)
+            )
+    outputs = {name: key_outputs(path) for name, path in executed.items()}
+    titles = {name: _title(path) for name, path in executed.items() if name not in the_plan.base}
+    out[PAGE] = scenarios_page(scenarios, the_plan, outputs, titles)
+    toc = read_text(root / "_toc.yml", "table of contents", 1 << 20)
+    out[Path("_toc.yml")] = toc_with_scenarios(toc, scenarios, the_plan)
+    return out
+
+
+def _title(executed: Path) -> str:
+    """A chapter's title: the first level-1 heading of its markdown."""
+    for cell in json.loads(executed.read_text(encoding="utf-8")).get("cells", []):
+        source = "".join(cell.get("source", ""))
+        if cell.get("cell_type") == "markdown" and (found := re.search(r"^# +(.+?)\s*$", source, re.M)):
+            return found.group(1)
+    return ""
 
 
 def _absolute(target: str) -> str:
