@@ -1,10 +1,10 @@
 """The chart shapes the chapters repeat, on the book's one theme and role colours.
 
-A chart cell says what it shows and calls a builder. Each takes a tidy DataFrame and the words a
-chapter must say (title, axis titles, a description for screen readers) and returns an Altair
-layered chart with its tooltips, value labels, reference lines and marked points drawn alike on
-every page; ``**properties`` (width, height, usermeta) go to ``.properties``. Add a slider or menu
-with ``.add_params(alt.param(bind=...))`` and a layer with ``+``: both keep the title and description.
+A chart cell says what it shows and calls a builder with a tidy DataFrame and the words the chapter
+must say (title, axis titles, a description for screen readers); the builder returns a layered Altair
+chart with tooltips, value labels, reference lines and marked points drawn alike on every page.
+``**properties`` (width, height, usermeta) go to ``.properties``; a slider or menu is added with
+``.add_params(alt.param(bind=...))`` and a layer with ``+``, and the chart keeps its title and description.
 
 - :func:`figure_bars`: printed and derived figures, each with the interval its rounding allows
 - :func:`line_against`: what follows from an assumption, the page's own point and thresholds marked
@@ -42,26 +42,24 @@ class Rule:
     dash: tuple[int, ...] = (6, 4)
 
 
-def _colours(names: Iterable[str], colours: dict[str, str] | None = None) -> alt.Scale:
-    """A colour a name: its own in ``colours`` (a role or a colour), a role's, else the palette's next."""
+def _series(
+    field: str, names: Iterable[str], colours: dict[str, str] | None = None, title: str | None = None
+) -> dict:
+    """Colour (``colours``' own, a role's by name, else the palette's next), dash and point shape a series."""
     names, own = list(dict.fromkeys(names)), colours or {}
     picks = [ROLE_COLOURS.get(own.get(n, n), own.get(n)) for n in names]
     spare = iter(c for c in PALETTE if c not in picks)
-    return alt.Scale(domain=names, range=[p or next(spare) for p in picks])
-
-
-def _series(field: str, names: list[str], colours: dict[str, str] | None) -> dict[str, Any]:
-    """Colour, dash and point shape a series, so that series differ by more than colour."""
-    looks = {"strokeDash": (alt.StrokeDash, DASHES), "shape": (alt.Shape, SHAPES)}
-    style = {
-        k: ch(f"{field}:N", title=None, scale=alt.Scale(domain=names, range=list(v[: len(names)])))
-        for k, (ch, v) in looks.items()
+    looks = {alt.Color: [p or next(spare) for p in picks], alt.StrokeDash: DASHES, alt.Shape: SHAPES}
+    return {
+        channel.__name__: channel(
+            f"{field}:N", title=title, scale=alt.Scale(domain=names, range=list(v[: len(names)]))
+        )
+        for channel, v in looks.items()
     }
-    return {"color": alt.Color(f"{field}:N", title=None, scale=_colours(names, colours)), **style}
 
 
-def _label(label: str, field: str) -> tuple[str, str]:
-    """``"¥{.2f}B"`` as a Vega expression for the field's label, and the number format alone."""
+def _label(label: str, field: str = "value") -> tuple[str, str]:
+    """``"¥{.2f}B"`` as a Vega expression for the field's label, and its number format alone."""
     before, number, after = re.fullmatch(r"(.*)\{(.*)\}(.*)", label).groups()
     return f"'{before}' + format(datum['{field}'], '{number}') + '{after}'", number
 
@@ -82,17 +80,6 @@ def _rules(rules: Sequence[Rule]) -> list[alt.Chart]:
     return layers
 
 
-def _lines(frame: pd.DataFrame, x: Any, y: Any, series: str | None, colours: Any, tips: list) -> list:
-    """One line a series (told apart by colour and dash), or one line in the role or colour ``colours``."""
-    base = alt.Chart(frame).encode(x=x, y=y)
-    if series is None:
-        return [base.mark_line(color=ROLE_COLOURS.get(colours, colours)).encode(tooltip=tips)]
-    style = _series(series, list(dict.fromkeys(frame[series])), colours)
-    return [
-        base.mark_line().encode(color=style["color"], strokeDash=style["strokeDash"], tooltip=[series, *tips])
-    ]
-
-
 def _marked(points: pd.DataFrame | None, x: Any, y: Any) -> list[alt.Chart]:
     """The page's own points: dark diamonds, each with its ``label`` beside it and as its tooltip."""
     if points is None:
@@ -104,30 +91,17 @@ def _marked(points: pd.DataFrame | None, x: Any, y: Any) -> list[alt.Chart]:
     ]
 
 
-def _chart(layers: list, title: str, description: str, properties: dict) -> alt.LayerChart:
-    return alt.layer(*layers).properties(title=title, description=description, **properties)
-
-
 def figure_bars(
-    frame: pd.DataFrame,
-    *,
-    title: str,
-    description: str,
-    value_title: str,
-    category: str = "quarter",
-    category_title: str | None = None,
-    horizontal: bool = False,
-    domain: Sequence[float] | None = None,
-    label: str = "{.2f}",
-    calculate: dict[str, str] | None = None,
-    tooltip: Sequence[Any] = (),
+    frame: pd.DataFrame, *, title: str, description: str, value_title: str, category: str = "quarter",
+    category_title: str | None = None, horizontal: bool = False, domain: Sequence[float] | None = None,
+    label: str = "{.2f}", calculate: dict[str, str] | None = None, tooltip: Sequence[Any] = (),
     **properties: Any,
-) -> alt.LayerChart:
-    """Figures as bars, one a ``category`` in the frame's order, their height the ``value`` column,
-    coloured by the ``role`` column (reported, derived, guidance: ``ROLE_COLOURS``; without it, all
-    as reported); a whisker from ``lo`` to ``hi`` where the frame has them (what the rounding allows,
-    or a guided range); each value printed at the bar's end, as ``label`` says (``"¥{.2f}B"``).
-    ``calculate`` computes columns in the browser, e.g. ``value`` from a slider's setting.
+) -> alt.LayerChart:  # fmt: skip
+    """Figures as bars, one a ``category`` in the frame's order, their length the ``value`` column,
+    coloured by the ``role`` column (reported, derived, guidance: ``ROLE_COLOURS``; without it, all as
+    reported); a whisker from ``lo`` to ``hi`` where the frame has them (what the rounding allows, or a
+    guided range); each value printed at the bar's end as ``label`` says (``"¥{.2f}B"``). ``calculate``
+    computes columns in the browser, e.g. ``value`` from a slider's setting.
 
     Revenues by quarter: 2Q02 printed, the quarters before it derived from its growth rates.
 
@@ -142,63 +116,42 @@ def figure_bars(
     (['bar', 'rule', 'text'], 'Revenues by quarter')
     >>> spec["layer"][0]["encoding"]["color"]["scale"]["domain"], spec["layer"][1]["encoding"]["y2"]
     (['reported', 'derived'], {'field': 'hi'})
-    >>> rows = spec["datasets"][spec["data"]["name"]]
-    >>> [(r["quarter"], round(r["lo"], 2), round(r["hi"], 2)) for r in rows][0]  # rounding allows 1Q01
+    >>> [(r["quarter"], round(r["lo"], 2), round(r["hi"], 2)) for r in spec["datasets"].popitem()[1]][0]
     ('1Q01', 8.21, 8.5)
     """
     cat, val = ("y", "x") if horizontal else ("x", "y")
-    channel, expression, number = {"x": alt.X, "y": alt.Y}, *_label(label, "value")
-    scale = alt.Scale(domain=list(domain)) if domain else alt.Undefined
-    base = alt.Chart(frame).transform_calculate(**(calculate or {}), label=expression)
-    base = base.encode(
-        **{cat: channel[cat](f"{category}:N", title=category_title, sort=None, axis=alt.Axis(labelAngle=0))}
-    )
+    (expression, number), channel = _label(label), {"x": alt.X, "y": alt.Y}
+    scale = alt.Scale(domain=list(domain), nice=False) if domain else alt.Undefined
+    axis = channel[cat](f"{category}:N", title=category_title, sort=None, axis=alt.Axis(labelAngle=0))
+    base = alt.Chart(frame).transform_calculate(**(calculate or {}), label=expression).encode(**{cat: axis})
     roles = sorted(set(frame.get("role", [])), key=lambda r: (list(ROLE_COLOURS) + [r]).index(r))
-    colour = (
-        alt.Color("role:N", title="Figure", scale=_colours(roles))
-        if roles
-        else alt.value(ROLE_COLOURS["reported"])
-    )
-    tips = [
-        category,
-        alt.Tooltip("value:Q", format=number, title=value_title),
-        *(["role"] if roles else []),
-        *tooltip,
-    ]
-    interval = {"lo", "hi"} <= set(frame.columns)
+    colour = {"color": _series("role", roles, title="Figure")["Color"]} if roles else {}
+    tips = [category, alt.Tooltip("value:Q", format=number, title=value_title), *(["role"] * bool(roles))]
+    bar = base.mark_bar(color=ROLE_COLOURS["reported"], **({} if horizontal else {"width": {"band": 0.7}}))
     out = [
-        base.mark_bar(**{"height" if horizontal else "width": {"band": 0.7}}).encode(
-            **{val: channel[val]("value:Q", title=value_title, scale=scale)}, color=colour, tooltip=tips
+        bar.encode(
+            **{val: channel[val]("value:Q", title=value_title, scale=scale)},
+            **colour,
+            tooltip=[*tips, *tooltip],
         )
     ]
+    interval = {"lo", "hi"} <= set(frame.columns)
     if interval:
         out.append(base.mark_rule(strokeWidth=2, color=INK).encode(**{val: "lo:Q", f"{val}2": "hi:Q"}))
     nudge = {"align": "left", "dx": 4} if horizontal else {"dy": -12 if interval else -8}
-    out.append(
-        base.mark_text(fontWeight="bold", **nudge).encode(
-            **{val: "hi:Q" if interval else "value:Q"}, text="label:N"
-        )
+    text = base.mark_text(fontWeight="bold", **nudge).encode(
+        **{val: "hi:Q" if interval else "value:Q"}, text="label:N"
     )
-    return _chart(out, title, description, properties)
+    return alt.layer(*out, text).properties(title=title, description=description, **properties)
 
 
 def line_against(
-    curve: pd.DataFrame,
-    *,
-    x: str,
-    y: str,
-    title: str,
-    description: str,
-    x_title: str,
-    y_title: str,
-    series: str | None = None,
-    colours: str | dict[str, str] = "target",
-    marked: pd.DataFrame | None = None,
-    rules: Sequence[Rule] = (),
-    **properties: Any,
-) -> alt.LayerChart:
-    """``y`` as it follows from an assumption ``x``: a line in the role or colour ``colours`` (or one
-    a ``series``, told apart by colour and dash; ``colours`` then maps series to roles or colours), the
+    curve: pd.DataFrame, *, x: str, y: str, title: str, description: str, x_title: str, y_title: str,
+    series: str | None = None, colours: str | dict[str, str] = "target", marked: pd.DataFrame | None = None,
+    rules: Sequence[Rule] = (), **properties: Any,
+) -> alt.LayerChart:  # fmt: skip
+    """``y`` as it follows from an assumption ``x``: a line in the role or colour ``colours`` (or a line
+    a ``series``, told apart by colour and dash, ``colours`` mapping series to roles or colours), the
     page's own point(s) as dark diamonds (``marked``: rows of ``x``, ``y`` and ``label``) and labelled
     thresholds (:class:`Rule`). Neither axis need start at zero.
 
@@ -207,12 +160,11 @@ def line_against(
     >>> from iijbook.revenues import guided_3q02, revenue_history
     >>> half, q3 = {d.period_label: d.value / 1e9 for d in revenue_history()}, guided_3q02("mid") / 1e9
     >>> curve = pd.DataFrame({"fy2001": [2 * half["1H01"], 2 * half["1H02"]]})
-    >>> curve["q4"] = curve["fy2001"] * 1.2 - half["1H02"] - q3
     >>> at = pd.DataFrame({"fy2001": [39.9], "label": ["FY2001 ¥39.9B"]})  # IIJ's published FY2001
-    >>> at["q4"] = at["fy2001"] * 1.2 - half["1H02"] - q3
+    >>> for frame in (curve, at):
+    ...     frame["q4"] = frame["fy2001"] * 1.2 - half["1H02"] - q3
     >>> chart = line_against(curve, x="fy2001", y="q4", x_title="FY2001 (¥B)", y_title="4Q02 needed (¥B)",
-    ...     marked=at,
-    ...     rules=[Rule(q3, "3Q02 guidance (mid)")], title="The 4Q02 a +20% year needs",
+    ...     marked=at, rules=[Rule(q3, "3Q02 guidance (mid)")], title="The 4Q02 a +20% year needs",
     ...     description="Line chart: the 4Q02 needed for each FY2001 base, 3Q02 at ¥10.75B.")
     >>> [layer["mark"]["type"] for layer in chart.to_dict()["layer"]]
     ['line', 'rule', 'text', 'point', 'text']
@@ -222,8 +174,16 @@ def line_against(
     xs = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False))
     ys = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False))
     tips = [alt.Tooltip(f"{a}:Q", title=t, format=",.2~f") for a, t in ((x, x_title), (y, y_title))]
-    layers = _lines(curve, xs, ys, series, colours, tips) + _rules(rules) + _marked(marked, xs, ys)
-    return _chart(layers, title, description, properties)
+    line = alt.Chart(curve).encode(x=xs, y=ys)
+    if series is None:
+        line = line.mark_line(color=ROLE_COLOURS.get(colours, colours)).encode(tooltip=tips)
+    else:
+        style = _series(series, curve[series], colours)
+        line = line.mark_line().encode(
+            color=style["Color"], strokeDash=style["StrokeDash"], tooltip=[series, *tips]
+        )
+    layers = [line, *_rules(rules), *_marked(marked, xs, ys)]
+    return alt.layer(*layers).properties(title=title, description=description, **properties)
 
 
 def quarter_slots(quarters: Iterable[str]) -> list[str]:
@@ -237,26 +197,17 @@ def quarter_slots(quarters: Iterable[str]) -> list[str]:
 
 
 def quarter_timeline(
-    frame: pd.DataFrame,
-    *,
-    title: str,
-    description: str,
-    value_title: str,
-    series: str = "series",
-    slots: Sequence[str] | None = None,
-    colours: dict[str, str] | None = None,
-    lines: bool = True,
-    ranges: pd.DataFrame | None = None,
-    domain: Sequence[float] | None = None,
-    label: str = "{.1f}",
+    frame: pd.DataFrame, *, title: str, description: str, value_title: str, series: str = "series",
+    slots: Sequence[str] | None = None, colours: dict[str, str] | None = None, lines: bool = True,
+    ranges: pd.DataFrame | None = None, domain: Sequence[float] | None = None, label: str = "{.1f}",
     **properties: Any,
-) -> alt.LayerChart:
-    """Figures (``value``) by fiscal ``quarter``, on an axis with a slot for every quarter from the first
-    to the last (``slots``: :func:`quarter_slots`), so that a quarter with no known figure shows as a
-    gap: lines join only the figures of consecutive quarters. One colour, dash and point shape a
+) -> alt.LayerChart:  # fmt: skip
+    """Figures (``value``) by fiscal ``quarter`` on an axis with a slot for every quarter from the first
+    to the last (``slots``; :func:`quarter_slots`), so that a quarter with no known figure shows as a
+    gap: lines join only the figures of consecutive quarters. A colour, dash and point shape a
     ``series`` (``colours``: a role or colour a series; by default roles by name, then the palette);
-    each point labelled with its ``label`` column or its value (``"{.1f}%"``), its tooltip adding a
-    ``note`` column; ``ranges`` (quarter, lo, hi, label) draws shaded bars behind, e.g. guided ranges.
+    each point labelled with its ``label`` column or its value (``"{.1f}%"``), a ``note`` column in
+    its tooltip; ``ranges`` (quarter, lo, hi, label) draws shaded bars behind, e.g. guided ranges.
 
     Gross margin as printed for 2Q01, 1Q02 and 2Q02 (the release gives none for 3Q01 and 4Q01):
 
@@ -270,60 +221,49 @@ def quarter_timeline(
     >>> chart.data["run"].tolist()  # 2Q01 stands alone: no line across the gap
     [1, 2, 2]
     """
-    known = [*frame["quarter"], *([] if ranges is None else ranges["quarter"])]
-    slots = list(slots or quarter_slots(known))
+    slots = list(slots or quarter_slots([*frame["quarter"], *([] if ranges is None else ranges["quarter"])]))
     data = frame.assign(slot=frame["quarter"].map(slots.index)).sort_values([series, "slot"])
     data["run"] = data.groupby(series)["slot"].diff().ne(1).cumsum()  # a new run after each gap
-    (expression, number), notes = _label(label, "value"), ["note"] if "note" in data else []
-    axis, scale = alt.Axis(labelAngle=0), alt.Scale(domain=list(domain)) if domain else alt.Undefined
-    xs = alt.X("quarter:N", title="Fiscal quarter", sort=slots, scale=alt.Scale(domain=slots), axis=axis)
-    ys, style = (
-        alt.Y("value:Q", title=value_title, scale=scale),
-        _series(series, list(dict.fromkeys(data[series])), colours),
+    (expression, number), notes = _label(label), ["note"] if "note" in data else []
+    scale = alt.Scale(domain=list(domain), nice=False) if domain else alt.Undefined
+    xs = alt.X(
+        "quarter:N",
+        title="Fiscal quarter",
+        sort=slots,
+        scale=alt.Scale(domain=slots),
+        axis=alt.Axis(labelAngle=0),
     )
-    base = alt.Chart(data).encode(x=xs, y=ys, color=style["color"])
+    ys, style = alt.Y("value:Q", title=value_title, scale=scale), _series(series, data[series], colours)
+    base = alt.Chart(data).encode(x=xs, y=ys, color=style["Color"])
     tips = ["quarter", series, alt.Tooltip("value:Q", title=value_title, format=number), *notes]
-    out = [base.mark_line().encode(strokeDash=style["strokeDash"], detail="run:N")] if lines else []
+    out = [base.mark_line().encode(strokeDash=style["StrokeDash"], detail="run:N")] if lines else []
     out += [
-        base.mark_point(size=110, filled=True, opacity=1).encode(shape=style["shape"], tooltip=tips),
+        base.mark_point(size=110, filled=True, opacity=1).encode(shape=style["Shape"], tooltip=tips),
         base.transform_calculate(text="datum.label" if "label" in data else expression)
-        .mark_text(align="left", dx=10, color="#222")
-        .encode(text="text:N"),
-    ]
+        .mark_text(align="left", dx=10, color=INK).encode(text="text:N"),
+    ]  # fmt: skip
     if ranges is not None:
         band, green = (
             alt.Chart(ranges).encode(x=xs, y=alt.Y("lo:Q", title=value_title)),
             ROLE_COLOURS["guidance"],
         )
-        out[:0] = [
-            band.mark_bar(size=34, opacity=0.35, color=green).encode(y2="hi:Q", tooltip=["label:N"]),
-            band.mark_text(baseline="top", dy=6, lineBreak="\n", color=TEXT_ON_WHITE[green]).encode(
-                text="label:N"
-            ),
-        ]
-    return _chart(out, title, description, properties)
+        words = band.mark_text(baseline="top", dy=6, lineBreak="\n", color=TEXT_ON_WHITE[green])
+        out[:0] = [band.mark_bar(size=34, opacity=0.35, color=green).encode(y2="hi:Q", tooltip=["label:N"])]
+        out.insert(1, words.encode(text="label:N"))
+    return alt.layer(*out).properties(title=title, description=description, **properties)
 
 
 def market_series(
-    frame: pd.DataFrame,
-    *,
-    title: str,
-    description: str,
-    value_title: str,
-    series: str = "series",
-    colours: dict[str, str] | None = None,
-    log: bool = False,
-    domain: Sequence[float] | None = None,
-    marked: pd.DataFrame | None = None,
-    projection: pd.DataFrame | None = None,
-    rules: Sequence[Rule] = (),
+    frame: pd.DataFrame, *, title: str, description: str, value_title: str, series: str = "series",
+    colours: dict[str, str] | None = None, log: bool = False, domain: Sequence[float] | None = None,
+    marked: pd.DataFrame | None = None, projection: pd.DataFrame | None = None, rules: Sequence[Rule] = (),
     **properties: Any,
-) -> alt.LayerChart:
+) -> alt.LayerChart:  # fmt: skip
     """A market's ``value`` by ``month_end``: a line and points a ``series`` (colour, dash and point
-    shape; a ``source`` column joins the tooltip), on a log scale if ``log``; the release's own
-    figures as open black diamonds (``marked``: month_end, value, label: the figure as printed); a
-    ``projection`` (the same columns as ``frame``) dashed, e.g. later months or a model's projection
-    past a cut-off; ``rules`` at a date (the release's latest month, a cut-off) or a level.
+    shape; a ``source`` column joins the tooltip), on a log scale if ``log``; the release's own figures
+    as open black diamonds (``marked``: month_end, value and label, the figure as printed); a
+    ``projection`` (the columns of ``frame``) dashed, e.g. later months or a model's projection past a
+    cut-off; ``rules`` at a date (the release's latest month, a cut-off) or a level.
 
     Japan's DSL subscribers by month, and the release's "4.6 Million" for October 2002:
 
@@ -332,8 +272,7 @@ def market_series(
     >>> f = figure("adsl_2002_10")
     >>> printed = pd.DataFrame({"month_end": ["2002-10-31"], "value": [f.value], "label": [f.printed]})
     >>> chart = market_series(dsl, series="technology", log=True, value_title="Subscribers (log scale)",
-    ...     marked=printed,
-    ...     rules=[Rule("2002-10-31", "the release", axis="x")], title="DSL subscribers in Japan",
+    ...     marked=printed, rules=[Rule("2002-10-31", "the release", axis="x")], title="DSL in Japan",
     ...     description="Line chart of DSL subscribers by month end, 4.6 million in October 2002.")
     >>> spec = chart.to_dict()
     >>> [layer["mark"]["type"] for layer in spec["layer"]], spec["layer"][0]["encoding"]["y"]["scale"]["type"]
@@ -344,19 +283,20 @@ def market_series(
     ys = alt.Y(
         "value:Q", title=value_title, scale=scale, axis=alt.Axis(format="~s") if log else alt.Undefined
     )
-    tips = [alt.Tooltip("month_end:T", title="month", format="%Y-%m"), alt.Tooltip("value:Q", format=",")]
-    style, sources = (
-        _series(series, list(dict.fromkeys(frame[series])), colours),
-        ["source"] if "source" in frame else [],
-    )
-    layers = _lines(frame, xs, ys, series, colours, tips) + [
-        alt.Chart(frame)
-        .mark_point(filled=True, size=40)
-        .encode(x=xs, y=ys, color=style["color"], shape=style["shape"], tooltip=[series, *tips, *sources])
+    tips = [
+        series,
+        alt.Tooltip("month_end:T", title="month", format="%Y-%m"),
+        alt.Tooltip("value:Q", format=","),
+    ]
+    style, sources = _series(series, frame[series], colours), ["source"] if "source" in frame else []
+    base = alt.Chart(frame).encode(x=xs, y=ys, color=style["Color"])
+    layers = [
+        base.mark_line().encode(strokeDash=style["StrokeDash"], tooltip=tips),
+        base.mark_point(filled=True, size=40).encode(shape=style["Shape"], tooltip=[*tips, *sources]),
     ]
     if projection is not None:
         dashed = alt.Chart(projection).mark_line(strokeDash=[7, 4], clip=True)
-        layers.append(dashed.encode(x=xs, y=ys, color=style["color"], tooltip=[series, *tips]))
+        layers.append(dashed.encode(x=xs, y=ys, color=style["Color"], tooltip=tips))
     if marked is not None:
         diamond = alt.Chart(marked).mark_point(
             shape="diamond", filled=False, size=220, color="#000", strokeWidth=1.5
@@ -364,4 +304,4 @@ def market_series(
         layers.append(
             diamond.encode(x=xs, y=ys, tooltip=[alt.Tooltip("label:N", title="the release prints")])
         )
-    return _chart(layers + _rules(rules), title, description, properties)
+    return alt.layer(*layers, *_rules(rules)).properties(title=title, description=description, **properties)
