@@ -20,9 +20,7 @@ fast-import``, touching no working tree or index, adds ``.nojekyll`` (GitHub Pag
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -31,7 +29,7 @@ from pathlib import Path
 
 from .folder import FolderError
 from .folder import lock as build_lock
-from .inputs import InputError, book_data, read_bytes, read_text
+from .inputs import InputError, book_data, read_text, tree_hash
 
 #: What the site is made from, relative to the book's root (``__pycache__`` left out).
 SOURCES = ("_config.yml", "_toc.yml", "intro.md", "chapters/*.ipynb", "chapters/*.md")
@@ -54,12 +52,9 @@ def sources_digest(root: Path, data: Path | None = None) -> str:
         for p in root.glob(s)
     }
     found |= {(f"data/{p.relative_to(data).as_posix()}", p) for p in data.glob("**/*")}
-    h = hashlib.sha256()
-    for rel, path in sorted(found):
-        if path.is_file() and "__pycache__" not in rel.split("/"):
-            blob = read_bytes(path, "book source", 1 << 26)
-            h.update(os.fsencode(rel) + f"\0{hashlib.sha256(blob).hexdigest()}\n".encode())  # any name
-    return h.hexdigest()
+    return tree_hash(
+        {f for f in found if f[1].is_file() and "__pycache__" not in f[0].split("/")}, "book source"
+    )
 
 
 def recorded_sources(build_dir: Path) -> str:

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import ast
 import errno
+import hashlib
 import math
 import os
 import re
 import stat
 import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,9 +54,6 @@ from iijbook.params import (
     parameters_of,
     shown,
 )
-
-__all__ = ["Chapter", "ChapterError", "InputError", "Parameter", "convert", "discover", "load_yaml"]
-__all__ += ["project_root", "read_bytes", "read_notebook", "read_params_file", "read_text", "resolve"]
 
 #: The longest value a parameter takes, in characters.
 MAX_VALUE_CHARS = 1000
@@ -122,6 +121,19 @@ def read_text(path: Path | str, what: str, limit: int) -> str:
         line = blob[: exc.start].count(b"\n") + 1
         where = f"line {line} (byte {exc.start}: {exc.reason})"
         raise InputError(f"{what} {path}: cannot read it: not UTF-8 at {where}") from None
+
+
+def tree_hash(files: Iterable[tuple[str, Path]], what: str = "") -> str:
+    """A SHA-256 over ``(name, file)`` pairs in name order: each name, then its bytes' SHA-256 (the
+    build's digests of the data, the helper package, the sources, the staged book and the site).
+
+    >>> tree_hash([("b", Path(__file__))]) == tree_hash([("a", Path(__file__))])
+    False
+    """
+    h = hashlib.sha256()
+    for name, path in sorted(files):
+        h.update(os.fsencode(name) + b"\0" + hashlib.sha256(read_bytes(path, what, 64 << 20)).digest())
+    return h.hexdigest()
 
 
 class _Loader(yaml.BaseLoader):

@@ -10,7 +10,6 @@ Then :func:`check_pages` reads every chapter's page for the key of the run it wa
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import signal
@@ -19,7 +18,7 @@ import sys
 from pathlib import Path
 
 from .bundle import BUNDLE_PATH, write_bundle
-from .inputs import read_bytes, toc_files
+from .inputs import read_bytes, toc_files, tree_hash
 from .opening import answer_first
 
 #: What the staged book needs from the project besides the pages the table of contents lists.
@@ -75,23 +74,16 @@ def stage(
 def fingerprint(stage_dir: Path, leave_out: Path) -> str:
     """A digest of the staged book but ``leave_out`` (the status page, whose times change every
     build) and of the build tool that renders it: equal fingerprints render equal sites."""
-    h = hashlib.sha256()
-    tool = Path(__file__).parent
-    for path in sorted([*stage_dir.rglob("*"), *tool.glob("*.py"), *tool.glob("*.js")]):
-        if path.is_file() and path != stage_dir / leave_out:
-            h.update(os.fsencode(path.name) + hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()[:20]
+    tool = [
+        (f"build tool/{p.name}", p) for p in Path(__file__).parent.iterdir() if p.suffix in (".py", ".js")
+    ]
+    staged = [(p.relative_to(stage_dir).as_posix(), p) for p in stage_dir.rglob("*") if p.is_file()]
+    return tree_hash([f for f in tool + staged if f[1] != stage_dir / leave_out])[:20]
 
 
 def tree_digest(folder: Path) -> str:
     """A digest of every file under ``folder`` (paths and bytes): the published site as it stands."""
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
-        if path.is_file():
-            h.update(
-                os.fsencode(path.relative_to(folder).as_posix()) + hashlib.sha256(path.read_bytes()).digest()
-            )
-    return h.hexdigest()[:20]
+    return tree_hash((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())[:20]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -31,7 +31,7 @@ from typing import Any
 
 import nbformat
 
-from .inputs import read_bytes
+from .inputs import read_bytes, tree_hash
 
 #: The largest executed copy a page is made from (the book's largest is about 2 MB).
 MAX_EXECUTED_BYTES = 32 << 20
@@ -65,22 +65,15 @@ def lib_hash() -> str:
     tool is not part of it, so editing the build re-runs no chapter."""
     import iijbook
 
-    h = hashlib.sha256()
     package = Path(iijbook.__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(os.fsencode(path.relative_to(package).as_posix()) + path.read_bytes())
-    return h.hexdigest()[:16]
+    return tree_hash((p.relative_to(package).as_posix(), p) for p in package.rglob("*.py"))[:16]
 
 
 def data_hash(directory: Path) -> str:
-    """A short SHA-256 over every regular file of the data folder (names and bytes); a pipe or a
+    """A short hash over every regular file of the data folder (names and bytes); a pipe or a
     device is left out, never opened, and a file that cannot be read is named."""
-    h = hashlib.sha256()
-    for path in sorted(directory.rglob("*")):
-        if path.is_file():
-            h.update(os.fsencode(path.relative_to(directory).as_posix()))
-            h.update(read_bytes(path, "data file", 64 << 20))
-    return h.hexdigest()[:16]
+    files = [(p.relative_to(directory).as_posix(), p) for p in directory.rglob("*") if p.is_file()]
+    return tree_hash(files, "data file")[:16]
 
 
 def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -> str:
