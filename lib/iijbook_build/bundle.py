@@ -183,21 +183,15 @@ def fit_charts(html: str) -> str:
     return _SPEC_LINE.sub(fitted, html)
 
 
-def _draw_digest() -> str:
-    import hashlib
-
-    # this module's own text too: it chooses what goes into the bundle
-    return hashlib.sha256(DRAW_SCRIPT.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:12]
-
-
 def _bundle_stamp() -> str:
-    """The versions the bundle is built from, read without importing them (cheap)."""
+    """The versions the bundle is built from, read without importing them (cheap); draw.js and this
+    module (which chooses what goes into the bundle) by their digest."""
+    import hashlib
     from importlib import metadata
 
-    return (
-        f"altair {metadata.version('altair')}, vl-convert-python {metadata.version('vl-convert-python')}, "
-        f"draw.js {_draw_digest()}"
-    )
+    draw = hashlib.sha256(DRAW_SCRIPT.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:12]
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("altair", "vl-convert-python"))
+    return f"{versions}, draw.js {draw}"
 
 
 def _bundle_header() -> str:

@@ -37,9 +37,6 @@ from .folder import FolderError
 from .inputs import Chapter, InputError, discover, read_params_file, reason, resolve
 from .scenarios import check_all, read_scenarios_file, sweep
 
-OPTIONS = {"-p", "--parameter", "-f", "--parameters-file", "--chapter", "--build-dir", "--root", "--force"}
-OPTIONS |= {"-j", "--jobs", "--timeout", "--scenarios", "--sweep", "-h", "--help"}
-
 
 def params_table(root: Path | None = None) -> str:
     """Every chapter's parameters as text: name, type, default, and the comment."""
@@ -69,12 +66,13 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
     return seconds
 
 
-def _pairs(_ctx: click.Context, _param: click.Parameter, pairs: tuple[tuple[str, str], ...]) -> list:
+def _pairs(ctx: click.Context, _param: click.Parameter, pairs: tuple[tuple[str, str], ...]) -> list:
     seen: set[str] = set()
+    options = {o for p in ctx.command.get_params(ctx) for o in (*p.opts, *p.secondary_opts)}
     for name, value in pairs:
-        if name in OPTIONS:
+        if name in options:
             raise click.UsageError(f"-p has no NAME VALUE: the next word is the option {name}")
-        if value in OPTIONS:
+        if value in options:
             raise click.UsageError(f"-p {shown(name)} has no VALUE: the next word is the option {value}")
         if name in seen:
             raise click.UsageError(f"parameter {shown(name)} is given twice with -p; give it once")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import sys
 from pathlib import Path
 
@@ -29,13 +28,12 @@ from iijbook.datafiles import data_dir
 from iijbook.params import shown
 from iijbook.schema import ROW_CHECK_COLUMNS, SCHEMAS
 
+from .inputs import _FLOAT as _NUMBER
+from .inputs import _INT as _WHOLE
 from .inputs import InputError, read_bytes
 
 #: The largest data file read (the largest is a few KiB).
 DATA_FILE_LIMIT = 32 << 20
-
-_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
-_WHOLE = re.compile(r"[-+]?[0-9]+")
 
 
 def _where(path: Path, line: int | None, row: pd.Series | None, column: str | None) -> str:
