@@ -78,33 +78,17 @@ class _Client(PapermillNotebookClient):
 
 class _Engine(NBClientEngine):
     @classmethod
-    def execute_managed_notebook(
-        cls,
-        nb_man,
-        kernel_name,
-        log_output=False,
-        stdout_file=None,
-        stderr_file=None,
-        start_timeout=60,
-        execution_timeout=None,
-        **kwargs,
-    ):
-        kwargs.pop("input_path", None)
-        kwargs.pop("startup_timeout", None)
-        timeout = kwargs.pop("timeout", None)
+    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        for unused in ("input_path", "startup_timeout"):
+            kwargs.pop(unused, None)
+        timeout = kwargs.pop("execution_timeout", None) or kwargs.pop("timeout", None)
+        kwargs.pop("timeout", None)
         # papermill writes the executed copy after a run, or after a cell that raised: a run cut
         # short (its time limit, a dead kernel) is written here, as far as it got
-        keep_on_failure = kwargs.pop("keep_on_failure", None)
-        prelude = kwargs.pop("prelude", "")
+        keep_on_failure, prelude = kwargs.pop("keep_on_failure", None), kwargs.pop("prelude", "")
+        start_timeout = kwargs.pop("start_timeout", 60)
         client = _Client(
-            nb_man,
-            timeout=execution_timeout or timeout,
-            startup_timeout=start_timeout,
-            kernel_name=kernel_name,
-            log_output=log_output,
-            stdout_file=stdout_file,
-            stderr_file=stderr_file,
-            **kwargs,
+            nb_man, timeout=timeout, startup_timeout=start_timeout, kernel_name=kernel_name, **kwargs
         )
         client.prelude = prelude
         try:

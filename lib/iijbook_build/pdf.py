@@ -20,16 +20,8 @@ from .inputs import project_root, toc_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Flags for a headless Chromium on a machine with no network but the package registries.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run".split()
+CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: The container the book's renderer draws each chart into (see :mod:`iijbook.render`).
 CHART = "div.iijbook-chart-canvas"
 #: Vega puts data marks (bars, lines, points, rules, labels) in groups of role ``mark``.

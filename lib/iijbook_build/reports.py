@@ -20,18 +20,8 @@ from .inputs import Chapter
 from .run import ChapterRun
 
 #: Packages whose versions the status page reports.
-REPORTED_PACKAGES = (
-    "jupyter-book",
-    "sphinx",
-    "myst-nb",
-    "papermill",
-    "nbclient",
-    "ipykernel",
-    "pandas",
-    "pandera",
-    "altair",
-    "vl-convert-python",
-)
+REPORTED_PACKAGES = "jupyter-book sphinx myst-nb papermill nbclient ipykernel".split()
+REPORTED_PACKAGES += ["pandas", "pandera", "altair", "vl-convert-python"]
 
 STATUS_PAGE = Path("chapters") / "status.md"
 PARAMETERS_PAGE = Path("chapters") / "parameters.md"

@@ -155,9 +155,7 @@ class Plan:
     labels: dict[str, str] = field(default_factory=dict)  #: added run: how messages name it
     baseline: dict[str, str] = field(default_factory=dict)  #: chapter: the run of its defaults
     shows: dict[str, dict[str, str]] = field(default_factory=dict)  #: scenario: {chapter: run}
-    pages: dict[str, dict[str, str]] = field(
-        default_factory=dict
-    )  #: scenario: {chapter: run} of its own pages
+    pages: dict[str, dict[str, str]] = field(default_factory=dict)  #: scenario: {chapter: run}, own pages
 
 
 def run_name(chapter: str, values: dict[str, Any]) -> str:
