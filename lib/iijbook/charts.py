@@ -128,21 +128,16 @@ def figure_bars(
     colour = {"color": _series("role", roles, title="Figure")["Color"]} if roles else {}
     tips = [category, alt.Tooltip("value:Q", format=number, title=value_title), *(["role"] * bool(roles))]
     bar = base.mark_bar(color=ROLE_COLOURS["reported"], **({} if horizontal else {"width": {"band": 0.7}}))
-    out = [
-        bar.encode(
-            **{val: channel[val]("value:Q", title=value_title, scale=scale)},
-            **colour,
-            tooltip=[*tips, *tooltip],
-        )
-    ]
+    length = {val: channel[val]("value:Q", title=value_title, scale=scale)}
+    out = [bar.encode(**length, **colour, tooltip=[*tips, *tooltip])]
     interval = {"lo", "hi"} <= set(frame.columns)
     if interval:
         out.append(base.mark_rule(strokeWidth=2, color=INK).encode(**{val: "lo:Q", f"{val}2": "hi:Q"}))
     nudge = {"align": "left", "dx": 4} if horizontal else {"dy": -12 if interval else -8}
-    text = base.mark_text(fontWeight="bold", **nudge).encode(
-        **{val: "hi:Q" if interval else "value:Q"}, text="label:N"
+    text = base.mark_text(fontWeight="bold", **nudge).encode(text="label:N")
+    return alt.layer(*out, text.encode(**{val: "hi:Q" if interval else "value:Q"})).properties(
+        title=title, description=description, **properties
     )
-    return alt.layer(*out, text).properties(title=title, description=description, **properties)
 
 
 def line_against(
@@ -179,9 +174,8 @@ def line_against(
         line = line.mark_line(color=ROLE_COLOURS.get(colours, colours)).encode(tooltip=tips)
     else:
         style = _series(series, curve[series], colours)
-        line = line.mark_line().encode(
-            color=style["Color"], strokeDash=style["StrokeDash"], tooltip=[series, *tips]
-        )
+        line = line.mark_line().encode(color=style["Color"], strokeDash=style["StrokeDash"])
+        line = line.encode(tooltip=[series, *tips])
     layers = [line, *_rules(rules), *_marked(marked, xs, ys)]
     return alt.layer(*layers).properties(title=title, description=description, **properties)
 
@@ -243,10 +237,8 @@ def quarter_timeline(
         .mark_text(align="left", dx=10, color=INK).encode(text="text:N"),
     ]  # fmt: skip
     if ranges is not None:
-        band, green = (
-            alt.Chart(ranges).encode(x=xs, y=alt.Y("lo:Q", title=value_title)),
-            ROLE_COLOURS["guidance"],
-        )
+        green = ROLE_COLOURS["guidance"]
+        band = alt.Chart(ranges).encode(x=xs, y=alt.Y("lo:Q", title=value_title))
         words = band.mark_text(baseline="top", dy=6, lineBreak="\n", color=TEXT_ON_WHITE[green])
         out[:0] = [band.mark_bar(size=34, opacity=0.35, color=green).encode(y2="hi:Q", tooltip=["label:N"])]
         out.insert(1, words.encode(text="label:N"))
