@@ -21,7 +21,9 @@ can state. A run must also answer every ``{eval}`` its pages cite, show no ``nan
 
 Runs reuse the chapter's kernels (:mod:`tests.chapter_kernel`), two of them, so
 the bounds run two at a time on two cores; a run costs a few seconds instead of
-a kernel start and the imports.
+a kernel start and the imports. The combinations Hypothesis draws are drawn first
+and then run as the bounds are: their parameters checks in one process, their runs
+two at a time (one process and one run at a time for each, before).
 
 How many combinations Hypothesis draws besides the bounds is the profile's
 (``tests/conftest.py``): "ci" by default, a few a chapter; "thorough" with
@@ -290,15 +292,42 @@ def judge(case: Case, refused: str | None, kernel: ChapterKernel, note=event) ->
     note("ran to the end")
 
 
-def check_declared_values_run(chapter: Chapter, values: dict[str, Any]) -> None:
-    """One set of values: refused clearly (by the CLI or the parameters check), or run to the end."""
-    case = case_of(chapter, values)
-    if case is not None:
-        judge(case, preflight([case.check])[0], kernels_for(chapter)[0])
-
-
 def _noted(_: str) -> None:
     """Outside a Hypothesis test there is nothing to note an outcome in."""
+
+
+def check_examples_run(chapter: Chapter, examples: list[dict[str, Any]]) -> None:
+    """Each set of values in ``examples``: refused clearly (by the CLI or the parameters check), or run
+    to the end. The parameters checks of every set run in one process, then the runs two at a time,
+    one a kernel; every example is tried, and every failure reported."""
+    failed: list[str] = []
+    cases: list[tuple[dict[str, Any], Case]] = []
+    for values in examples:
+        try:
+            case = case_of(chapter, values, note=_noted)
+        except AssertionError as exc:
+            failed.append(f"{values!r}:\n  {exc}")
+            continue
+        if case is not None:
+            cases.append((values, case))
+    refused = preflight([case.check for _, case in cases])
+    kernels = kernels_for(chapter)
+    for k in kernels:  # started here, one after the other; each then runs in one thread only
+        if k.km is None:
+            k.start()
+
+    def run_share(i: int) -> list[str]:
+        failed = []
+        for (values, case), line in list(zip(cases, refused, strict=True))[i :: len(kernels)]:
+            try:
+                judge(case, line, kernels[i], note=_noted)
+            except BaseException as exc:  # pytest.fail and assertions alike: report every example
+                failed.append(f"{values!r}:\n  {exc}")
+        return failed
+
+    with ThreadPoolExecutor(len(kernels)) as pool:
+        failed += [f for share in pool.map(run_share, range(len(kernels))) for f in share]
+    assert not failed, f"{len(failed)} of {len(examples)} examples failed:\n" + "\n".join(failed)
 
 
 def _make_bounds_test(chapter: Chapter):
@@ -306,36 +335,7 @@ def _make_bounds_test(chapter: Chapter):
 
     @pytest.mark.slow  # each example runs the chapter, in a kernel
     def test() -> None:
-        examples = bound_examples(chapter)
-        failed: list[str] = []
-        cases: list[tuple[dict[str, Any], Case]] = []
-        for values in examples:
-            try:
-                case = case_of(chapter, values, note=_noted)
-            except AssertionError as exc:
-                failed.append(f"{values!r}:\n  {exc}")
-                continue
-            if case is not None:
-                cases.append((values, case))
-        # the parameters checks of every set in one process; then the runs, one a kernel at a time
-        refused = preflight([case.check for _, case in cases])
-        kernels = kernels_for(chapter)
-        for k in kernels:  # started here, one after the other; each then runs in one thread only
-            if k.km is None:
-                k.start()
-
-        def run_share(i: int) -> list[str]:
-            failed = []
-            for (values, case), line in list(zip(cases, refused, strict=True))[i :: len(kernels)]:
-                try:
-                    judge(case, line, kernels[i], note=_noted)
-                except BaseException as exc:  # pytest.fail and assertions alike: report every example
-                    failed.append(f"{values!r}:\n  {exc}")
-            return failed
-
-        with ThreadPoolExecutor(len(kernels)) as pool:
-            failed += [f for share in pool.map(run_share, range(len(kernels))) for f in share]
-        assert not failed, f"{len(failed)} of {len(examples)} examples failed:\n" + "\n".join(failed)
+        check_examples_run(chapter, bound_examples(chapter))
 
     test.__name__ = test.__qualname__ = f"test_{chapter.name}_runs_at_every_declared_bound"
     test.__doc__ = (
@@ -345,24 +345,42 @@ def _make_bounds_test(chapter: Chapter):
     return test
 
 
-def _make_test(chapter: Chapter):
-    """Combinations Hypothesis draws, as many as the profile says."""
+def drawn_examples(chapter: Chapter) -> list[dict[str, Any]]:
+    """The combinations Hypothesis draws for ``chapter``: as many as the profile says
+    (tests/conftest.py), the same on every run and machine."""
+    drawn: list[dict[str, Any]] = []
 
-    @pytest.mark.slow  # each example runs the chapter, in a kernel
-    @settings(  # max_examples: the profile's (tests/conftest.py)
+    @settings(  # max_examples: the profile's
         deadline=None,
         derandomize=True,  # the same draws on every run and machine: CI stays reproducible
         database=None,
-        # no shrinking: each try is a run of the chapter; a failure prints the values as drawn
+        # no shrinking: each draw is a run of the chapter; a failure prints the values as drawn
         phases=(Phase.generate,),
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(values=chapter_values(chapter))
-    def test(values: dict[str, Any]) -> None:
-        check_declared_values_run(chapter, values)
+    def draw(values: dict[str, Any]) -> None:
+        drawn.append(values)
+
+    draw()
+    return drawn
+
+
+def _make_test(chapter: Chapter):
+    """Combinations Hypothesis draws, as many as the profile says, run as the bounds are: drawn
+    first, then their parameters checks in one process and their runs two at a time."""
+
+    @pytest.mark.slow  # each example runs the chapter, in a kernel
+    def test() -> None:
+        examples = drawn_examples(chapter)
+        assert examples, "Hypothesis drew no combination"
+        check_examples_run(chapter, examples)
 
     test.__name__ = test.__qualname__ = f"test_{chapter.name}_runs_with_every_declared_value"
-    test.__doc__ = f"{chapter.name}: every value its parameters cell allows runs to the end, or is refused."
+    test.__doc__ = (
+        f"{chapter.name}: every value its parameters cell allows runs to the end, or is refused "
+        "(as many combinations as the Hypothesis profile draws)."
+    )
     return test
 
 
