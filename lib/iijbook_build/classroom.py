@@ -48,9 +48,6 @@ _HEADING = "## Exercises"
 #: The tag of a chapter's cell that computes its exercises' answers.
 ANSWERS_TAG = "exercise-answers"
 
-#: What a check prints first: the three verdicts.
-VERDICTS = ("correct", "not yet", "not answered")
-
 EXAMPLE = (
     "## Takeaway\n\nText.\n\n## Exercises\n\n```{exercise}\n:label: ex-a\n\nCompute it.\n```\n\n"
     "```{solution} ex-a\n:class: dropdown\n\nIt is 1.5.\n```\n"
@@ -239,34 +236,22 @@ def _write(nb: nbformat.NotebookNode, path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _run_all(jobs: list, workers: int) -> None:
-    """Run each job's notebook (papermill, as the build does) in worker processes; raise on a failure."""
-    from .run import run_jobs
+def _run_all(root: Path, work: Path, source: str, who: str, params: dict, timeout: float) -> dict[str, Path]:
+    """Run ``work/<source>/<chapter>.ipynb`` into ``work/ran-<who>/`` (papermill in worker processes,
+    as the build runs a chapter, with no run key); the executed copies, or raise on a failure."""
+    from .inputs import book_data
+    from .run import Job, run_jobs
 
-    failed: list[str] = []
-    run_jobs(
-        jobs, workers, lambda job, _seconds, error: failed.extend([f"{job.name}: {error}"] if error else [])
-    )
+    ran = {name: work / f"ran-{who}" / f"{name}.ipynb" for name in params}
+    data, cwd, failed = str(book_data(root)), str(root / "chapters"), []
+    jobs = []
+    for name, out in ran.items():
+        source_path, log = str(work / source / f"{name}.ipynb"), str(out.with_suffix(".log"))
+        jobs.append(Job(name, source_path, str(out), {}, params[name], cwd, log, "", data, timeout))
+    run_jobs(jobs, 3, lambda job, _seconds, error: failed.extend([f"{job.name}: {error}"] if error else []))
     if failed:
         raise ClassroomError("a classroom notebook failed to run:\n  " + "\n  ".join(failed))
-
-
-def _job(name: str, source: Path, output: Path, root: Path, chapter_params: list, timeout: float):
-    from .inputs import book_data
-    from .run import Job
-
-    return Job(
-        name=name,
-        source=str(source),
-        output=str(output),
-        parameters={},
-        chapter_params=chapter_params,
-        cwd=str(root / "chapters"),
-        log=str(output.with_suffix(".log")),
-        key="",  # not a build run: the page names no run key
-        data=str(book_data(root)),
-        timeout=timeout,
-    )
+    return ran
 
 
 def _answers_from_probe(executed: Path) -> tuple[nbformat.NotebookNode, dict[str, list]]:
@@ -293,16 +278,16 @@ def _print_edition(root: Path, stage_dir: Path, executed: dict[str, Path], out: 
     return pages
 
 
-def make_classroom(root: Path, out: Path, timeout: float = 300.0, workers: int = 3, say=print) -> Summary:
+def make_classroom(root: Path, out: Path, timeout: float = 300.0, say=print) -> Summary:
     """Write the classroom edition under ``out``: run, checked and printed, all or nothing, under
     the book's build lock (two editions, or an edition and a build, never write at once)."""
     from . import folder
 
     with folder.lock(folder.checked_folder(root / "_build", root)):
-        return _make_classroom(root, out, timeout, workers, say)
+        return _make_classroom(root, out, timeout, say)
 
 
-def _make_classroom(root: Path, out: Path, timeout: float, workers: int, say) -> Summary:
+def _make_classroom(root: Path, out: Path, timeout: float, say) -> Summary:
     import shutil
 
     from .inputs import discover, read_notebook
@@ -326,49 +311,24 @@ def _make_classroom(root: Path, out: Path, timeout: float, workers: int, say) ->
         counts[name] = (total, len(_checked_labels(nb)))
     # 1. the student editions, each run once with a probe cell that reports the chapter's answers
     say(f"  running the student edition of {len(chapters)} chapters")
-    jobs = []
     for name, nb in sources.items():
         student = edition(nb, "student")
         _write(student, work / "student" / f"{name}.ipynb")
         student.cells.append(_cell("code", _PROBE, "classroom-probe"))
         _write(student, work / "probe" / f"{name}.ipynb")
-        jobs.append(
-            _job(
-                name,
-                work / "probe" / f"{name}.ipynb",
-                work / "ran-student" / f"{name}.ipynb",
-                root,
-                params[name],
-                timeout,
-            )
-        )
-    _run_all(jobs, workers)
-    answers, ran_student = {}, {}
+    ran_student, answers = _run_all(root, work, "probe", "student", params, timeout), {}
     for name in sources:
-        nb, answers[name] = _answers_from_probe(work / "ran-student" / f"{name}.ipynb")
-        ran_student[name] = work / "ran-student" / f"{name}.ipynb"
+        nb, answers[name] = _answers_from_probe(ran_student[name])
         nbformat.write(nb, ran_student[name])
         wrong = {k: v for k, v in checks_of(nb).items() if not v.startswith("not answered")}
         if wrong or len(checks_of(nb)) != counts[name][1]:
             raise ClassroomError(f"{name}: the student edition's checks must all say 'not answered': {wrong}")
     # 2. the teacher editions, with the chapter's own answers filled in
     say("  running the teacher edition")
-    jobs = []
     for name, nb in sources.items():
         values = {label: entry[0] for label, entry in answers[name].items()}
         _write(edition(nb, "teacher", values), work / "teacher" / f"{name}.ipynb")
-        jobs.append(
-            _job(
-                name,
-                work / "teacher" / f"{name}.ipynb",
-                work / "ran-teacher" / f"{name}.ipynb",
-                root,
-                params[name],
-                timeout,
-            )
-        )
-    _run_all(jobs, workers)
-    ran_teacher = {name: work / "ran-teacher" / f"{name}.ipynb" for name in sources}
+    ran_teacher = _run_all(root, work, "teacher", "teacher", params, timeout)
     for name, path in ran_teacher.items():
         lines = checks_of(nbformat.read(path, as_version=4))
         wrong = {k: v for k, v in lines.items() if not v.startswith("correct")}
