@@ -149,7 +149,7 @@ class Options:
 
     only: tuple[str, ...] = ()  #: re-run just these chapters; keep the others' last runs
     force: bool = False  #: ignore the cache
-    jobs: int | None = None  #: chapters at once (default: one more than the cores)
+    jobs: int | None = None  #: chapters at once (default: the cores; each worker keeps its kernel)
     timeout: float = DEFAULT_TIMEOUT  #: seconds each chapter may run
 
 
@@ -203,7 +203,7 @@ def execute_all(
             report(run)
     # longest first (by the last recorded time), so that the workers finish together
     jobs.sort(key=lambda job: last.get(job.name, {}).get("seconds") or 0.0, reverse=True)
-    workers = max(1, min(options.jobs or (os.cpu_count() or 1) + 1, len(jobs)))
+    workers = max(1, min(options.jobs or os.cpu_count() or 1, len(jobs)))
     if jobs:
         say(f"  running {len(jobs)} chapter(s) on {workers} worker(s)")
         (scratch / "runs").mkdir(exist_ok=True)

@@ -116,7 +116,7 @@ def command() -> None:
 @click.option("--scenarios", callback=_path, metavar="FILE", help="Also build each scenario of a YAML file.")
 @click.option("--sweep", multiple=True, metavar="NAME=V1,V2", help="One scenario per value (repeatable).")
 @click.option("--force", is_flag=True, help="Ignore the execution cache.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Chapters run at once (default: cores + 1).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Chapters run at once (default: the cores).")
 @click.option(
     "--timeout",
     default=str(DEFAULT_TIMEOUT),
