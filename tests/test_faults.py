@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -471,6 +472,26 @@ def test_no_python3_kernel_at_all_says_run_make_venv(tmp_path, monkeypatch):
         "NoSuchKernel: No such kernel named python3; there is no python3 kernel: ipykernel is missing "
         "from .venv, run make venv"
     )
+
+
+def test_a_kept_kernel_that_died_between_chapters_is_replaced(tmp_path, monkeypatch):
+    """A worker keeps its kernel for its next chapter; one that died meanwhile (killed, out of
+    memory) is stopped and a new one started, so the next chapter runs and is not blamed."""
+    monkeypatch.setitem(execute_mod._kept, "kernel", None)  # as in a worker (see worker_init)
+    job = _tiny_job(tmp_path)
+    try:
+        assert execute_mod.execute_chapter(job)[1] is None
+        first = execute_mod._kept["kernel"]
+        assert first is not None and first.alive()  # kept for the next chapter
+        os.kill(first.km.provisioner.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while first.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert execute_mod.execute_chapter(job)[1] is None
+        assert execute_mod._kept["kernel"] is not first and execute_mod._kept["kernel"].alive()
+    finally:
+        if execute_mod._kept.get("kernel"):
+            execute_mod._kept["kernel"].stop()
 
 
 def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):

@@ -288,7 +288,9 @@ _kept: dict[str, _Kernel | None] = {}
 
 
 def _kernel(cwd: str, env: dict[str, str]) -> _Kernel:
-    """The kernel for the next run: this worker's kept one, else a new one."""
+    """The kernel for the next run: this worker's kept one if it still lives, else a new one."""
+    if (kept := _kept.get("kernel")) and not kept.alive():  # it died since its last run
+        _release(kept, keep=False)
     kernel = _kept.get("kernel") or _Kernel(cwd, env)
     if "kernel" in _kept:
         _kept["kernel"] = kernel
