@@ -10,7 +10,7 @@ import altair as alt
 import iijbook
 import pytest
 from iijbook import render, theme
-from iijbook_build import bundle
+from iijbook_build import bundle, sphinxext
 
 
 def _chart(**props):
@@ -101,7 +101,7 @@ def test_the_bundler_serves_module_addresses_only_from_its_own_copies():
 
 def _site_spec(chart) -> dict:
     """The spec a page of the site hands to iijbookDraw: the renderer's, fitted by the build."""
-    html = bundle.fit_charts(render.offline_renderer(chart.to_dict())["text/html"])
+    html = sphinxext.lighter_page(render.offline_renderer(chart.to_dict())["text/html"])
     return json.loads(re.search(r"^  var spec = (\{.*\});$", html, re.M).group(1))
 
 
@@ -146,8 +146,11 @@ def test_facets_side_by_side_become_a_column_where_they_do_not_fit():
 
 def test_fitting_keeps_the_script_closed_and_the_original_for_jupyterlab():
     chart = _chart(title="</script><b>x", description="d")
-    html = bundle.fit_charts(render.offline_renderer(chart.to_dict())["text/html"])
-    assert "</script><b>" not in html.split("<script", 1)[1].rsplit("</script>", 1)[0]
+    html = sphinxext.lighter_page(render.offline_renderer(chart.to_dict())["text/html"])
+    assert (
+        '"width":"container"' in html
+        and "</script><b>" not in html.split("<script", 1)[1].rsplit("</script>", 1)[0]
+    )
     assert render.offline_renderer(chart.to_dict())[render.VEGALITE_MIME] == chart.to_dict()
 
 

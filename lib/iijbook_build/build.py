@@ -430,7 +430,7 @@ def _build(
     executed = {r.name: Path(r.executed) for r in runs}
     if given_scenarios:
         pages.update(scenarios.pages(root, given_scenarios, plan, executed))
-    stage(root, scratch / "stage", executed, pages, build_dir / "html")
+    stage(root, scratch / "stage", executed, pages)
     print_ = fingerprint(scratch / "stage", reports.STATUS_PAGE)
     # nothing to publish if the runs, the staged book and the published site are what status.json says
     rows = last.get("chapters", {})
