@@ -1,12 +1,8 @@
-/* window.iijbookDraw(selector, spec): a chart drawn as SVG by Vega-Embed. The spec sizes itself to
- * its column (iijbook_build.sphinxext.fit_to_column); here is what a spec cannot say:
- * - Vega fits a plot in one pass, leaving labels where they were before it narrowed, so a label
- *   can end past the edge: the fit runs again until the width settles, after each drawing and
- *   when the column's width changes (the element then carries data-fitted);
- * - a row of charts narrower than usermeta.iijbook.minWidth is drawn as usermeta.iijbook.narrow,
- *   a column, chosen again when the column's width changes, sliders kept where the reader left them;
- * - a slider with usermeta.iijbook.bindingLabels[param] shows those labels (a month), not a number.
- */
+/* window.iijbookDraw(selector, spec): a chart drawn as SVG by Vega-Embed, its spec sized to its column
+ * (iijbook_build.sphinxext.fit_to_column). Here is what a spec cannot say: Vega's fit run again until
+ * the plot's width settles (one pass leaves labels past the edge), after each drawing and when the
+ * column's width changes (data-fitted set then); a row of charts narrower than usermeta.iijbook.minWidth
+ * drawn as its .narrow, sliders kept; a slider's .bindingLabels shown (a month, not a number). */
 window.iijbookDraw = function (selector, spec) {
   var OPTIONS = { renderer: "svg", actions: false, defaultStyle: false, logLevel: vega.Warn };
   var el = typeof selector === "string" ? document.querySelector(selector) : selector;
@@ -70,14 +66,12 @@ window.iijbookDraw = function (selector, spec) {
     return drawing;
   }
 
-  if (window.ResizeObserver) {
-    new ResizeObserver(function () {
-      if (el.clientWidth === width) return;
-      width = el.clientWidth;
-      clearTimeout(timer);
-      timer = setTimeout(paint, 150); // once the column has settled
-    }).observe(el);
-  }
+  new ResizeObserver(function () {
+    if (el.clientWidth === width) return;
+    width = el.clientWidth;
+    clearTimeout(timer);
+    timer = setTimeout(paint, 150); // once the column has settled
+  }).observe(el);
   return paint();
 };
 window.dispatchEvent(new Event("vega-ready"));

@@ -1,10 +1,7 @@
-"""Render the site: the book laid out afresh with its executed chapters, then jupyter-book.
-
-Every build lays the book out in its own scratch folder and renders every page with execution
-off and warnings as errors (``-W -n``: a broken link or reference fails the build). No Sphinx
-state survives from one build to the next, so nothing but this build's runs can reach a page: a
-page edited between builds, a changed title that every sidebar lists, a render killed halfway.
-Then :func:`check_pages` reads every chapter's page for the key of the run it was given.
+"""Render the site: the book laid out afresh in a scratch folder with its executed chapters, then
+every page rendered by jupyter-book, execution off, warnings as errors (``-W -n``). No Sphinx state
+outlives a build, so only this build's runs reach a page (not a page edited since, nor a render
+killed halfway); :func:`check_pages` then reads each chapter's page for its run's key.
 """
 
 from __future__ import annotations

@@ -77,16 +77,6 @@ def parameters_page(chapters: list[Chapter]) -> str:
     return "\n".join(out) + "\n"
 
 
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in REPORTED_PACKAGES.split():
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
 def status_page(runs: list[ChapterRun], data_hash: str, lib_hash: str) -> str:
     """Markdown describing the build that produced the site."""
     rows = []
@@ -94,5 +84,12 @@ def status_page(runs: list[ChapterRun], data_hash: str, lib_hash: str) -> str:
         given = ", ".join(f"`{k} = {_cell(repr(v))}`" for k, v in sorted(run.parameters.items())) or "none"
         seconds = f"{run.seconds:.1f}" if run.status == "executed" else "–"
         rows.append(f"| {run.name} | {given} | {seconds} | {run.status} | `{run.key}` |")
-    versions = "\n".join(f"| {name} | {version} |" for name, version in package_versions().items())
-    return _STATUS.format(runs="\n".join(rows), data_hash=data_hash, lib_hash=lib_hash, versions=versions)
+    versions = [f"| python | {platform.python_version()} |"]
+    for name in REPORTED_PACKAGES.split():
+        try:
+            versions.append(f"| {name} | {metadata.version(name)} |")
+        except metadata.PackageNotFoundError:
+            versions.append(f"| {name} | not installed |")
+    return _STATUS.format(
+        runs="\n".join(rows), data_hash=data_hash, lib_hash=lib_hash, versions="\n".join(versions)
+    )

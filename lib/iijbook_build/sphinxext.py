@@ -1,10 +1,8 @@
 """The book's Sphinx extension: every build writes the same pages, light, with charts that fit.
 
-myst-nb and sphinx-exercise copy their stylesheets only when a build finishes, so a first
-build's pages would link them without the checksum later builds add: their copy steps run when
-the builder starts instead. No theme option leaves out what :func:`lighter_page` and
-:mod:`iijbook_build.trim` take out after the build. Each chart's spec is sized to its column
-by Vega-Lite's own means (:func:`fit_to_column`), so it fits a 360 px phone with no measuring.
+myst-nb and sphinx-exercise copy their stylesheets as a build ends, so a first build's pages would
+link them without the checksum later builds add: they are copied as it starts. No theme option
+leaves out what :func:`lighter_page` and :mod:`iijbook_build.trim` take out after the build.
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ def _by_width(text: str, widths: tuple[int, ...] = (60, 45, 34, 26)) -> dict:
 
 
 def _encodings(node: Any) -> Any:
-    """Every ``encoding`` in a spec: its own, its layers' and its panels'."""
+    """Every ``encoding`` in a spec, its layers' and its panels'."""
     for view in node if isinstance(node, list) else [node] if isinstance(node, dict) else []:
         if isinstance(view.get("encoding"), dict):
             yield view["encoding"]
@@ -89,11 +87,11 @@ def _stacked(spec: dict) -> dict | None:
 
 
 def fit_to_column(spec: dict) -> dict:
-    """The spec as the site draws it: a chart or a column of charts as wide as its column, up to
-    about its author's width (``usermeta.iijbook.maxWidth``), its title in as many lines as the
-    width needs, legends listed down where they do not fit across, a long x-axis title wrapped.
-    A row of charts or of facets keeps its layout where it fits (``minWidth``); where it does
-    not, ``draw.js`` draws ``narrow``, the row as a column.
+    """The spec sized to its column by Vega-Lite's own means, so it fits a 360 px phone with no
+    measuring: as wide as its column up to about its author's width (``usermeta.iijbook.maxWidth``),
+    the title in as many lines as the width needs, legends listed down where they do not fit
+    across, a long x-axis title wrapped. A row of charts or facets narrower than ``minWidth`` is
+    drawn as ``narrow``, a column (``draw.js``).
 
     >>> fitted = fit_to_column({"mark": "point", "width": 400, "title": "Points"})
     >>> fitted["width"], fitted["autosize"]["type"], fitted["usermeta"]["iijbook"]["maxWidth"]

@@ -11,19 +11,18 @@ without classes; tinycss2 parses it, and fontTools keeps the glyphs the kept rul
 '.fa-bars:before{content:"x"}a{color:red}'
 >>> purge_css('@media (min-width:960px){.navbar{top:0}.card{top:1px}}', {"navbar"})
 '@media (min-width:960px){.navbar{top:0}}'
->>> sorted(hex(c) for c in _codepoints('.fa-bars:before{content:"\\\\f0c9"}'))
-['0xf0c9']
->>> sorted(_codepoints('.fa-plus:before{content:"\\\\+"}'))
-[43]
+>>> sorted(_codepoints('.fa-bars:before{content:"\\\\f0c9"}.fa-plus:before{content:"\\\\+"}'))
+[43, 61641]
 """
 
 from __future__ import annotations
 
 import re
+from itertools import groupby
 from pathlib import Path
 
 import tinycss2
-from tinycss2.ast import IdentToken, LiteralToken, Node
+from tinycss2.ast import IdentToken, Node
 
 THEME_CSS = Path("_static") / "styles" / "pydata-sphinx-theme.css"
 FONTS = Path("_static") / "vendor" / "fontawesome" / "webfonts"
@@ -36,7 +35,7 @@ _GROUPING = ("media", "supports", "layer", "container")  # at-rules that hold ru
 
 
 def _kept(selector: list[Node], known: set[str]) -> bool:
-    """Whether every class the selector names (outside ``:not(...)`` and the like) is known."""
+    """Whether every class the selector names (but in ``:not(...)`` and the like) is known."""
     pairs = zip(selector, selector[1:], strict=False)
     classes = [b.value for a, b in pairs if a == "." and isinstance(b, IdentToken)]
     return all(name in known or name.startswith(_BUILT_AT_RUN_TIME) for name in classes)
@@ -50,11 +49,8 @@ def purge_css(css: str, known: set[str]) -> str:
         if rule.type == "comment" and rule.value.startswith("!") and f"/*{rule.value}*/" not in out:
             out.append(f"/*{rule.value}*/")
         elif rule.type == "qualified-rule":
-            selectors, start = [], 0
-            for i, token in enumerate([*rule.prelude, LiteralToken(0, 0, ",")]):
-                if token == ",":
-                    selectors.append(rule.prelude[start:i])
-                    start = i + 1
+            # the selectors, split at the commas of the list (those in ``:is(...)`` are a function's)
+            selectors = [list(s) for comma, s in groupby(rule.prelude, lambda t: t == ",") if not comma]
             kept = [tinycss2.serialize(s).strip() for s in selectors if _kept(s, known)]
             if kept:
                 out.append(f"{','.join(kept)}{{{tinycss2.serialize(rule.content)}}}")
