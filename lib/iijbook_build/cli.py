@@ -26,7 +26,7 @@ from iijbook.params import ParameterError, shown
 from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
 from .folder import FolderError
-from .inputs import Chapter, InputError, discover, project_root, read_params_file, reason, resolve
+from .inputs import InputError, discover, project_root, read_params_file, reason, resolve
 from .scenarios import check_all, read_scenarios_file, sweep
 
 
@@ -104,16 +104,21 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
     names = [c.name for c in chapters]
     if unknown := next((name for name in chapter if name not in names), None):
         raise ParameterError(f"unknown chapter {shown(unknown)} (chapters: {', '.join(names)})")
-    shared, per_chapter = read_params_file(parameters_file, names) if parameters_file else ({}, {})
-    given = {name: f" (from {parameters_file})" for name in shared}
-    for name, value in pairs:  # -p wins over the file, its chapter blocks included
-        shared[name], given[name] = value, ""
-        for values in per_chapter.values():
-            values.pop(name, None)
-    per_chapter = {name: values for name, values in per_chapter.items() if values}
-    values = resolve(chapters, shared, per_chapter)
-    if chapter:
-        _check_selected(chapters, chapter, given, per_chapter)
+    shared, blocks = read_params_file(parameters_file, names) if parameters_file else ({}, {})
+    given = dict(pairs)  # -p wins over the file, its chapter blocks included
+    kept = {c: {n: v for n, v in block.items() if n not in given} for c, block in blocks.items()}
+    blocks = {c: block for c, block in kept.items() if block}
+    values = resolve(chapters, shared | given, blocks)
+    these = f"chapter{'s' if len(chapter) > 1 else ''} you selected ({', '.join(chapter)})"
+    for name in shared | given if chapter else ():  # a value no selected chapter takes would do nothing
+        takers = [c.name for c in chapters if c.parameter(name) is not None]
+        if not set(takers) & set(chapter):
+            source = "" if name in given else f" (from {parameters_file})"
+            taken = f"it is taken by: {', '.join(takers)}"
+            raise ParameterError(f"parameter {name}{source} is not taken by the {these}; {taken}")
+    if chapter and (name := next((name for name in blocks if name not in chapter), None)):
+        sets = f"the params file sets parameters of chapter {name}"
+        raise ParameterError(f"{sets}, which is not among the {these}")
     scenarios_file, sweeps = options.pop("scenarios"), options.pop("sweep")
     scenarios = read_scenarios_file(scenarios_file, chapters) if scenarios_file else []
     scenarios += [s for spec in sweeps for s in sweep(spec, chapters)]
@@ -130,21 +135,6 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
         return _say(f"failed: {_os_error(exc)}", 1)
     print(f"iijbook: built {result.site} in {result.seconds:.1f} s")
     return 0
-
-
-def _check_selected(chapters: list[Chapter], selected: tuple[str, ...], given: dict, blocks: dict) -> None:
-    """Refuse a parameter that none of the ``selected`` chapters takes, naming those that do;
-    ``given`` maps each shared parameter to where it came from (``""`` for ``-p``)."""
-    these = f"chapter{'s' if len(selected) > 1 else ''} you selected ({', '.join(selected)})"
-    for name, source in given.items():
-        takers = [c.name for c in chapters if c.parameter(name) is not None]
-        if not set(takers) & set(selected):
-            taken = f"it is taken by: {', '.join(takers)}"
-            raise ParameterError(f"parameter {name}{source} is not taken by the {these}; {taken}")
-    if name := next((name for name in blocks if name not in selected), None):
-        raise ParameterError(
-            f"the params file sets parameters of chapter {name}, which is not among the {these}"
-        )
 
 
 @command.command("params")
@@ -216,40 +206,15 @@ def _os_error(exc: OSError) -> str:
     return f"{paths}: {reason(exc)}" if paths else reason(exc)
 
 
-def _internal_error(exc: BaseException) -> int:
-    """Something unexpected failed: one line, and its traceback kept in a temporary file."""
-    try:
-        fd, name = tempfile.mkstemp(prefix="iijbook-traceback-", suffix=".txt")
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
-            out.write("".join(traceback.format_exception(exc)))
-        where = f"full traceback in {name}"
-    except OSError as err:
-        where = f"no traceback file: {_os_error(err)}"
-    return _say(f"internal error: {type(exc).__name__}: {_one_line(str(exc))} ({where})", 1, whole=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     """The command: every failure one line on stderr and an exit status."""
-    if sys.stdout is None:  # started with stdout closed (>&-): write nowhere
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdout = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - started with stdout closed (>&-)
+    sys.stderr = sys.stderr or open(os.devnull, "w")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):  # an ASCII or Latin-1 terminal: escape ¥ and −, lose nothing
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
-
-    def stop(_signum: int, _frame: Any) -> None:  # until the build takes the signals over
-        raise KeyboardInterrupt
-
-    held = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        return _main(argv)
-    finally:
-        for s, handler in held.items():
-            signal.signal(s, handler)
-
-
-def _main(argv: list[str] | None) -> int:
+    # SIGTERM and SIGHUP stop the command as Ctrl-C does, until the build takes the signals over
+    held = {s: signal.signal(s, signal.default_int_handler) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         code = command.main(args=argv, prog_name="iijbook", standalone_mode=False) or 0
         try:  # a reader gone away or a full device loses the output, never the exit status
@@ -269,8 +234,18 @@ def _main(argv: list[str] | None) -> int:
         return 0
     except OSError as exc:
         return _say(f"failed: {_os_error(exc)}", 1)
-    except Exception as exc:
-        return _internal_error(exc)
+    except Exception as exc:  # unexpected: one line, and the traceback kept in a file
+        try:
+            fd, name = tempfile.mkstemp(prefix="iijbook-traceback-", suffix=".txt")
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
+                out.write("".join(traceback.format_exception(exc)))
+            where = f"full traceback in {name}"
+        except OSError as err:
+            where = f"no traceback file: {_os_error(err)}"
+        return _say(f"internal error: {type(exc).__name__}: {_one_line(str(exc))} ({where})", 1, whole=True)
+    finally:
+        for s, handler in held.items():
+            signal.signal(s, handler)
 
 
 if __name__ == "__main__":

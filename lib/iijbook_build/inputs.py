@@ -1,7 +1,5 @@
 """What a build is given, read and checked before anything runs; every refusal is one
-:class:`InputError` line naming the file (and the parameter, line or key).
-
-Three mechanisms are here because no library holds their guarantee:
+:class:`InputError` line naming the file (and the parameter, line or key). No library holds these:
 
 - :func:`read_bytes`: ``Path.read_bytes`` blocks for ever on a named pipe and reads ``/dev/zero``
   until memory runs out; this opens without blocking, refuses what is not a regular file and
@@ -10,8 +8,7 @@ Three mechanisms are here because no library holds their guarantee:
   type, as a ``-p`` value is) but expands aliases (a billion laughs) and lets a key given twice
   overwrite the first; its subclass refuses both, and nesting past 32 levels.
 - :func:`convert`: papermill cannot read ``float | None`` or ``[2000-12, 2003-06]``; values are
-  converted here and checked by the declarations the notebook checks itself with
-  (:mod:`iijbook.params`).
+  converted here, checked by the declarations the notebook checks itself with (:mod:`iijbook.params`).
 """
 
 from __future__ import annotations
@@ -44,7 +41,7 @@ _REASONS = {
     errno.EPERM: "permission denied",
     errno.EISDIR: "a folder, not a file",
 }
-_REASONS |= {errno.ENOTDIR: "a part of its path is not a folder"}
+_REASONS[errno.ENOTDIR] = "a part of its path is not a folder"  # the others: strerror says it
 
 
 class InputError(ValueError):
@@ -137,7 +134,7 @@ class _Loader(yaml.BaseLoader):
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-        if twice := next((key for i, key in enumerate(keys) if key in keys[:i]), None):
+        if (twice := next((key for i, key in enumerate(keys) if key in keys[:i]), None)) is not None:
             raise yaml.MarkedYAMLError(None, None, f"{shown(twice)} is given twice", node.start_mark)
         return super().construct_mapping(node, deep=deep)
 
@@ -250,19 +247,21 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+_ONE_LINE = "write each parameter on one line, with its comment (a formatter may have split it: chapters are "
+_ONE_LINE += "not reformatted)"
+
+
 def read_parameters(cells: list, path: Path) -> tuple[Parameter, ...]:
     """The parameters of a notebook, once its parameters cell is known to be written as the build
     reads it: one line ``name: type = literal  # [allowed] meaning`` per parameter, declared once."""
     if (found := params.parameters_cell(cells)) is None:
         return ()
-    source = params.cell_source(found[1])
+    index, source = found[0], params.cell_source(found[1])
     try:
         tree, said = ast.parse(source), params.comments(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ChapterError(
-            f"{path}: parameters cell (cell {found[0]}) is not valid Python: {first}"
-        ) from None
+        raise ChapterError(f"{path}: parameters cell (cell {index}) is not valid Python: {first}") from None
     names: set[str] = set()
     for node in tree.body:
         if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
@@ -270,10 +269,7 @@ def read_parameters(cells: list, path: Path) -> tuple[Parameter, ...]:
             raise ChapterError(f"{path}: parameters cell line {node.lineno}: {form}")
         name, annotation = node.target.id, ast.unparse(node.annotation)
         if node.end_lineno != node.lineno:
-            problem = (
-                f"spans lines {node.lineno}-{node.end_lineno}; write each parameter on one line, with its "
-            )
-            problem += "comment (a formatter may have split it: chapters are not reformatted)"
+            problem = f"spans lines {node.lineno}-{node.end_lineno}; {_ONE_LINE}"
         elif node.lineno not in said:
             problem = "has no comment saying what it means and allows"
         elif not {k.strip() for k in annotation.split("|")} <= set(params.KINDS):
@@ -282,19 +278,15 @@ def read_parameters(cells: list, path: Path) -> tuple[Parameter, ...]:
         elif name in names:
             problem = "is declared twice"
         else:
-            problem = "" if _is_literal(node.value) else "has a default that is not a literal"
+            try:
+                ast.literal_eval(node.value) if node.value is not None else None
+                problem = ""
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                problem = "has a default that is not a literal"
         if problem:
             raise ChapterError(f"{path}: parameter {name} {problem}")
         names.add(name)
     return params.parameters_of(cells)
-
-
-def _is_literal(node: ast.expr | None) -> bool:
-    try:
-        ast.literal_eval(node) if node is not None else None
-    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def discover(root: Path | None = None) -> list[Chapter]:
@@ -315,14 +307,11 @@ def discover(root: Path | None = None) -> list[Chapter]:
 _FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", re.ASCII)
 _INT = re.compile(r"[-+]?[0-9]+", re.ASCII)
 _NOT = object()
+Values = dict[str, Any]
 
 
 def _one(kind: str, text: str) -> Any:
-    """``text`` as a value of one kind, or ``_NOT``.
-
-    >>> _one("float", "-1.5e9"), _one("int", "12"), _one("float", "1_5_0") is _NOT
-    (-1500000000.0, 12, True)
-    """
+    """``text`` as a value of one kind, or ``_NOT``."""
     word = text.strip().lower()
     if kind == "None" and text.strip() in ("None", "null", "~"):
         return None
@@ -370,14 +359,11 @@ def convert(param: Parameter, value: Any) -> Any:
 
 
 def resolve(
-    chapters: list[Chapter], overrides: dict[str, Any], per_chapter: dict[str, dict[str, Any]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The values each chapter gets, converted and checked.
-
-    ``overrides`` apply to every chapter that declares them; ``per_chapter`` (a params file's
-    chapter blocks) to one chapter each, and win. A name no chapter declares is refused, so a
-    typo never passes silently.
-    """
+    chapters: list[Chapter], overrides: Values, per_chapter: dict[str, Values] | None = None
+) -> dict[str, Values]:
+    """The values each chapter gets, converted and checked. ``overrides`` apply to every chapter that
+    declares them; ``per_chapter`` (a params file's chapter blocks) to one chapter each, and win. A
+    name no chapter declares is refused, so a typo never passes silently."""
     per_chapter = per_chapter or {}
     known = {p.name for c in chapters for p in c.parameters}
     if (name := next((n for n in overrides if n not in known), None)) is not None:
@@ -390,20 +376,16 @@ def resolve(
         if (name := next((n for n in values if chapter.parameter(n) is None), None)) is not None:
             takes = ", ".join(p.name for p in chapter.parameters) or "none"
             raise ParameterError(f"chapter {chapter_name} has no parameter {shown(name)} (it takes: {takes})")
-    resolved: dict[str, dict[str, Any]] = {}
+    resolved: dict[str, Values] = {}
     for c in chapters:
         given = {n: v for n, v in overrides.items() if c.parameter(n)} | per_chapter.get(c.name, {})
         resolved[c.name] = {n: convert(c.parameter(n), v) for n, v in given.items()}  # type: ignore[arg-type]
     return resolved
 
 
-def read_params_file(
-    path: Path, chapter_names: list[str]
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """A params file (YAML, 64 KiB at most): shared ``name: value`` lines and ``chapter:`` blocks.
-
-    Returns (shared, per chapter); the values are text until :func:`resolve` converts them.
-    """
+def read_params_file(path: Path, chapter_names: list[str]) -> tuple[Values, dict[str, Values]]:
+    """A params file (YAML, 64 KiB at most): (shared ``name: value`` lines, ``chapter:`` blocks), the
+    values text until :func:`resolve` converts them."""
     where = f"params file {path}"
     try:
         loaded = load_yaml(read_text(path, "params file", 64 << 10), where)
@@ -416,8 +398,8 @@ def read_params_file(
         raise ParameterError(
             f"{where}: expected a mapping of 'name: value' lines and 'chapter:' blocks, got {got}"
         )
-    shared: dict[str, Any] = {}
-    per_chapter: dict[str, dict[str, Any]] = {}
+    shared: Values = {}
+    per_chapter: dict[str, Values] = {}
     for key, value in loaded.items():
         block = isinstance(value, dict)
         if block and key not in chapter_names:
