@@ -39,14 +39,14 @@ _SAID = {
 }
 
 
-def _at(path: Path, raw: pd.DataFrame, line_of: list[int], i: int, column: str | None) -> str:
-    """``PATH, line N (id X), column C``: where row ``i``'s cell is."""
-    row_id = raw["id"].iloc[i] if "id" in raw.columns else None
+def _at(path: Path, raw: pd.DataFrame, line: int, column: str | None) -> str:
+    """``PATH, line N (id X), column C``: where a cell is (``raw`` is indexed by line)."""
+    row_id = raw.at[line, "id"] if "id" in raw.columns else None
     label = f" (id {row_id})" if isinstance(row_id, str) and row_id else ""
-    return f"{path}, line {line_of[i]}{label}" + (f", column {column}" if column else "")
+    return f"{path}, line {line}{label}" + (f", column {column}" if column else "")
 
 
-def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors, line_of: list[int]) -> str:
+def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
     """pandera's failure cases, one line a problem. A check over whole rows is reported once a row,
     at the column it is about, and only for rows whose cells passed their own checks."""
     cases = err.failure_cases
@@ -70,46 +70,51 @@ def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors, line_of
         elif pd.isna(case.index):
             lines.append(f"{path}{f', column {column}' if column else ''}: {check} ({shown(value)})")
         elif not (row_check and int(case.index) in rows_with_cell_errors):
-            i, column = int(case.index), ROW_CHECK_COLUMNS.get(check, column) if row_check else column
-            cell = raw[column].iloc[i] if column in raw.columns else value
+            line, column = int(case.index), ROW_CHECK_COLUMNS.get(check, column) if row_check else column
+            cell = raw.at[line, column] if column in raw.columns else value
             said = next((s for k, s in _SAID.items() if check.startswith(k)), f"fails: {check}")
             said = f"is not allowed ({check})" if check.startswith("isin") else said
-            lines.append(f"{_at(path, raw, line_of, i, column)}: {shown(cell)} {said}")
+            lines.append(f"{_at(path, raw, line, column)}: {shown(cell)} {said}")
     return "\n".join(dict.fromkeys(lines))  # in order, once each
 
 
-def _column_at(blob: bytes, offset: int) -> str:
-    """``, column NAME`` for the byte at ``offset`` of a CSV file, or nothing if unclear."""
-    header = next(csv.reader([blob.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
-    prefix = blob[blob.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "replace")
-    position = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
-    named = header[position] if 0 <= position < len(header) else ""
-    return f", column {named}" if named.isprintable() and named else ""  # not UTF-16's NULs
-
-
-def _records(path: Path, text: str) -> tuple[list[list[str]], list[int]]:
-    """The records (the header first) and the line each starts on; blank lines are skipped, and a
-    row with more or fewer fields than the header is refused naming its line."""
+def _table(path: Path, blob: bytes) -> pd.DataFrame:
+    """The rows as ``read_csv(dtype=str)`` reads them, indexed by the line each starts on. Blank lines
+    are skipped; bad bytes, a bad quote and a row whose fields do not match the header are refused
+    naming their line (and the column of a bad byte, read from the header)."""
+    try:
+        text = blob.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        header = next(csv.reader([blob.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
+        prefix = blob[blob.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")
+        position = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+        named = header[position] if 0 <= position < len(header) else ""
+        column = f", column {named}" if named.isprintable() and named else ""  # not UTF-16's NULs
+        line = blob[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}{column}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[list[str]] = []
-    line_of: list[int] = []
+    lines: list[int] = []
     start = 1
     try:
         for record in reader:
-            if record and (len(record) > 1 or record[0].strip()):
+            if record and (len(record) > 1 or record[0].strip()):  # not a blank line
                 if records and len(record) != len(records[0]):
                     fields = f"{len(record)} field{'s' if len(record) != 1 else ''}"
                     raise DataError(f"{path}, line {start} has {fields}, the header has {len(records[0])}")
                 records.append(record)
-                line_of.append(start)
+                lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
         raise DataError(f"{path}, line {start}: not a readable CSV ({exc})") from None
     if not records:
         raise DataError(f"{path}: empty file (expected a header row and figures)")
-    if twice := sorted({c for c in records[0] if records[0].count(c) > 1}):
+    header, *rows = records
+    if twice := sorted({c for c in header if header.count(c) > 1}):
         raise DataError(f"{path}, line 1 (the header): column {shown(twice[0])} appears twice")
-    return records, line_of
+    if not rows:
+        raise DataError(f"{path}: no rows under the header")
+    return pd.DataFrame(rows, columns=header, index=lines[1:], dtype=str).replace({"": None})
 
 
 def _not_a_number(cell: str, whole: bool) -> str:
@@ -136,33 +141,23 @@ def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
         raise DataError(f"{name}: no schema for this file (known: {', '.join(SCHEMAS)})")
     path = (directory or data_dir()) / name
     try:
-        blob = read_bytes(path, "data file", DATA_FILE_LIMIT)
-        text = blob.decode("utf-8")
+        raw = _table(path, read_bytes(path, "data file", DATA_FILE_LIMIT))
     except InputError as exc:
         raise DataError(str(exc)) from None
-    except UnicodeDecodeError as exc:
-        line = blob[: exc.start].count(b"\n") + 1
-        where = f"line {line}{_column_at(blob, exc.start)}: not UTF-8 (byte {exc.start}: {exc.reason})"
-        raise DataError(f"{path}, {where}") from None
-    records, line_of = _records(path, text.removeprefix("\ufeff"))
-    if len(records) < 2:
-        raise DataError(f"{path}: no rows under the header")
-    raw = pd.DataFrame(records[1:], columns=records[0], dtype=str).replace({"": None})  # as read_csv
-    line_of = line_of[1:]
     kinds = {column: str(spec.dtype) for column, spec in SCHEMAS[name].columns.items() if column in raw}
     found = [
-        f"{_at(path, raw, line_of, i, column)}: {shown(cell)} {why}"
+        f"{_at(path, raw, line, column)}: {shown(cell)} {why}"
         for column, kind in kinds.items()
         if kind.startswith(("float", "int"))
-        for i, cell in enumerate(raw[column])
+        for line, cell in raw[column].items()
         if pd.notna(cell) and (why := _not_a_number(cell, kind.startswith("int")))
     ]
     if found:  # before the schema, which would convert them
         raise DataError("\n".join(found))
     try:
-        return SCHEMAS[name].validate(raw, lazy=True)
+        return SCHEMAS[name].validate(raw, lazy=True).reset_index(drop=True)
     except pa.errors.SchemaErrors as exc:
-        raise DataError(_explain(path, raw, exc, line_of)) from None
+        raise DataError(_explain(path, raw, exc)) from None
 
 
 def problems(folder: Path) -> list[str]:

@@ -98,9 +98,8 @@ def read_text(path: Path | str, what: str, limit: int) -> str:
         return blob.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"{what} {path}: cannot read it: not UTF-8 at line {line} (byte {exc.start}: {exc.reason})"
-        ) from None
+        where = f"line {line} (byte {exc.start}: {exc.reason})"
+        raise InputError(f"{what} {path}: cannot read it: not UTF-8 at {where}") from None
 
 
 def tree_hash(files: Iterable[tuple[str, Path]], what: str = "") -> str:
@@ -236,14 +235,14 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         text = read_text(path, "chapter notebook", 16 << 20)
     except InputError as exc:
         raise ChapterError(str(exc)) from None
-    invalid: dict[str, Any] = {}
-    try:
-        nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
+    try:  # not nbformat.reads, which logs a notebook that fails its schema and returns it
+        nb = nbformat.convert(nbformat.reader.reads(text), 4)
+        nbformat.validate(nb)
     except Exception as exc:  # nbformat raises many kinds for many kinds of damage
-        invalid["ValidationError"] = exc
-    if "ValidationError" in invalid:
-        first = (str(invalid["ValidationError"]).strip().splitlines() or ["damaged"])[0]
-        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({shown(first, 80)[1:-1]})")
+        first = (str(exc).strip().splitlines() or ["damaged"])[0]
+        raise ChapterError(
+            f"chapter notebook {path}: not a valid notebook ({shown(first, 80)[1:-1]})"
+        ) from None
     return nb
 
 
