@@ -168,10 +168,9 @@ def classroom_command(output: Path | None, timeout: float) -> int:
     """Write the classroom edition (student and teacher notebooks and PDFs)."""
     from .classroom import ClassroomError, make_classroom
 
+    root = project_root()
     try:
-        made = make_classroom(
-            project_root(), output or project_root() / "_build" / "classroom", timeout=timeout
-        )
+        made = make_classroom(root, output or root / "_build" / "classroom", timeout=timeout)
     except FolderError as exc:  # another build or edition holds the lock
         return _say(f"refused: {exc}", 2)
     except (ClassroomError, BuildError) as exc:

@@ -36,6 +36,7 @@ _SAID = {
     "coerce_dtype": "is not a number",
     "field_uniqueness": "is a duplicate (ids must be unique)",
     "not_nullable": "is empty (the column needs a value)",
+    "isin": "is not allowed ({check})",
 }
 
 
@@ -72,8 +73,9 @@ def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
         elif not (row_check and int(case.index) in rows_with_cell_errors):
             line, column = int(case.index), ROW_CHECK_COLUMNS.get(check, column) if row_check else column
             cell = raw.at[line, column] if column in raw.columns else value
-            said = next((s for k, s in _SAID.items() if check.startswith(k)), f"fails: {check}")
-            said = f"is not allowed ({check})" if check.startswith("isin") else said
+            said = next((s for k, s in _SAID.items() if check.startswith(k)), "fails: {check}").format(
+                check=check
+            )
             lines.append(f"{_at(path, raw, line, column)}: {shown(cell)} {said}")
     return "\n".join(dict.fromkeys(lines))  # in order, once each
 

@@ -29,6 +29,7 @@ from typing import Any
 import nbformat
 import yaml
 from iijbook import params
+from iijbook.datafiles import data_dir
 from iijbook.params import Parameter, ParameterError, shown
 
 #: The longest value a parameter takes, in characters.
@@ -164,8 +165,6 @@ def project_root() -> Path:
 def book_data(root: Path) -> Path:
     """The data folder a build reads: ``IIJBOOK_DATA_DIR`` if set, else the book's own ``data/``,
     else (a book without one, such as the tests' small books) the helper package's."""
-    from iijbook.datafiles import data_dir
-
     own = root / "data"
     return own if own.is_dir() and not os.environ.get("IIJBOOK_DATA_DIR") else data_dir()
 
@@ -246,10 +245,6 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-_ONE_LINE = "write each parameter on one line, with its comment (a formatter may have split it: chapters are "
-_ONE_LINE += "not reformatted)"
-
-
 def read_parameters(cells: list, path: Path) -> tuple[Parameter, ...]:
     """The parameters of a notebook, once its parameters cell is known to be written as the build
     reads it: one line ``name: type = literal  # [allowed] meaning`` per parameter, declared once."""
@@ -268,7 +263,8 @@ def read_parameters(cells: list, path: Path) -> tuple[Parameter, ...]:
             raise ChapterError(f"{path}: parameters cell line {node.lineno}: {form}")
         name, annotation = node.target.id, ast.unparse(node.annotation)
         if node.end_lineno != node.lineno:
-            problem = f"spans lines {node.lineno}-{node.end_lineno}; {_ONE_LINE}"
+            problem = f"spans lines {node.lineno}-{node.end_lineno}; write each parameter on one line"
+            problem += ", with its comment (a formatter may have split it: chapters are not reformatted)"
         elif node.lineno not in said:
             problem = "has no comment saying what it means and allows"
         elif not {k.strip() for k in annotation.split("|")} <= set(params.KINDS):
@@ -368,16 +364,13 @@ def resolve(
     if (name := next((n for n in overrides if n not in known), None)) is not None:
         listed = ", ".join(sorted(known)) or "none"
         raise ParameterError(f"unknown parameter {shown(name)} (the chapters take: {listed})")
-    by_name = {c.name: c for c in chapters}
-    for chapter_name, values in per_chapter.items():
-        if (chapter := by_name.get(chapter_name)) is None:
-            raise ParameterError(f"unknown chapter {shown(chapter_name)} (chapters: {', '.join(by_name)})")
-        if (name := next((n for n in values if chapter.parameter(n) is None), None)) is not None:
-            takes = ", ".join(p.name for p in chapter.parameters) or "none"
-            raise ParameterError(f"chapter {chapter_name} has no parameter {shown(name)} (it takes: {takes})")
     resolved: dict[str, Values] = {}
-    for c in chapters:
-        given = {n: v for n, v in overrides.items() if c.parameter(n)} | per_chapter.get(c.name, {})
+    for c in chapters:  # the blocks name only chapters: read_params_file refuses any other name
+        block = per_chapter.get(c.name, {})
+        if (name := next((n for n in block if c.parameter(n) is None), None)) is not None:
+            takes = ", ".join(p.name for p in c.parameters) or "none"
+            raise ParameterError(f"chapter {c.name} has no parameter {shown(name)} (it takes: {takes})")
+        given = {n: v for n, v in overrides.items() if c.parameter(n)} | block
         resolved[c.name] = {n: convert(c.parameter(n), v) for n, v in given.items()}  # type: ignore[arg-type]
     return resolved
 
