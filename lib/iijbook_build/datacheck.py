@@ -73,9 +73,8 @@ def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
         elif not (row_check and int(case.index) in rows_with_cell_errors):
             line, column = int(case.index), ROW_CHECK_COLUMNS.get(check, column) if row_check else column
             cell = raw.at[line, column] if column in raw.columns else value
-            said = next((s for k, s in _SAID.items() if check.startswith(k)), "fails: {check}").format(
-                check=check
-            )
+            said = next((s for k, s in _SAID.items() if check.startswith(k)), "fails: {check}")
+            said = said.format(check=check)
             lines.append(f"{_at(path, raw, line, column)}: {shown(cell)} {said}")
     return "\n".join(dict.fromkeys(lines))  # in order, once each
 

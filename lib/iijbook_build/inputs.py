@@ -37,12 +37,8 @@ MAX_VALUE_CHARS = 1000
 
 _KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a character device"}
 _KINDS |= {stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
-_REASONS = {
-    errno.ENOENT: "no such file",
-    errno.EPERM: "permission denied",
-    errno.EISDIR: "a folder, not a file",
-}
-_REASONS[errno.ENOTDIR] = "a part of its path is not a folder"  # the others: strerror says it
+_REASONS = {errno.ENOENT: "no such file", errno.EPERM: "permission denied"}  # the others: as strerror
+_REASONS |= {errno.EISDIR: "a folder, not a file", errno.ENOTDIR: "a part of its path is not a folder"}
 
 
 class InputError(ValueError):
@@ -238,10 +234,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         nb = nbformat.convert(nbformat.reader.reads(text), 4)
         nbformat.validate(nb)
     except Exception as exc:  # nbformat raises many kinds for many kinds of damage
-        first = (str(exc).strip().splitlines() or ["damaged"])[0]
-        raise ChapterError(
-            f"chapter notebook {path}: not a valid notebook ({shown(first, 80)[1:-1]})"
-        ) from None
+        first = shown((str(exc).strip().splitlines() or ["damaged"])[0], 80)[1:-1]
+        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({first})") from None
     return nb
 
 
@@ -386,10 +380,8 @@ def read_params_file(path: Path, chapter_names: list[str]) -> tuple[Values, dict
     if loaded in (None, ""):
         return {}, {}
     if not isinstance(loaded, dict):
-        got = "a list" if isinstance(loaded, list) else "text"
-        raise ParameterError(
-            f"{where}: expected a mapping of 'name: value' lines and 'chapter:' blocks, got {got}"
-        )
+        expected = "expected a mapping of 'name: value' lines and 'chapter:' blocks"
+        raise ParameterError(f"{where}: {expected}, got {'a list' if isinstance(loaded, list) else 'text'}")
     shared: Values = {}
     per_chapter: dict[str, Values] = {}
     for key, value in loaded.items():
