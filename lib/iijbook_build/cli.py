@@ -1,25 +1,17 @@
-"""The ``iijbook`` command, on click (as papermill's own command is).
+"""The ``iijbook`` command, on click (as papermill's own command is): ``iijbook build [-p NAME
+VALUE]... [-f FILE] [--chapter NAME]...``, ``iijbook params``, ``pdf``, ``classroom``.
 
-    iijbook build                                  every chapter, default parameters
-    iijbook build -p jpy_per_usd 150 --chapter revenues
-    iijbook build -f scenario.yaml                 parameters from a file
-    iijbook params                                 every chapter's parameters
-
-``make book ARGS="..."`` passes its arguments to ``iijbook build``. Exit status: 0 built; 1 a
-chapter or the rendering failed; 2 refused before anything ran (an unknown or invalid
-parameter, chapter or file, another build running); 130 interrupted. Every failure is one
-line on stderr, never a traceback; whatever the failure, the published site stays as it was.
-
-click takes ``-p NAME VALUE`` pairs whatever VALUE begins with (``-p floor -1e9``), repeated
-options and typed values. What stays here: a VALUE that is one of the command's own options is
-a forgotten value, refused (``-p label --force`` does not set a label and skip the force); a
-name given twice is refused; and the one-line messages.
+Exit status: 0 done; 1 a chapter, the rendering or the output failed; 2 refused before anything
+ran (an unknown or invalid parameter, chapter or file, another build running); 130 interrupted.
+Every failure is one line on stderr, never a traceback. click takes ``-p NAME VALUE`` whatever
+VALUE begins with (``-p floor -1e9``); what it cannot know is kept here: a VALUE that is one of
+the command's own options is a forgotten value (``-p label --force`` sets no label and skips no
+cache), and a name given twice is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import sys
@@ -34,7 +26,7 @@ from iijbook.params import ParameterError, shown
 from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
 from .folder import FolderError
-from .inputs import Chapter, InputError, discover, read_params_file, reason, resolve
+from .inputs import InputError, discover, project_root, read_params_file, reason, resolve
 from .scenarios import check_all, read_scenarios_file, sweep
 
 
@@ -42,8 +34,7 @@ def params_table(root: Path | None = None) -> str:
     """Every chapter's parameters as text: name, type, default, and the comment."""
     lines = []
     for chapter in discover(root):
-        lines.append(f"{chapter.name}:")
-        lines += [] if chapter.parameters else ["    (no parameters)"]
+        lines += [f"{chapter.name}:"] + ([] if chapter.parameters else ["    (no parameters)"])
         for p in chapter.parameters:
             lines += [f"    {p.name}: {p.annotation} = {p.default!r}", f"        {p.comment}"]
     return "\n".join(lines)
@@ -56,33 +47,23 @@ def _path(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Pa
 
 
 def _seconds(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT):
-        allowed = f"above 0 and at most {MAX_TIMEOUT:g} (a day)"
-        raise click.BadParameter(f"must be a number of seconds {allowed}, got {shown(value)}")
-    return seconds
+    with contextlib.suppress(ValueError):
+        if 0 < (seconds := float(value)) <= MAX_TIMEOUT:  # not NaN, not infinite
+            return seconds
+    allowed = f"above 0 and at most {MAX_TIMEOUT:g} (a day)"
+    raise click.BadParameter(f"must be a number of seconds {allowed}, got {shown(value)}")
 
 
 def _pairs(ctx: click.Context, _param: click.Parameter, pairs: tuple[tuple[str, str], ...]) -> list:
-    seen: set[str] = set()
     options = {o for p in ctx.command.get_params(ctx) for o in (*p.opts, *p.secondary_opts)}
-    for name, value in pairs:
+    for i, (name, value) in enumerate(pairs):
         if name in options:
             raise click.UsageError(f"-p has no NAME VALUE: the next word is the option {name}")
         if value in options:
             raise click.UsageError(f"-p {shown(name)} has no VALUE: the next word is the option {value}")
-        if name in seen:
+        if name in (n for n, _ in pairs[:i]):
             raise click.UsageError(f"parameter {shown(name)} is given twice with -p; give it once")
-        seen.add(name)
     return list(pairs)
-
-
-PARAMS_FILE_HELP = """A params file is YAML: 'name: value' lines apply to every chapter that has the
-parameter; a 'chapter:' block applies to that chapter only ('revenues: {guidance_point: low}').
--p on the command line wins over the file."""
 
 
 class _BuildCommand(click.Command):
@@ -98,17 +79,16 @@ def command() -> None:
     """Build the IIJ 2Q FY2002 analysis book: papermill runs each chapter, jupyter-book renders."""
 
 
-@command.command("build", cls=_BuildCommand, epilog=PARAMS_FILE_HELP)
-@click.option(
-    "-p",
-    "--parameter",
-    "pairs",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    callback=_pairs,
-    help="Set a parameter in every chapter that has it (repeatable); VALUE may begin with '-'.",
-)
+_PAIRS = {"nargs": 2, "multiple": True, "metavar": "NAME VALUE", "callback": _pairs}
+_PAIRS["help"] = "Set a parameter in every chapter that has it (repeatable); VALUE may begin with '-'."
+_TIMEOUT = {"default": str(DEFAULT_TIMEOUT), "callback": _seconds, "metavar": "SECONDS"}
+_PARAMS_FILE_HELP = """A params file is YAML: 'name: value' lines apply to every chapter that has the
+parameter; a 'chapter:' block applies to that chapter only ('revenues: {guidance_point: low}').
+-p on the command line wins over the file."""
+
+
+@command.command("build", cls=_BuildCommand, epilog=_PARAMS_FILE_HELP)
+@click.option("-p", "--parameter", "pairs", **_PAIRS)
 @click.option("-f", "--parameters-file", callback=_path, metavar="FILE", help="YAML file of parameters.")
 @click.option("--chapter", multiple=True, metavar="NAME", help="Re-run only this chapter (repeatable).")
 @click.option("--build-dir", callback=_path, metavar="DIR", help="Build folder (default: _build).")
@@ -117,30 +97,28 @@ def command() -> None:
 @click.option("--sweep", multiple=True, metavar="NAME=V1,V2", help="One scenario per value (repeatable).")
 @click.option("--force", is_flag=True, help="Ignore the execution cache.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Chapters run at once (default: the cores).")
-@click.option(
-    "--timeout",
-    default=str(DEFAULT_TIMEOUT),
-    callback=_seconds,
-    metavar="SECONDS",
-    help=f"Time one chapter may run (default {DEFAULT_TIMEOUT:g}).",
-)
+@click.option("--timeout", **_TIMEOUT, help=f"Time one chapter may run (default {DEFAULT_TIMEOUT:g}).")
 def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str, ...], **options: Any) -> int:
     """Run the chapters with papermill and render the site into _build/html."""
     chapters = discover(options["root"])
     names = [c.name for c in chapters]
-    for name in chapter:
-        if name not in names:
-            raise ParameterError(f"unknown chapter {shown(name)} (chapters: {', '.join(names)})")
-    shared, per_chapter = read_params_file(parameters_file, names) if parameters_file else ({}, {})
-    given = {name: f" (from {parameters_file})" for name in shared}
-    for name, value in pairs:  # -p wins over the file, its chapter blocks included
-        shared[name], given[name] = value, ""
-        for values in per_chapter.values():
-            values.pop(name, None)
-    per_chapter = {name: values for name, values in per_chapter.items() if values}
-    values = resolve(chapters, shared, per_chapter)
-    if chapter:
-        check_selected(chapters, list(chapter), given, per_chapter)
+    if unknown := next((name for name in chapter if name not in names), None):
+        raise ParameterError(f"unknown chapter {shown(unknown)} (chapters: {', '.join(names)})")
+    shared, blocks = read_params_file(parameters_file, names) if parameters_file else ({}, {})
+    given = dict(pairs)  # -p wins over the file, its chapter blocks included
+    kept = {c: {n: v for n, v in block.items() if n not in given} for c, block in blocks.items()}
+    blocks = {c: block for c, block in kept.items() if block}
+    values = resolve(chapters, shared | given, blocks)
+    these = f"chapter{'s' if len(chapter) > 1 else ''} you selected ({', '.join(chapter)})"
+    for name in shared | given if chapter else ():  # a value no selected chapter takes would do nothing
+        takers = [c.name for c in chapters if c.parameter(name) is not None]
+        if not set(takers) & set(chapter):
+            source = "" if name in given else f" (from {parameters_file})"
+            taken = f"it is taken by: {', '.join(takers)}"
+            raise ParameterError(f"parameter {name}{source} is not taken by the {these}; {taken}")
+    if chapter and (name := next((name for name in blocks if name not in chapter), None)):
+        sets = f"the params file sets parameters of chapter {name}"
+        raise ParameterError(f"{sets}, which is not among the {these}")
     scenarios_file, sweeps = options.pop("scenarios"), options.pop("sweep")
     scenarios = read_scenarios_file(scenarios_file, chapters) if scenarios_file else []
     scenarios += [s for spec in sweeps for s in sweep(spec, chapters)]
@@ -159,35 +137,6 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
     return 0
 
 
-def check_selected(
-    chapters: list[Chapter], selected: list[str], given: dict[str, str], per_chapter: dict
-) -> None:
-    """Refuse a parameter that none of the ``selected`` chapters takes, naming those that do.
-
-    ``given`` maps each shared parameter to where it came from (``""`` for ``-p``).
-
-    >>> from iijbook.params import Parameter
-    >>> revenues = Chapter("revenues", Path("r.ipynb"), (Parameter("jpy_per_usd", "float", 1.0, ""),))
-    >>> outlook = Chapter("outlook", Path("o.ipynb"), ())
-    >>> check_selected([revenues, outlook], ["outlook"], {"jpy_per_usd": ""}, {})
-    Traceback (most recent call last):
-    ...
-    iijbook.params.ParameterError: parameter jpy_per_usd is not taken by the chapter you selected (outlook)...
-    """
-    these = f"chapter{'s' if len(selected) > 1 else ''} you selected ({', '.join(selected)})"
-    for name, source in given.items():
-        takers = [c.name for c in chapters if c.parameter(name) is not None]
-        if not set(takers) & set(selected):
-            raise ParameterError(
-                f"parameter {name}{source} is not taken by the {these}; it is taken by: {', '.join(takers)}"
-            )
-    for name in per_chapter:
-        if name not in selected:
-            raise ParameterError(
-                f"the params file sets parameters of chapter {name}, which is not among the {these}"
-            )
-
-
 @command.command("params")
 @click.option("--root", callback=_path, metavar="DIR", help="The book (default: this one).")
 def params_command(root: Path | None) -> int:
@@ -201,7 +150,6 @@ def params_command(root: Path | None) -> int:
 @click.option("-o", "--output", callback=_path, metavar="FILE", help="The PDF (default: _build/book.pdf).")
 def pdf_command(build_dir: Path | None, output: Path | None) -> int:
     """Print the built site to one PDF (needs make book first)."""
-    from .inputs import project_root
     from .pdf import PdfError, print_book
 
     build_dir = build_dir or project_root() / "_build"
@@ -215,43 +163,35 @@ def pdf_command(build_dir: Path | None, output: Path | None) -> int:
 
 @command.command("classroom")
 @click.option("-o", "--output", callback=_path, metavar="DIR", help="Folder (default: _build/classroom).")
-@click.option(
-    "--timeout",
-    default=str(DEFAULT_TIMEOUT),
-    callback=_seconds,
-    metavar="SECONDS",
-    help="Time one notebook may run.",
-)
+@click.option("--timeout", **_TIMEOUT, help="Time one notebook may run.")
 def classroom_command(output: Path | None, timeout: float) -> int:
     """Write the classroom edition (student and teacher notebooks and PDFs)."""
     from .classroom import ClassroomError, make_classroom
-    from .inputs import project_root
 
-    out = output or project_root() / "_build" / "classroom"
+    root = project_root()
     try:
-        summary = make_classroom(project_root(), out, timeout=timeout)
+        made = make_classroom(root, output or root / "_build" / "classroom", timeout=timeout)
     except FolderError as exc:  # another build or edition holds the lock
         return _say(f"refused: {exc}", 2)
     except (ClassroomError, BuildError) as exc:
         return _say(f"classroom failed: {exc}", 1, whole=True)
-    total = sum(n for n, _ in summary.exercises.values())
-    checked = sum(c for _, c in summary.exercises.values())
-    print(
-        f"iijbook: classroom edition in {summary.out}: {len(summary.exercises)} chapters, {total} exercises, "
-        f"{checked} with checks; student and teacher PDFs; open {summary.out / 'index.html'}"
-    )
+    exercises = f"{sum(n for n, _ in made.exercises.values())} exercises"
+    checked = f"{sum(c for _, c in made.exercises.values())} with checks"
+    chapters = f"{len(made.exercises)} chapters, {exercises}, {checked}; student and teacher PDFs"
+    print(f"iijbook: classroom edition in {made.out}: {chapters}; open {made.out / 'index.html'}")
     return 0
 
 
-def _say(line: str, code: int, whole: bool = False) -> int:
-    """``line`` on stderr, on one line and cut short if long (``whole``: as it is); returns ``code``.
+def _one_line(text: str) -> str:
+    text = " / ".join(part.strip() for part in text.strip().splitlines())
+    return text if len(text) <= 300 else shown(text, 300)[1:-1]
 
-    >>> _say("refused: first\\nsecond", 2)
-    2
-    """
-    text = line if whole else " / ".join(part.strip() for part in line.strip().splitlines())
-    with contextlib.suppress(OSError):  # a closed stderr must not turn a failure into another
-        print(f"iijbook: {text if whole or len(text) <= 300 else shown(text, 300)[1:-1]}", file=sys.stderr)
+
+def _say(line: str, code: int, whole: bool = False) -> int:
+    """``line`` on stderr, made one short line unless ``whole`` (a build's line per chapter); returns
+    ``code``. A closed stderr must not turn one failure into another."""
+    with contextlib.suppress(OSError):
+        print(f"iijbook: {line if whole else _one_line(line)}", file=sys.stderr)
     return code
 
 
@@ -265,43 +205,15 @@ def _os_error(exc: OSError) -> str:
     return f"{paths}: {reason(exc)}" if paths else reason(exc)
 
 
-def _internal_error(exc: BaseException) -> int:
-    """Something unexpected failed: one line, and its traceback kept in a temporary file."""
-    try:
-        fd, name = tempfile.mkstemp(prefix="iijbook-traceback-", suffix=".txt")
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
-            out.write("".join(traceback.format_exception(exc)))
-        where = f"full traceback in {name}"
-    except OSError as err:
-        where = f"no traceback file: {_os_error(err)}"
-    message = " / ".join(str(exc).strip().splitlines())
-    message = message if len(message) <= 300 else shown(message, 300)[1:-1]
-    print(f"iijbook: internal error: {type(exc).__name__}: {message} ({where})", file=sys.stderr)
-    return 1
-
-
 def main(argv: list[str] | None = None) -> int:
     """The command: every failure one line on stderr and an exit status."""
-    if sys.stdout is None:  # started with stdout closed (>&-): write nowhere
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdout = sys.stdout or open(os.devnull, "w")  # noqa: SIM115 - started with stdout closed (>&-)
+    sys.stderr = sys.stderr or open(os.devnull, "w")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):  # an ASCII or Latin-1 terminal: escape ¥ and −, lose nothing
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
-
-    def stop(_signum: int, _frame: Any) -> None:  # until the build takes the signals over
-        raise KeyboardInterrupt
-
-    held = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        return _main(argv)
-    finally:
-        for s, handler in held.items():
-            signal.signal(s, handler)
-
-
-def _main(argv: list[str] | None) -> int:
+    # SIGTERM and SIGHUP stop the command as Ctrl-C does, until the build takes the signals over
+    held = {s: signal.signal(s, signal.default_int_handler) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         code = command.main(args=argv, prog_name="iijbook", standalone_mode=False) or 0
         try:  # a reader gone away or a full device loses the output, never the exit status
@@ -321,8 +233,18 @@ def _main(argv: list[str] | None) -> int:
         return 0
     except OSError as exc:
         return _say(f"failed: {_os_error(exc)}", 1)
-    except Exception as exc:
-        return _internal_error(exc)
+    except Exception as exc:  # unexpected: one line, and the traceback kept in a file
+        try:
+            fd, name = tempfile.mkstemp(prefix="iijbook-traceback-", suffix=".txt")
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
+                out.write("".join(traceback.format_exception(exc)))
+            where = f"full traceback in {name}"
+        except OSError as err:
+            where = f"no traceback file: {_os_error(err)}"
+        return _say(f"internal error: {type(exc).__name__}: {_one_line(str(exc))} ({where})", 1, whole=True)
+    finally:
+        for s, handler in held.items():
+            signal.signal(s, handler)
 
 
 if __name__ == "__main__":

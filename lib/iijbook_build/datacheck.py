@@ -1,13 +1,12 @@
-"""Check the book's data files before any chapter runs, naming each problem's line, id and column.
+"""Check the book's data files before any chapter runs, one line a problem naming its file, line,
+id and column.
 
-The chapters load data through :func:`iijbook.data.load_table`, which validates each
-file against its schema in :mod:`iijbook.schema`. The build checks the same files
-first, with the same schemas, and says where each problem is: the file, the line,
-the row's id and the column, one line a problem. A folder that fails is refused
-before anything runs.
-
-``python -m iijbook_build.datacheck [FOLDER]`` checks a folder by hand (the book's
-``data/`` by default) and exits 1 if anything is wrong.
+The chapters' loader (:func:`iijbook.data.load_table`) validates with the same pandera schemas
+(:mod:`iijbook.schema`), but pandera knows rows, not lines (a quoted field may span two, blank
+lines are skipped), and its coercion takes what ``float`` takes (``1_000``, ``١٢``, ``inf``). So
+the build reads the CSV itself, keeping each row's line, checks numbers as a reader writes them,
+then names pandera's failures by line. ``python -m iijbook_build.datacheck [FOLDER]`` checks a
+folder by hand (the book's ``data/`` by default) and exits 1 if anything is wrong.
 
 >>> problems(data_dir())
 []
@@ -28,159 +27,113 @@ from iijbook.datafiles import data_dir
 from iijbook.params import shown
 from iijbook.schema import ROW_CHECK_COLUMNS, SCHEMAS
 
-from .inputs import _FLOAT as _NUMBER
-from .inputs import _INT as _WHOLE
-from .inputs import InputError, read_bytes
+from .inputs import _FLOAT, _INT, InputError, read_bytes
 
 #: The largest data file read (the largest is a few KiB).
 DATA_FILE_LIMIT = 32 << 20
+#: What a failed pandera check says about its cell, by the start of the check's name.
+_SAID = {
+    "coerce_dtype": "is not a number",
+    "field_uniqueness": "is a duplicate (ids must be unique)",
+    "not_nullable": "is empty (the column needs a value)",
+    "isin": "is not allowed ({check})",
+}
 
 
-def _where(path: Path, line: int | None, row: pd.Series | None, column: str | None) -> str:
-    parts = [str(path)]
-    if line is not None:
-        label = f"line {line}"
-        if row is not None and "id" in row and isinstance(row["id"], str) and row["id"]:
-            label += f" (id {row['id']})"
-        parts.append(label)
-    if column:
-        parts.append(f"column {column}")
-    return ", ".join(parts)
+def _at(path: Path, raw: pd.DataFrame, line: int, column: str | None) -> str:
+    """``PATH, line N (id X), column C``: where a cell is (``raw`` is indexed by line)."""
+    row_id = raw.at[line, "id"] if "id" in raw.columns else None
+    label = f" (id {row_id})" if isinstance(row_id, str) and row_id else ""
+    return f"{path}, line {line}{label}" + (f", column {column}" if column else "")
 
 
-def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors, line_of: list[int]) -> str:
-    """Turn pandera's failure table into one readable line per problem.
-
-    ``line_of[i]`` is the line of the file where row ``i`` starts. A check over
-    whole rows is reported once a row, at the column it is about, and only for
-    rows whose cells passed their own checks.
-    """
-    lines: list[str] = []
+def _explain(path: Path, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> str:
+    """pandera's failure cases, one line a problem. A check over whole rows is reported once a row,
+    at the column it is about, and only for rows whose cells passed their own checks."""
     cases = err.failure_cases
-    row_checks = cases["schema_context"].astype(str).eq("DataFrameSchema") & cases["index"].notna()
-    rows_with_cell_errors = set(cases.loc[~row_checks, "index"].dropna().astype(int))
-    # a column that could not be converted fails every later check on every row:
-    # report the conversion alone
+    whole_row = cases["schema_context"].astype(str).eq("DataFrameSchema") & cases["index"].notna()
+    rows_with_cell_errors = set(cases.loc[~whole_row, "index"].dropna().astype(int))
+    # a column that could not be converted fails every later check on every row: say the conversion
     unconverted = set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"])
-    for _, case in cases.iterrows():
-        column = case.get("column")
-        column = column if isinstance(column, str) else None
-        index = case.get("index")
-        check = str(case.get("check"))
-        value = case.get("failure_case")
+    lines: list[str] = []
+    for case, row_check in zip(cases.itertuples(), whole_row, strict=True):
+        check, value = str(case.check), case.failure_case
+        column = case.column if isinstance(case.column, str) else None
         if unconverted and not check.startswith("coerce_dtype"):
             if column in unconverted or "TypeError" in str(value):
                 continue
         if check.startswith("column_in_dataframe"):
             lines.append(f"{path}, line 1 (the header): missing column {value!r}")
-            continue
-        if check.startswith("column_in_schema"):
+        elif check.startswith("column_in_schema"):
             lines.append(f"{path}: unexpected column {value!r}")
-            continue
-        if check.startswith("column_ordered"):
+        elif check.startswith("column_ordered"):
             lines.append(f"{path}: columns out of order at {value!r} (the file has {list(raw.columns)!r})")
-            continue
-        if index is None or (isinstance(index, float) and pd.isna(index)):
-            lines.append(f"{_where(path, None, None, column)}: {check} ({shown(value)})")
-            continue
-        i = int(index)
-        if str(case.get("schema_context")) == "DataFrameSchema":
-            if i in rows_with_cell_errors:
-                continue
-            column = ROW_CHECK_COLUMNS.get(check, column)
-        row = raw.iloc[i] if 0 <= i < len(raw) else None
-        cell = raw.iloc[i][column] if (row is not None and column in raw.columns) else value
-        line = line_of[i] if 0 <= i < len(line_of) else None
-        lines.append(f"{_where(path, line, row, column)}: {shown(cell)} {_check_text(check)}")
-    return "\n".join(dict.fromkeys(lines))  # keep order, drop repeats
+        elif pd.isna(case.index):
+            lines.append(f"{path}{f', column {column}' if column else ''}: {check} ({shown(value)})")
+        elif not (row_check and int(case.index) in rows_with_cell_errors):
+            line, column = int(case.index), ROW_CHECK_COLUMNS.get(check, column) if row_check else column
+            cell = raw.at[line, column] if column in raw.columns else value
+            said = next((s for k, s in _SAID.items() if check.startswith(k)), "fails: {check}")
+            said = said.format(check=check)
+            lines.append(f"{_at(path, raw, line, column)}: {shown(cell)} {said}")
+    return "\n".join(dict.fromkeys(lines))  # in order, once each
 
 
-def _check_text(check: str) -> str:
-    if check.startswith("coerce_dtype"):
-        return "is not a number"
-    if check == "field_uniqueness":
-        return "is a duplicate (ids must be unique)"
-    if check.startswith("not_nullable"):
-        return "is empty (the column needs a value)"
-    if check.startswith("isin"):
-        return f"is not allowed ({check})"
-    return f"fails: {check}"
-
-
-def _column_at(blob: bytes, offset: int) -> str:
-    """``, column NAME`` for the byte at ``offset`` of a CSV file, or nothing if unclear."""
-    header = next(csv.reader([blob.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
-    line_start = blob.rfind(b"\n", 0, offset) + 1
-    prefix = blob[line_start:offset].decode("utf-8", "replace")
-    position = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
-    named = header[position] if 0 <= position < len(header) else ""
-    return f", column {named}" if named.isprintable() and named else ""  # not UTF-16's NULs
-
-
-def _records(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """The header, the rows and the line each row starts on; :class:`DataError` for a bad shape.
-
-    A row with more or fewer fields than the header is refused naming its line.
-    """
+def _table(path: Path, blob: bytes) -> pd.DataFrame:
+    """The rows as ``read_csv(dtype=str)`` reads them, indexed by the line each starts on. Blank lines
+    are skipped; bad bytes, a bad quote and a row whose fields do not match the header are refused
+    naming their line (and the column of a bad byte, read from the header)."""
+    try:
+        text = blob.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        header = next(csv.reader([blob.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
+        prefix = blob[blob.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")
+        position = len(next(csv.reader([prefix]), [""])) - 1 if prefix else 0
+        named = header[position] if 0 <= position < len(header) else ""
+        column = f", column {named}" if named.isprintable() and named else ""  # not UTF-16's NULs
+        line = blob[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}{column}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    line_of: list[int] = []
+    records: list[list[str]] = []
+    lines: list[int] = []
     start = 1
     try:
         for record in reader:
-            if record and (len(record) > 1 or record[0].strip()):  # blank lines are skipped
-                if header is None:
-                    header = record
-                elif len(record) != len(header):
+            if record and (len(record) > 1 or record[0].strip()):  # not a blank line
+                if records and len(record) != len(records[0]):
                     fields = f"{len(record)} field{'s' if len(record) != 1 else ''}"
-                    raise DataError(f"{path}, line {start} has {fields}, the header has {len(header)}")
-                else:
-                    rows.append(record)
-                    line_of.append(start)
+                    raise DataError(f"{path}, line {start} has {fields}, the header has {len(records[0])}")
+                records.append(record)
+                lines.append(start)
             start = reader.line_num + 1
     except csv.Error as exc:
         raise DataError(f"{path}, line {start}: not a readable CSV ({exc})") from None
-    if header is None:
+    if not records:
         raise DataError(f"{path}: empty file (expected a header row and figures)")
-    twice = sorted({c for c in header if header.count(c) > 1})
-    if twice:
+    header, *rows = records
+    if twice := sorted({c for c in header if header.count(c) > 1}):
         raise DataError(f"{path}, line 1 (the header): column {shown(twice[0])} appears twice")
-    return header, rows, line_of
+    if not rows:
+        raise DataError(f"{path}: no rows under the header")
+    return pd.DataFrame(rows, columns=header, index=lines[1:], dtype=str).replace({"": None})
 
 
-def _check_numbers(path: Path, raw: pd.DataFrame, name: str, line_of: list[int]) -> None:
-    """Refuse a numeric cell that is not a finite number, one line per cell, before the schema."""
-    problems: list[str] = []
-    for column, spec in SCHEMAS[name].columns.items():
-        kind = str(spec.dtype)
-        if column not in raw.columns or not kind.startswith(("float", "int")):
-            continue
-        whole = kind.startswith("int")
-        for i, cell in enumerate(raw[column]):
-            if pd.isna(cell):
-                continue  # an empty cell: the schema says whether it may be
-            if whole and not _WHOLE.fullmatch(cell):
-                why = "is not a whole number"
-            elif cell.strip().lstrip("+-").lower() in ("inf", "infinity", "nan"):
-                why = "is not a finite number"
-            elif not _NUMBER.fullmatch(cell):
-                why = "is not a number"
-            elif not math.isfinite(float(cell)):
-                why = "is not a finite number"
-            else:
-                continue
-            problems.append(f"{_where(path, line_of[i], raw.iloc[i], column)}: {shown(cell)} {why}")
-    if problems:
-        raise DataError("\n".join(problems))
+def _not_a_number(cell: str, whole: bool) -> str:
+    """What is wrong with a cell of a numeric column, or nothing."""
+    if whole and not _INT.fullmatch(cell):
+        return "is not a whole number"
+    if cell.strip().lstrip("+-").lower() in ("inf", "infinity", "nan"):
+        return "is not a finite number"
+    if not _FLOAT.fullmatch(cell):
+        return "is not a number"
+    return "" if math.isfinite(float(cell)) else "is not a finite number"
 
 
 def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
-    """Read and validate one data file as the build does; raise :class:`DataError` if it is bad.
+    """Read and validate one data file as the build does; :class:`DataError` if it is bad.
 
-    The file is read once, through :mod:`iijbook_build.inputs` (a regular file,
-    never a pipe or device, of at most 32 MiB); every error names the file,
-    and the line, id and column where there is one, one line a problem.
+    The file is read once, through :func:`iijbook_build.inputs.read_bytes` (a regular file of at
+    most 32 MiB); each problem is one line naming the file and the line, id and column.
 
     >>> load_table("data_centers.csv").shape
     (32, 10)
@@ -189,34 +142,30 @@ def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
         raise DataError(f"{name}: no schema for this file (known: {', '.join(SCHEMAS)})")
     path = (directory or data_dir()) / name
     try:
-        blob = read_bytes(path, "data file", DATA_FILE_LIMIT)
+        raw = _table(path, read_bytes(path, "data file", DATA_FILE_LIMIT))
     except InputError as exc:
         raise DataError(str(exc)) from None
+    kinds = {column: str(spec.dtype) for column, spec in SCHEMAS[name].columns.items() if column in raw}
+    found = [
+        f"{_at(path, raw, line, column)}: {shown(cell)} {why}"
+        for column, kind in kinds.items()
+        if kind.startswith(("float", "int"))
+        for line, cell in raw[column].items()
+        if pd.notna(cell) and (why := _not_a_number(cell, kind.startswith("int")))
+    ]
+    if found:  # before the schema, which would convert them
+        raise DataError("\n".join(found))
     try:
-        text = blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = blob[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{path}, line {line}{_column_at(blob, exc.start)}: not UTF-8 (byte {exc.start}: {exc.reason})"
-        ) from None
-    if not text.strip():
-        raise DataError(f"{path}: empty file (expected a header row and figures)")
-    header, rows, line_of = _records(path, text.removeprefix("\ufeff"))
-    if not rows:
-        raise DataError(f"{path}: no rows under the header")
-    raw = pd.DataFrame(rows, columns=header, dtype=str).replace({"": None})  # as read_csv(dtype=str)
-    _check_numbers(path, raw, name, line_of)
-    try:
-        table = SCHEMAS[name].validate(raw, lazy=True)
+        return SCHEMAS[name].validate(raw, lazy=True).reset_index(drop=True)
     except pa.errors.SchemaErrors as exc:
-        raise DataError(_explain(path, raw, exc, line_of)) from None
-    return table
+        raise DataError(_explain(path, raw, exc)) from None
 
 
 def problems(folder: Path) -> list[str]:
-    """Every problem of the data files in ``folder`` that have a schema, one line each."""
+    """Every problem of the data files in ``folder``, one line each; every file with a schema must
+    be there (the chapters read each)."""
     found: list[str] = []
-    for name in SCHEMAS:  # every file the chapters read must be there: a folder that lacks one fails
+    for name in SCHEMAS:
         try:
             load_table(name, folder)
         except DataError as exc:
@@ -224,12 +173,7 @@ def problems(folder: Path) -> list[str]:
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    found = problems(Path(args[0]) if args else data_dir())
-    print("\n".join(found) or "every data file matches its schema")
-    return 1 if found else 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    found = problems(Path(sys.argv[1]) if sys.argv[1:] else data_dir())
+    print("\n".join(found) or "every data file matches its schema")
+    raise SystemExit(1 if found else 0)

@@ -1,28 +1,14 @@
-"""What a build is given, read and checked before anything runs.
+"""What a build is given, read and checked before anything runs; every refusal is one
+:class:`InputError` line naming the file (and the parameter, line or key). No library holds these:
 
-Files (a params file, ``_toc.yml``, a chapter notebook, a data file), the chapters and their
-parameters, and the values given on the command line or in a params file. Every failure is
-one :class:`InputError` line naming the file (and the parameter, the line or the key).
-
-Three guarantees need a few lines of their own; each says why:
-
-- :func:`read_bytes`: ``Path.read_bytes`` would block for ever on a named pipe and read
-  ``/dev/zero`` until memory runs out. It opens without blocking, refuses what is not a
-  regular file, and reads at most the file's bound.
-- :func:`load_yaml`: PyYAML's ``BaseLoader`` constructs no object and resolves no type (every
-  scalar stays text, converted by the parameter's own type, as a ``-p`` value is: a file and
-  the command line mean the same). It would still expand aliases (a billion laughs) and
-  overwrite a key given twice: the loader below refuses both, and nesting past 32 levels.
-- :func:`convert`: papermill cannot read ``float | None`` or ``[2000-12, 2003-06]``; the
-  values are converted and checked here, by the same declarations the notebook checks itself
-  with (:mod:`iijbook.params`).
-
->>> from iijbook.params import Parameter
->>> rate = Parameter("jpy_per_usd", "float | None", None, "[50, 1000] yen per dollar")
->>> convert(rate, "121.8"), convert(rate, "None")
-(121.8, None)
->>> [c.name for c in discover()][:2]
-['revenues', 'systems_integration']
+- :func:`read_bytes`: ``Path.read_bytes`` blocks for ever on a named pipe and reads ``/dev/zero``
+  until memory runs out; this opens without blocking, refuses what is not a regular file and
+  reads at most the file's bound.
+- :func:`load_yaml`: PyYAML's ``BaseLoader`` keeps every scalar text (converted by the parameter's
+  type, as a ``-p`` value is) but expands aliases (a billion laughs) and lets a key given twice
+  overwrite the first; its subclass refuses both, and nesting past 32 levels.
+- :func:`convert`: papermill cannot read ``float | None`` or ``[2000-12, 2003-06]``; values are
+  converted here, checked by the declarations the notebook checks itself with (:mod:`iijbook.params`).
 """
 
 from __future__ import annotations
@@ -42,27 +28,17 @@ from typing import Any
 
 import nbformat
 import yaml
-from iijbook.params import (
-    KINDS,
-    Parameter,
-    ParameterError,
-    _not_a,
-    cell_source,
-    check,
-    comments,
-    parameters_cell,
-    parameters_of,
-    shown,
-)
+from iijbook import params
+from iijbook.datafiles import data_dir
+from iijbook.params import Parameter, ParameterError, shown
 
 #: The longest value a parameter takes, in characters.
 MAX_VALUE_CHARS = 1000
 
 _KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a character device"}
 _KINDS |= {stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
-_REASONS = {errno.ENOENT: "no such file", errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
-_REASONS |= {errno.ENOTDIR: "a part of its path is not a folder", errno.EISDIR: "a folder, not a file"}
-_REASONS |= {errno.ELOOP: "too many levels of symbolic links", errno.ENAMETOOLONG: "the name is too long"}
+_REASONS = {errno.ENOENT: "no such file", errno.EPERM: "permission denied"}  # the others: as strerror
+_REASONS |= {errno.EISDIR: "a folder, not a file", errno.ENOTDIR: "a part of its path is not a folder"}
 
 
 class InputError(ValueError):
@@ -90,25 +66,25 @@ def read_bytes(path: Path | str, what: str, limit: int) -> bytes:
     ...
     iijbook_build.inputs.InputError: data file /dev/zero: cannot read it: a character device, not a file
     """
-    name = f"{what} {path}" if what else str(path)
+    blob = b""
     try:
         kind = _KINDS.get(stat.S_IFMT(os.stat(path).st_mode))  # a socket cannot even be opened
         fd = -1 if kind else os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
         kind = kind or _KINDS.get(stat.S_IFMT(os.fstat(fd).st_mode))  # swapped since the stat?
-        if kind:
-            os.close(fd) if fd >= 0 else None
-            raise InputError(f"{name}: cannot read it: {kind}, not a file")
-        with os.fdopen(fd, "rb") as fh:
-            blob = fh.read(limit + 1)
-    except InputError:
-        raise
+        why = f"{kind}, not a file" if kind else ""
+        if fd >= 0 and kind:
+            os.close(fd)
+        elif fd >= 0:
+            with os.fdopen(fd, "rb") as fh:
+                blob = fh.read(limit + 1)
     except OSError as exc:
-        raise InputError(f"{name}: cannot read it: {reason(exc)}") from None
+        why = reason(exc)
     except ValueError as exc:  # a NUL in the name
-        raise InputError(f"{name}: cannot read it: {exc}") from None
+        why = str(exc)
     if len(blob) > limit:
-        size = f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit >> 10} KiB"
-        raise InputError(f"{name}: cannot read it: larger than {size}")
+        why = f"larger than {limit >> 20} MiB" if limit % (1 << 20) == 0 else f"larger than {limit >> 10} KiB"
+    if why:
+        raise InputError(f"{f'{what} ' if what else ''}{path}: cannot read it: {why}")
     return blob
 
 
@@ -124,8 +100,7 @@ def read_text(path: Path | str, what: str, limit: int) -> str:
 
 
 def tree_hash(files: Iterable[tuple[str, Path]], what: str = "") -> str:
-    """A SHA-256 over ``(name, file)`` pairs in name order: each name, then its bytes' SHA-256 (the
-    build's digests of the data, the helper package, the sources, the staged book and the site).
+    """A SHA-256 over ``(name, file)`` pairs in name order: each name, then its bytes' SHA-256.
 
     >>> tree_hash([("b", Path(__file__))]) == tree_hash([("a", Path(__file__))])
     False
@@ -155,8 +130,7 @@ class _Loader(yaml.BaseLoader):
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-        twice = next((key for i, key in enumerate(keys) if key in keys[:i]), None)
-        if twice is not None:
+        if (twice := next((key for i, key in enumerate(keys) if key in keys[:i]), None)) is not None:
             raise yaml.MarkedYAMLError(None, None, f"{shown(twice)} is given twice", node.start_mark)
         return super().construct_mapping(node, deep=deep)
 
@@ -166,10 +140,6 @@ def load_yaml(text: str, where: str) -> Any:
 
     >>> load_yaml("jpy_per_usd: 121.8\\nprojection_cutoff: 2002-10\\n", "params file p.yaml")
     {'jpy_per_usd': '121.8', 'projection_cutoff': '2002-10'}
-    >>> load_yaml("a: &x 1\\nb: *x\\n", "params file p.yaml")
-    Traceback (most recent call last):
-    ...
-    iijbook_build.inputs.InputError: params file p.yaml: not valid YAML at line 2, column 4: aliases ...
     """
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - BaseLoader constructs no object
@@ -191,8 +161,6 @@ def project_root() -> Path:
 def book_data(root: Path) -> Path:
     """The data folder a build reads: ``IIJBOOK_DATA_DIR`` if set, else the book's own ``data/``,
     else (a book without one, such as the tests' small books) the helper package's."""
-    from iijbook.datafiles import data_dir
-
     own = root / "data"
     return own if own.is_dir() and not os.environ.get("IIJBOOK_DATA_DIR") else data_dir()
 
@@ -217,8 +185,10 @@ def _file(entry: Any) -> str:
     return entry
 
 
-def _entries(entries: Any) -> list[str]:
-    """The files of a list of table-of-contents entries, their sections and parts included."""
+def _files(entries: Any, parts: bool = False) -> list[str]:
+    """The files of a list of table-of-contents entries (or parts), their own entries included."""
+    if parts and not (isinstance(entries, list) and all(isinstance(p, dict) for p in entries)):
+        raise ChapterError(f"parts must be a list of mappings, got {shown(entries)}")
     if not isinstance(entries, list):
         raise ChapterError(f"a list of entries was expected, got {shown(entries)}")
     files: list[str] = []
@@ -226,15 +196,9 @@ def _entries(entries: Any) -> list[str]:
         if not isinstance(entry, dict):
             raise ChapterError(f"an entry is not a mapping: {shown(entry)}")
         files += [_file(entry["file"])] if "file" in entry else []
-        files += [f for key in ("sections", "chapters") if key in entry for f in _entries(entry[key])]
-        files += _parts(entry.get("parts", []))
+        for key in ("sections", "chapters", "parts"):
+            files += _files(entry[key], key == "parts") if key in entry else []
     return files
-
-
-def _parts(parts: Any) -> list[str]:
-    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
-        raise ChapterError(f"parts must be a list of mappings, got {shown(parts)}")
-    return [f for part in parts for f in _entries(part.get("chapters", []))]
 
 
 def toc_files(root: Path | None = None) -> list[str]:
@@ -243,22 +207,18 @@ def toc_files(root: Path | None = None) -> list[str]:
     >>> toc_files()[:3]
     ['intro', 'chapters/release', 'chapters/revenues']
     """
-    path = (root or project_root()) / "_toc.yml"
-    where = f"table of contents {path}"
+    root = root or project_root()
+    where = f"table of contents {root / '_toc.yml'}"
     try:
-        toc = load_yaml(read_text(path, "table of contents", 1 << 20), where)
+        toc = load_yaml(read_text(root / "_toc.yml", "table of contents", 1 << 20), where)
         if not isinstance(toc, dict) or "root" not in toc:
             raise ChapterError("expected a mapping with a 'root' entry")
         if toc.get("format", "jb-book") != "jb-book":
             raise ChapterError(f"format {shown(toc['format'])}: the book is a jb-book")
-        files = [_file(toc["root"]), *_parts(toc.get("parts", [])), *_entries(toc.get("chapters", []))]
-        root = root or project_root()
-        # anything at the name counts (a pipe or a link is the notebook reader's to refuse, by name)
-        missing = next(
-            (f for f in files if not any(os.path.lexists(root / f"{f}{x}") for x in (".md", ".ipynb"))), None
-        )
-        if missing is not None:
-            raise ChapterError(f"file {shown(missing)} names no page (no {missing}.md or {missing}.ipynb)")
+        files = [_file(toc["root"]), *_files(toc.get("parts", []), True), *_files(toc.get("chapters", []))]
+        for f in files:  # anything at the name counts: a pipe is the notebook reader's to refuse
+            if not any(os.path.lexists(root / f"{f}{x}") for x in (".md", ".ipynb")):
+                raise ChapterError(f"file {shown(f)} names no page (no {f}.md or {f}.ipynb)")
         return files
     except InputError as exc:
         raise ChapterError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
@@ -270,69 +230,59 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         text = read_text(path, "chapter notebook", 16 << 20)
     except InputError as exc:
         raise ChapterError(str(exc)) from None
-    invalid: dict[str, Any] = {}
-    try:
-        nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
+    try:  # not nbformat.reads, which logs a notebook that fails its schema and returns it
+        nb = nbformat.convert(nbformat.reader.reads(text), 4)
+        nbformat.validate(nb)
     except Exception as exc:  # nbformat raises many kinds for many kinds of damage
-        invalid["ValidationError"] = exc
-    if "ValidationError" in invalid:
-        first = (str(invalid["ValidationError"]).strip().splitlines() or ["damaged"])[0]
-        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({shown(first, 80)[1:-1]})")
+        first = shown((str(exc).strip().splitlines() or ["damaged"])[0], 80)[1:-1]
+        raise ChapterError(f"chapter notebook {path}: not a valid notebook ({first})") from None
     return nb
 
 
 def read_parameters(cells: list, path: Path) -> tuple[Parameter, ...]:
     """The parameters of a notebook, once its parameters cell is known to be written as the build
     reads it: one line ``name: type = literal  # [allowed] meaning`` per parameter, declared once."""
-    found = parameters_cell(cells)
-    if found is None:
+    if (found := params.parameters_cell(cells)) is None:
         return ()
-    index, cell = found
-    source = cell_source(cell)
+    index, source = found[0], params.cell_source(found[1])
     try:
-        tree, said = ast.parse(source), comments(source)
+        tree, said = ast.parse(source), params.comments(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, tokenize.TokenError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ChapterError(f"{path}: parameters cell (cell {index}) is not valid Python: {first}") from None
     names: set[str] = set()
     for node in tree.body:
         if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
-            raise ChapterError(
-                f"{path}: parameters cell line {node.lineno}: write each parameter as "
-                "'name: type = value  # comment'"
-            )
-        name, problem = node.target.id, ""
-        try:
-            ast.literal_eval(node.value) if node.value is not None else None
-        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
-            problem = "has a default that is not a literal"
-        kinds = {k.strip() for k in ast.unparse(node.annotation).split("|")}
+            form = "write each parameter as 'name: type = value  # comment'"
+            raise ChapterError(f"{path}: parameters cell line {node.lineno}: {form}")
+        name, annotation = node.target.id, ast.unparse(node.annotation)
         if node.end_lineno != node.lineno:
-            problem = (
-                f"spans lines {node.lineno}-{node.end_lineno}; write each parameter on one line, with "
-                "its comment (a formatter may have split it: chapters are not reformatted)"
-            )
+            problem = f"spans lines {node.lineno}-{node.end_lineno}; write each parameter on one line"
+            problem += ", with its comment (a formatter may have split it: chapters are not reformatted)"
         elif node.lineno not in said:
             problem = "has no comment saying what it means and allows"
-        elif not kinds <= set(KINDS):
-            problem = (
-                f"has type {shown(ast.unparse(node.annotation))}; a parameter is one of {', '.join(KINDS)}"
-            )
-            problem += " or a union of them"
+        elif not {k.strip() for k in annotation.split("|")} <= set(params.KINDS):
+            kinds = ", ".join(params.KINDS)
+            problem = f"has type {shown(annotation)}; a parameter is one of {kinds} or a union of them"
         elif name in names:
             problem = "is declared twice"
+        else:
+            try:
+                ast.literal_eval(node.value) if node.value is not None else None
+                problem = ""
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                problem = "has a default that is not a literal"
         if problem:
             raise ChapterError(f"{path}: parameter {name} {problem}")
         names.add(name)
-    return parameters_of(cells)
+    return params.parameters_of(cells)
 
 
 def discover(root: Path | None = None) -> list[Chapter]:
     """The notebook chapters ``_toc.yml`` lists, in book order, with their parameters."""
     root = root or project_root()
     chapters: list[Chapter] = []
-    for entry in toc_files(root):
-        path = root / f"{entry}.ipynb"
+    for path in (root / f"{entry}.ipynb" for entry in toc_files(root)):
         if path.exists() or path.is_symlink():
             if any(c.name == path.stem for c in chapters):
                 raise ChapterError(f"table of contents {root / '_toc.yml'}: two chapters named {path.stem}")
@@ -345,116 +295,83 @@ def discover(root: Path | None = None) -> list[Chapter]:
 #: ``float`` would also take ``1_5_0`` (150), ``１５０`` and ``" 150 "``.
 _FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", re.ASCII)
 _INT = re.compile(r"[-+]?[0-9]+", re.ASCII)
+_NOT = object()
+Values = dict[str, Any]
 
 
 def _one(kind: str, text: str) -> Any:
-    """``text`` as a value of one kind; ValueError if it is not one.
-
-    >>> _one("float", "-1.5e9"), _one("int", "12")
-    (-1500000000.0, 12)
-    >>> _one("float", "1_5_0")
-    Traceback (most recent call last):
-    ...
-    ValueError: 1_5_0
-    >>> _one("float", "1e-400")
-    Traceback (most recent call last):
-    ...
-    ValueError: 1e-400
-    """
+    """``text`` as a value of one kind, or ``_NOT``."""
+    word = text.strip().lower()
     if kind == "None" and text.strip() in ("None", "null", "~"):
         return None
     if kind == "float" and _FLOAT.fullmatch(text):
-        value, digits = float(text), re.split("[eE]", text)[0]
         # one that overflows (1e400) or underflows to 0.0 (1e-400) is not the number typed
-        if math.isfinite(value) and (value != 0 or not re.search("[1-9]", digits)):
-            return value
+        value, digits = float(text), re.split("[eE]", text)[0]
+        return value if math.isfinite(value) and (value or not re.search("[1-9]", digits)) else _NOT
     if kind == "int" and _INT.fullmatch(text):
         return int(text)
-    if kind == "bool" and text.strip().lower() in ("true", "yes", "false", "no"):
-        return text.strip().lower() in ("true", "yes")
-    if kind == "str":
-        return text
-    raise ValueError(text)
+    if kind == "bool" and word in ("true", "yes", "false", "no"):
+        return word in ("true", "yes")
+    return text if kind == "str" else _NOT
 
 
 def convert(param: Parameter, value: Any) -> Any:
-    """``value`` (text, or a number) as the parameter's type, checked against its range.
-
-    A value is data: text stays text and nothing in it is evaluated.
+    """``value`` (text, or a number) as the parameter's type, checked against its range. A value is
+    data: text stays text and nothing in it is evaluated.
 
     >>> steps = Parameter("steps", "int", 3, "[1, 10] how many")
+    >>> convert(steps, "2"), convert(Parameter("rate", "float | None", None, "(0, 9] r"), "None")
+    (2, None)
     >>> convert(steps, "2.5")
     Traceback (most recent call last):
     ...
     iijbook.params.ParameterError: parameter steps: '2.5' is not an int
-    >>> convert(Parameter("label", "str", "", "a label"), "__import__('os')")
-    "__import__('os')"
     """
-    if value is not None and not isinstance(value, str | int | float):
-        kinds = "a number, text, true or false"
-        raise ParameterError(f"parameter {param.name}: {shown(value)} is not a single value ({kinds})")
     text = "None" if value is None else str(value)
-    if len(text) > MAX_VALUE_CHARS:
-        limit = f"at most {MAX_VALUE_CHARS} characters"
-        raise ParameterError(f"parameter {param.name}: {shown(value)} is too long ({limit})")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ParameterError(f"parameter {param.name}: {shown(value)} is not valid UTF-8 text") from None
-    kinds = sorted((k.strip() for k in param.annotation.split("|")), key=lambda k: k != "None")
-    if isinstance(value, bool) and "bool" not in kinds:
-        raise _not_a(param, value)
-    for kind in kinds:  # None first, so "None" means None wherever None is allowed
-        try:
-            converted = _one(kind, text)
-            break
-        except (ValueError, TypeError):
-            continue
+    if value is not None and not isinstance(value, str | int | float):
+        why = "is not a single value (a number, text, true or false)"
+    elif len(text) > MAX_VALUE_CHARS:
+        why = f"is too long (at most {MAX_VALUE_CHARS} characters)"
+    elif any("\ud800" <= c <= "\udfff" for c in text):  # a lone surrogate: undecodable bytes
+        why = "is not valid UTF-8 text"
     else:
-        raise _not_a(param, value)
-    check(param, converted)
-    return converted
+        kinds = sorted((k.strip() for k in param.annotation.split("|")), key=lambda k: k != "None")
+        if isinstance(value, bool) and "bool" not in kinds:
+            kinds = []
+        # None first, so "None" means None wherever None is allowed
+        converted = next((v for k in kinds if (v := _one(k, text)) is not _NOT), _NOT)
+        if converted is _NOT:
+            raise params._not_a(param, value)
+        params.check(param, converted)
+        return converted
+    raise ParameterError(f"parameter {param.name}: {shown(value)} {why}")
 
 
 def resolve(
-    chapters: list[Chapter], overrides: dict[str, Any], per_chapter: dict[str, dict[str, Any]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The values each chapter gets, converted and checked.
-
-    ``overrides`` apply to every chapter that declares them; ``per_chapter`` (a params file's
-    chapter blocks) to one chapter each, and win. A name no chapter declares is refused, so a
-    typo never passes silently.
-    """
+    chapters: list[Chapter], overrides: Values, per_chapter: dict[str, Values] | None = None
+) -> dict[str, Values]:
+    """The values each chapter gets, converted and checked. ``overrides`` apply to every chapter that
+    declares them; ``per_chapter`` (a params file's chapter blocks) to one chapter each, and win. A
+    name no chapter declares is refused, so a typo never passes silently."""
+    per_chapter = per_chapter or {}
     known = {p.name for c in chapters for p in c.parameters}
-    for name in overrides:
-        if name not in known:
-            listed = ", ".join(sorted(known)) or "none"
-            raise ParameterError(f"unknown parameter {shown(name)} (the chapters take: {listed})")
-    by_name = {c.name: c for c in chapters}
-    for chapter_name, values in (per_chapter or {}).items():
-        if chapter_name not in by_name:
-            raise ParameterError(f"unknown chapter {shown(chapter_name)} (chapters: {', '.join(by_name)})")
-        for name in values:
-            if by_name[chapter_name].parameter(name) is None:
-                takes = ", ".join(p.name for p in by_name[chapter_name].parameters) or "none"
-                raise ParameterError(
-                    f"chapter {chapter_name} has no parameter {shown(name)} (it takes: {takes})"
-                )
-    resolved: dict[str, dict[str, Any]] = {}
-    for chapter in chapters:
-        given = {n: v for n, v in overrides.items() if chapter.parameter(n) is not None}
-        given.update((per_chapter or {}).get(chapter.name, {}))
-        resolved[chapter.name] = {n: convert(chapter.parameter(n), v) for n, v in given.items()}  # type: ignore[arg-type]
+    if (name := next((n for n in overrides if n not in known), None)) is not None:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ParameterError(f"unknown parameter {shown(name)} (the chapters take: {listed})")
+    resolved: dict[str, Values] = {}
+    for c in chapters:  # the blocks name only chapters: read_params_file refuses any other name
+        block = per_chapter.get(c.name, {})
+        if (name := next((n for n in block if c.parameter(n) is None), None)) is not None:
+            takes = ", ".join(p.name for p in c.parameters) or "none"
+            raise ParameterError(f"chapter {c.name} has no parameter {shown(name)} (it takes: {takes})")
+        given = {n: v for n, v in overrides.items() if c.parameter(n)} | block
+        resolved[c.name] = {n: convert(c.parameter(n), v) for n, v in given.items()}  # type: ignore[arg-type]
     return resolved
 
 
-def read_params_file(
-    path: Path, chapter_names: list[str]
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """A params file (YAML, 64 KiB at most): shared ``name: value`` lines and ``chapter:`` blocks.
-
-    Returns (shared, per chapter); the values are text until :func:`resolve` converts them.
-    """
+def read_params_file(path: Path, chapter_names: list[str]) -> tuple[Values, dict[str, Values]]:
+    """A params file (YAML, 64 KiB at most): (shared ``name: value`` lines, ``chapter:`` blocks), the
+    values text until :func:`resolve` converts them."""
     where = f"params file {path}"
     try:
         loaded = load_yaml(read_text(path, "params file", 64 << 10), where)
@@ -463,30 +380,19 @@ def read_params_file(
     if loaded in (None, ""):
         return {}, {}
     if not isinstance(loaded, dict):
-        got = "a list" if isinstance(loaded, list) else "text"
-        raise ParameterError(
-            f"{where}: expected a mapping of 'name: value' lines and 'chapter:' blocks, got {got}"
-        )
-    shared: dict[str, Any] = {}
-    per_chapter: dict[str, dict[str, Any]] = {}
+        expected = "expected a mapping of 'name: value' lines and 'chapter:' blocks"
+        raise ParameterError(f"{where}: {expected}, got {'a list' if isinstance(loaded, list) else 'text'}")
+    shared: Values = {}
+    per_chapter: dict[str, Values] = {}
     for key, value in loaded.items():
-        if isinstance(value, dict):
-            if key not in chapter_names:
-                raise ParameterError(
-                    f"{where}: {shown(key)} is not a chapter (chapters: {', '.join(chapter_names)})"
-                )
-            for name, one in value.items():
-                _scalar(where, f"{key}.{name}", one)
-            per_chapter[key] = dict(value)
-        else:
-            _scalar(where, key, value)
-            shared[key] = value
+        block = isinstance(value, dict)
+        if block and key not in chapter_names:
+            chapters = ", ".join(chapter_names)
+            raise ParameterError(f"{where}: {shown(key)} is not a chapter (chapters: {chapters})")
+        for label, one in [(f"{key}.{n}", v) for n, v in value.items()] if block else [(key, value)]:
+            if not isinstance(one, str):
+                label = label if len(label) <= 60 else shown(label)
+                kind = "list" if isinstance(one, list) else "mapping"
+                raise ParameterError(f"{where}: {label} must be a single value, not a {kind}")
+        (per_chapter if block else shared)[key] = dict(value) if block else value
     return shared, per_chapter
-
-
-def _scalar(where: str, key: str, value: Any) -> None:
-    if not isinstance(value, str):
-        key = key if len(key) <= 60 else shown(key)
-        raise ParameterError(
-            f"{where}: {key} must be a single value, not a {'list' if isinstance(value, list) else 'mapping'}"
-        )
