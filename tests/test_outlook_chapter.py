@@ -27,29 +27,35 @@ def _output_text(notebook, cell_id: str) -> str:
 def default_run(built_book):
     """The chapter as the book runs it: +20%, the guidance midpoint, FY2001 as published in May 2002."""
     out = executed_copy(built_book, "outlook")
-    return out, glued_values(out)
+    return out, glued_values(out, unquote=True)
 
 
 def test_3q02_against_its_guidance_by_hand(default_run):
     _, glued = default_run
     # (10.6 - 10.5) / (11.0 - 10.5) = 0.2; 10.55 to 10.65 lies within 10.5 to 11.0
-    assert glued["q3_position"] == "20%"
-    assert glued["q3_inside"] == "inside"
+    assert glued["pct(position, 0)"] == "20%"
+    assert glued['"inside" if inside else "not wholly inside"'] == "inside"
     # against the midpoint 10.75: 10.6 - 10.75 = -0.15; 10.6 / 10.75 - 1 = -1.395%
-    assert glued["q3_guided"] == "¥10.75B"
-    assert glued["q3_miss"] == MINUS + "¥150M"
-    assert glued["q3_miss_pct"] == MINUS + "1.4%"
+    assert glued["yen(q3_point, 2)"] == "¥10.75B"
+    assert glued["yen(miss)"] == MINUS + "¥150M"
+    assert glued["pct(miss_ratio, signed=True)"] == MINUS + "1.4%"
 
 
 def test_3q01_4q01_and_the_guidance_as_yoy_by_hand(default_run, run):
     _, glued = default_run
     # 3Q01 = 10.6 / 1.063 = 9.9718 (10.55 / 1.0635 = 9.920 to 10.65 / 1.0625 = 10.024)
-    assert (glued["q3_01_text"], glued["q3_01_lo"], glued["q3_01_hi"]) == ("¥9.97B", "¥9.92B", "¥10.02B")
+    assert (
+        glued["yen(q3_01.value, 2)"],
+        glued["yen(q3_01.interval.lo, 2)"],
+        glued["yen(q3_01.interval.hi, 2)"],
+    ) == ("¥9.97B", "¥9.92B", "¥10.02B")
     # 10.5 / 9.9718 - 1 = 5.30%; 11.0 / 9.9718 - 1 = 10.31%
-    assert (glued["guide_yoy_lo_text"], glued["guide_yoy_hi_text"]) == ("+5.3%", "+10.3%")
-    # 4Q01 = 13.0 / 1.077 = 12.0706; the page does not cite it: the chapter's own value, from a run
-    # at the defaults
-    assert glued_values(run())["q4_01_text"] == "¥12.07B"
+    assert (glued["pct(guide_yoy_lo, signed=True)"], glued["pct(guide_yoy_hi, signed=True)"]) == (
+        "+5.3%",
+        "+10.3%",
+    )
+    # 4Q01 = 13.0 / 1.077 = 12.0706; the prose does not cite it: the derivation's table shows it
+    assert re.search(r"4Q01 total revenues.*¥12\.07B", _output_text(default_run[0], "ol-d2"), re.S)
 
 
 def test_the_target_against_the_year_by_hand(default_run):
@@ -57,41 +63,48 @@ def test_the_target_against_the_year_by_hand(default_run):
     # FY2001 as published in May 2002: 39.9; target 39.9 * 1.2 = 47.88; shortfall 47.88 - 44.0 = 3.88,
     # 8.10% of the target; 20% - 10.3% = 9.7 points; the revised +10%: 39.9 * 1.1 = 43.89, which the
     # 44.0 that came beat by 0.11, about 0.1B at the precision of 44.0
-    assert glued["fy2001_text"] == "¥39.90B"
-    assert glued["fy2002_target"] == "¥47.88B"
-    assert glued["shortfall"] == "¥3.88B"
-    assert glued["shortfall_share"] == "8.1%"
-    assert glued["growth_gap"] == "9.7"
-    assert glued["revised_text"] == "¥43.89B"
-    assert glued["revised_vs_actual"] == "about ¥0.1B" and glued["revised_word"] == "above"
+    assert glued["yen(fy2001, 2)"] == "¥39.90B"
+    assert glued["yen(fy2002_target_jpy, 2)"] == "¥47.88B"
+    assert glued["yen(shortfall_jpy, 2)"] == "¥3.88B"
+    assert glued["pct(shortfall_jpy / fy2002_target_jpy)"] == "8.1%"
+    assert glued["round(growth_gap_points, 1)"] == "9.7"
+    assert glued["yen(revised_jpy, 2)"] == "¥43.89B"
+    assert glued['f"{abs(revised_gap) / 1e9:.1f}"'] == "0.1"  # "about ¥0.1B"
+    assert glued['"above" if revised_gap >= 0 else "below"'] == "above"
     # the cross-check: the later report implies 44.0 / 1.103 = 39.8912, between 43.95 / 1.1035 = 39.827
     # and 44.05 / 1.1025 = 39.955, which overlaps the 39.85 to 39.95 that "39.9" allows
-    assert glued["fy2001_implied_text"] == "¥39.89B"
-    assert (glued["fy2001_implied_lo"], glued["fy2001_implied_hi"]) == ("¥39.83B", "¥39.95B")
-    assert glued["fy2001_check_word"] == "agrees with"
+    assert glued["yen(fy2001_implied.value, 2)"] == "¥39.89B"
+    assert (glued["yen(fy2001_implied.interval.lo, 2)"], glued["yen(fy2001_implied.interval.hi, 2)"]) == (
+        "¥39.83B",
+        "¥39.95B",
+    )
+    assert glued['"agrees with" if fy2001_agrees else "does not agree with"'] == "agrees with"
     # 4Q02 needed at the midpoint 47.88 - 20.4788 - 10.75 = 16.6512; after 3Q02 = 10.6: 16.8012;
     # the 13.0 that came was 3.6512 short, at the top of the February range of 12.5 to 13.0
-    assert glued["q4_needed"] == "¥16.65B"
-    assert glued["q4_needed_after"] == "¥16.80B"
-    assert glued["q4_gap"] == "¥3.65B"
-    assert glued["q4_actual"] == "¥13.0B"
-    assert glued["q4_position"] == "100%"
+    assert glued["yen(q4_needed_jpy, 2)"] == "¥16.65B"
+    assert glued["yen(q4_needed_after_jpy, 2)"] == "¥16.80B"
+    assert glued["yen(q4_gap_jpy, 2)"] == "¥3.65B"
+    assert glued["yen(q4.value)"] == "¥13.0B"
+    assert glued["pct(q4_position_rate, 0)"] == "100%"
 
 
 def test_the_operating_result_by_hand(default_run):
     out, glued = default_run
     # 1Q02 = -194 / (1 - 0.583) = -465.23; 1H02 = -465.23 - 194 = -659.23
-    assert glued["op_1q"] == MINUS + "¥465.2M"
-    assert glued["op_1h_text"] == MINUS + "¥659.2M"  # the minus sign is joined to its figure
+    assert glued["yen(op_1q02, 1)"] == MINUS + "¥465.2M"
+    assert glued["y2(op_1h.value)"] == MINUS + "¥659.2M"  # the minus sign is joined to its figure
     # 2H02 = -1700 - (-659.23) = -1040.77; bounds by corners: -1093.03 and -988.51
-    assert glued["op_2h_text"] == MINUS + "¥1.04B"
-    assert (glued["op_2h_lo"], glued["op_2h_hi"]) == (MINUS + "¥1.09B", MINUS + "¥988.5M")
+    assert glued["y2(op_2h.value)"] == MINUS + "¥1.04B"
+    assert (glued["y2(op_2h.interval.lo)"], glued["y2(op_2h.interval.hi)"]) == (
+        MINUS + "¥1.09B",
+        MINUS + "¥988.5M",
+    )
     # needed for a profit: 0 - (-659.23) = +659.23; missed by 659.23 + 1040.77 = 1700
-    assert glued["op_2h_needed_text"] == "¥659.2M"
-    assert glued["op_swing"] == "¥1.70B"
+    assert glued["y2(op_2h_needed)"] == "¥659.2M"
+    assert glued["y2(op_miss)"] == "¥1.70B"
     # the later quarters: -567 - 446 = -1013; the table prints 2H02 in whole millions, sign joined
-    assert glued["op_2h_quarters_text"] == MINUS + "¥1.01B"
-    assert re.search("\u2212\u2060+¥1,041M", _output_text(out, "ol-11"))
+    assert glued["y2(op_2h_quarters)"] == MINUS + "¥1.01B"
+    assert re.search("\u2212\u2060+¥1,041M", _output_text(out, "ol-d9"))
 
 
 def test_the_routes_agree_within_rounding(default_run):
@@ -101,39 +114,40 @@ def test_the_routes_agree_within_rounding(default_run):
     # -567 - 446 = -1013 against -1040.77
     shown = _output_text(out, "ol-d9")
     for name, route_1, route_2 in [
-        ("FY2002 total revenues", "44.079", "44.000"),
-        ("FY2001 total revenues", "39.959", "39.891"),
-        ("3Q02 total revenues", "10.535", "10.600"),
-        ("2H02 operating income", "-1.013", "-1.041"),
+        ("FY2002 total revenues", "¥44.08B", "¥44.00B"),
+        ("FY2001 total revenues", "¥39.96B", "¥39.89B"),
+        ("3Q02 total revenues", "¥10.53B", "¥10.60B"),
+        ("2H02 operating income", "¥1,013M", "¥1,041M"),
     ]:
-        assert re.search(rf"{name}\s+{re.escape(route_1)}\s+{re.escape(route_2)}\s+True", shown), name
-    assert glued["agree_text"].startswith("Every pair agrees")
+        row = rf"<td>{name}</td>.*?{re.escape(route_1)} .*?{re.escape(route_2)} .*?<td>yes</td>"
+        assert re.search(row, shown, re.S), name
+    assert any(str(v).startswith("Every pair agrees") for v in glued.values())
 
 
 def test_outlook_runs_with_the_revised_growth_target(run):
     out = run({"fy2002_growth_target": 0.10, "fy2002_operating_floor_jpy": 500e6})
-    glued = glued_values(out)
+    glued = glued_values(out, unquote=True)
     # by hand: FY2001 = 39.9 (May 2002); +10%: 43.89;
     # 4Q02 needed = 43.89 - 20.4788 - 10.75 = 12.6612, which the reported 13.0 reached
-    assert glued["fy2002_target"] == "¥43.89B"
-    assert glued["q4_needed"] == "¥12.66B"
-    assert glued["q4_at_10_word"] == "reached it"
+    assert glued["yen(fy2002_target_jpy, 2)"] == "¥43.89B"
+    assert glued["yen(q4_needed_jpy, 2)"] == "¥12.66B"
+    assert glued['"reached it" if q4_reached_10 else "fell short of it"'] == "reached it"
     # what does not depend on the target: 3Q01 = 10.6 / 1.063 = 9.97; 1H02 operating -659.2M
-    assert glued["q3_01_text"] == "¥9.97B"
-    assert glued["op_1h_text"] == MINUS + "¥659.2M"
+    assert glued["yen(q3_01.value, 2)"] == "¥9.97B"
+    assert glued["y2(op_1h.value)"] == MINUS + "¥659.2M"
     # a profit of at least 500M: 2H02 needed 500 + 659.23 = 1159.23, missed by 1159.23 + 1040.77 = 2200
-    assert glued["op_floor"] == "¥500M"
-    assert glued["op_2h_needed_text"] == "¥1.16B"
-    assert glued["op_swing"] == "¥2.20B"
+    assert glued['yen(fy2002_operating_floor_jpy) if fy2002_operating_floor_jpy else "zero"'] == "¥500M"
+    assert glued["y2(op_2h_needed)"] == "¥1.16B"
+    assert glued["y2(op_miss)"] == "¥2.20B"
 
 
 def test_the_low_end_of_the_guidance(run):
-    glued = glued_values(run({"guidance_point": "low"}))
+    glued = glued_values(run({"guidance_point": "low"}), unquote=True)
     # 3Q02 against the low end 10.5: 10.6 - 10.5 = +0.1; 10.6 / 10.5 - 1 = +0.95%
-    assert glued["q3_guided"] == "¥10.50B"
-    assert glued["q3_miss"] == "¥100M"
-    assert glued["q3_miss_pct"] == "+1.0%"
-    assert glued["q3_position"] == "20%"  # where 3Q02 fell does not depend on the point taken
+    assert glued["yen(q3_point, 2)"] == "¥10.50B"
+    assert glued["yen(miss)"] == "¥100M"
+    assert glued["pct(miss_ratio, signed=True)"] == "+1.0%"
+    assert glued["pct(position, 0)"] == "20%"  # where 3Q02 fell does not depend on the point taken
 
 
 def test_the_year_end_surge_is_judged_against_the_year_before(default_run):
@@ -141,9 +155,9 @@ def test_the_year_end_surge_is_judged_against_the_year_before(default_run):
     was 12.0706 / 9.9718 − 1 = +21.0%; the target's 4Q02 of 16.6405B is 16.6405 / 12.0706 − 1 = +38%
     on 4Q01, against the +7.7% reported."""
     _, glued = default_run
-    assert glued["surge_fy2001"] == "+21.0%"
-    assert glued["q4_yoy_needed"] == "+38%"
-    assert glued["q4_yoy"] == "+7.7%"
+    assert glued["pct(surge_fy2001_rate, signed=True)"] == "+21.0%"
+    assert glued["pct(q4_yoy_needed_rate, 0, signed=True)"] == "+38%"
+    assert glued["pct(q4_yoy_rate, signed=True)"] == "+7.7%"
     text = "".join(c.source for c in nbformat.read(default_run[0], as_version=4).cells)
     assert "large by any normal standard" not in text  # the surge was ordinary for IIJ
 
@@ -152,8 +166,10 @@ def test_the_operating_exercise_answers_for_the_floor_it_asks_about(default_run)
     """The exercise asks about ¥500M whatever the run's floor: 500 + 659.23 = 1,159.2M needed;
     the second half's −1,040.8M misses it by 1,159.2 + 1,040.8 = 2,200M."""
     _, glued = default_run
-    assert (glued["ex_needed"], glued["ex_miss"]) == ("¥1.16B", "¥2.20B")
-    assert glued["op_floor"] == "zero"  # the default run's own floor stays what it was
+    assert (glued["y2(needed_500)"], glued["y2(needed_500 - op_2h.value)"]) == ("¥1.16B", "¥2.20B")
+    assert (
+        glued['yen(fy2002_operating_floor_jpy) if fy2002_operating_floor_jpy else "zero"'] == "zero"
+    )  # the default run's own floor stays what it was
 
 
 def test_fy2002_quarter_by_quarter_from_the_fy2003_reports(default_run):
@@ -167,18 +183,31 @@ def test_fy2002_quarter_by_quarter_from_the_fy2003_reports(default_run):
     expected = (("1Q02", "¥9.84B", "¥9.86B"), ("2Q02", "¥10.56B", "¥10.58B"), ("4Q02", "¥13.03B", "¥13.05B"))
     for quarter, lo, hi in expected:
         assert re.search(rf"{quarter}.*{re.escape(lo)}–{re.escape(hi)}\s+yes", table), (quarter, table)
-    assert glued["quarters_agree_text"].startswith("Each quarter the FY2003 reports reach agrees")
-    assert glued["q4_from_fy2003"] == "¥13.03B–¥13.05B"
+    assert any(str(v).startswith("Each quarter the FY2003 reports reach agrees") for v in glued.values())
+    assert (
+        glued['fmt.interval(yen(from_fy2003["4Q02"].lo, 2), yen(from_fy2003["4Q02"].hi, 2))']
+        == "¥13.03B–¥13.05B"
+    )
 
 
 def test_fy2003_fall_by_hand(default_run):
     _, glued = default_run
     # 1H03 = 8,344 + 9,185 = 17,529M; 1H02 = 10.6 / 1.073 + 10.6 = 20.4788B: 17.529 / 20.4788 − 1 = −14.40%;
     # 1H01 = 20.4788 / 1.143 = 17.9167B: 17.529 / 17.9167 − 1 = −2.16%
-    assert glued["h1_03"] == "¥17.53B"
-    assert (glued["h1_03_on_h1_02_text"], glued["h1_03_on_h1_01_text"]) == (MINUS + "14.4%", MINUS + "2.2%")
-    assert (glued["h1_01"], glued["h1_01_word"]) == ("¥17.92B", "below")
-    assert (glued["yoy_1q03_text"], glued["qoq_1q03_text"], glued["yoy_2q03_text"]) == (
+    assert glued["yen(h1_03_jpy, 2)"] == "¥17.53B"
+    assert (glued["pct(h1_03_on_h1_02, signed=True)"], glued["pct(h1_03_on_h1_01, signed=True)"]) == (
+        MINUS + "14.4%",
+        MINUS + "2.2%",
+    )
+    assert (
+        glued['yen(history["1H01"].value, 2)'],
+        glued['"below" if h1_03_jpy < history["1H01"].value else "above"'],
+    ) == ("¥17.92B", "below")
+    assert (
+        glued["pct(yoy_1q03.value, signed=True)"],
+        glued["pct(qoq_1q03.value, signed=True)"],
+        glued["pct(yoy_2q03.value, signed=True)"],
+    ) == (
         MINUS + "15.3%",
         MINUS + "36.0%",
         MINUS + "13.1%",
@@ -189,6 +218,6 @@ def test_crosswave_after_the_release(default_run):
     _, glued = default_run
     # from data/iij_context.csv: a 37.9% stake; IIJ's share of Crosswave's FY2001 losses ¥5,421,255 thousand;
     # the filing of 2003-08-20 with group debts of ¥68.4B, 68.4 / 44.0 = 1.55 times IIJ's FY2002 revenues
-    assert (glued["stake_text"], glued["equity_loss_text"]) == ("37.9%", "¥5,421M")
-    filing = (glued["filing_date"], glued["debt_text"], glued["debt_ratio_text"])
+    assert (glued["pct(stake)"], glued["fmt.millions(equity_loss_fy2001)"]) == ("37.9%", "¥5,421M")
+    filing = (glued['filing["published"]'], glued['yen(filing["value"])'], glued['f"{debt_to_revenue:.1f}"'])
     assert filing == ("2003-08-20", "¥68.4B", "1.6")
