@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from . import fmt
 from .data import figure, gaps
 from .derived import Derived
 
@@ -70,12 +71,18 @@ KEY_OUTPUTS_MIME = "application/vnd.iijbook.key-outputs+json"
 
 
 def key_outputs(outputs: dict[str, tuple[float, str]]) -> None:
-    """Hand the chapter's key figures (name: (value, unit)) to the Scenarios page; shows them as text.
+    r"""Hand the chapter's key figures (name: (value, unit)) to the Scenarios page; shows them as text.
 
     The unit is ``"JPY"``, ``"ratio"`` or ``"count"``; the page compares each across scenarios.
+    A reader sees each as the prose would cite it (outside a kernel, the raw bundle is printed):
+
+    >>> key_outputs({"4Q02 revenues the target needs": (1.665e10, "JPY"), "margin": (0.141, "ratio")})
+    ... # doctest: +ELLIPSIS
+    {...'text/plain': '4Q02 revenues the target needs: ¥16.6B\nmargin: 14.1%'}
     """
     from IPython.display import display
 
     data = {name: [float(value), unit] for name, (value, unit) in outputs.items()}
-    text = "\n".join(f"{name}: {value:,.4g} {unit}" for name, (value, unit) in data.items())
+    shown = {"JPY": fmt.yen, "ratio": fmt.pct, "count": fmt.count}
+    text = "\n".join(f"{name}: {shown[unit](value)}" for name, (value, unit) in data.items())
     display({KEY_OUTPUTS_MIME: data, "text/plain": text}, raw=True)
