@@ -253,6 +253,8 @@ def test_a_rules_label_may_sit_at_the_plots_right_end_or_before_a_date():
     assert (texts[1]["align"], texts[1]["dx"]) == ("right", -4)  # before the line
     default = charts._rules([charts.Rule(14.1, "2Q01")])[1].to_dict()
     assert default["mark"]["align"] == "left" and default["encoding"]["x"] == {"value": 4}
+    under = charts._rules([charts.Rule(13.0, "reported later", side="right", below=True)])[1].to_dict()
+    assert (under["mark"]["baseline"], under["mark"]["dy"]) == ("top", 10)
 
 
 def test_market_series_takes_its_time_axis_ticks_legend_and_extra_tooltips():

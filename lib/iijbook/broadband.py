@@ -1,11 +1,9 @@
 """Japan's broadband market: the monthly subscriber series and the window a projection may fit.
 
-The monthly DSL, CATV and FTTH series in ``data/japan_broadband_monthly.csv``
-(month-end counts, with months missing) read one technology at a time, and
-the observations a projection may use up to a cut-off. The chapter
-``chapters/broadband.ipynb`` does its own arithmetic on them; its parameters
-check asks :func:`window` whether a cut-off leaves enough observations for a
-fit (:data:`MIN_POINTS`).
+The monthly DSL, CATV and FTTH series in ``data/japan_broadband_monthly.csv`` (month-end counts, months
+missing) one technology at a time, and the observations a projection may use up to a cut-off. The chapter
+does its own arithmetic on them; its parameters check asks :func:`window` whether a cut-off leaves enough
+observations for a fit (:data:`MIN_POINTS`).
 
 >>> len(window("DSL", "2002-10", 12)) >= MIN_POINTS
 True

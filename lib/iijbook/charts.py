@@ -34,7 +34,8 @@ INK = "#222"  # whiskers and the page's own points, on every chart
 class Rule:
     """A labelled reference line at ``value`` on the ``axis`` ("y": a level; "x": a vertical line, a
     date on a time axis), in a role's colour (``ROLE_COLOURS``) or any colour, dashed by ``dash``; ``side``
-    moves its label: "left" puts a date's label before its line, "right" a level's at the plot's right end."""
+    moves its label: "left" puts a date's label before its line, "right" a level's at the plot's right end;
+    ``below`` puts a level's label under its line, clear of what lies above it."""
 
     value: float | str
     label: str
@@ -42,6 +43,7 @@ class Rule:
     axis: str = "y"
     dash: tuple[int, ...] = (6, 4)
     side: str | None = None
+    below: bool = False
 
 
 def _series(
@@ -77,7 +79,8 @@ def _rules(rules: Sequence[Rule]) -> list[alt.Chart]:
         before = r.side == ("left" if r.axis == "x" else "right")
         place = {"x": "width"} if r.axis == "y" and before else {}
         at = {"align": "right", "dx": -4} if before else {"align": "left", "dx": 4 if r.axis == "x" else 0}
-        nudge = {"dy": -6, "baseline": "bottom"} if r.axis == "y" else {"baseline": "top"}
+        nudge = {"dy": 10 if r.below else -6, "baseline": "top" if r.below else "bottom"}
+        nudge = nudge if r.axis == "y" else {"baseline": "top"}
         text = base.mark_text(color=TEXT_ON_WHITE.get(colour, "#333"), **at, **nudge, **place)
         layers += [
             base.mark_rule(color=colour, strokeDash=list(r.dash), strokeWidth=1.5),
@@ -291,11 +294,8 @@ def market_series(
     form, values = value_format or ("~s" if log else alt.Undefined), list(ticks) if ticks else alt.Undefined
     axis = alt.Axis(format=form, values=values) if log or ticks or value_format else alt.Undefined
     ys = alt.Y("value:Q", title=value_title, scale=scale, axis=axis)
-    tips = [
-        series,
-        alt.Tooltip("month_end:T", title="month", format=time_format),
-        alt.Tooltip("value:Q", format=","),
-    ]
+    month = alt.Tooltip("month_end:T", title="month", format=time_format)
+    tips = [series, month, alt.Tooltip("value:Q", format=",")]
     style = _series(series, frame[series], colours, legend_title)
     extra = [*(["source"] * ("source" in frame)), *tooltip]
     base = alt.Chart(frame).encode(x=xs, y=ys, color=style["Color"])
