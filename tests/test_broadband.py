@@ -1,8 +1,7 @@
-"""What the broadband chapter reads from the lib: the monthly series, the fit window, a population."""
+"""What the broadband chapter reads from the lib: the monthly series and the fit window."""
 
 import pytest
 from iijbook import broadband as bb
-from iijbook.metrics import Interval
 
 
 def test_months():
@@ -30,9 +29,3 @@ def test_window_only_sees_up_to_the_cutoff():
     with pytest.raises(ValueError, match="at least one month"):
         bb.window("DSL", "2002-10", 0)
 
-
-def test_implied_population():
-    # 13,641,311 / 0.107 = 127,488,888; 10.65 and 10.75 per 100 give 128,087,427 and 126,895,916
-    assert bb.implied_population(13_641_311, 10.7) == pytest.approx(127_488_888, abs=1)
-    iv = bb.implied_population(13_641_311, Interval(10.65, 10.75))
-    assert iv.lo == pytest.approx(126_895_916, abs=1) and iv.hi == pytest.approx(128_087_427, abs=1)

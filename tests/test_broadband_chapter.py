@@ -17,6 +17,122 @@ import pytest
 from .chapter_kernel import ChapterFailed
 from .conftest import chapter_runs, executed_copy, glued_values
 
+#: The values the broadband chapter's prose cites, by the names these tests use: each is an
+#: {eval} expression of the chapter (a formatting call on a value the chapter computed).
+CITED = {
+    "catv_companies": 'Text(figure("catv_companies_expected_2h02").printed.lower())',
+    "pen_start": 'fmt.pct(figure("internet_penetration_1999_12").value)',
+    "pen_end": 'fmt.pct(figure("internet_penetration_2001_12").value)',
+    "pen_months": 'bb.month_index("2001-12") - bb.month_index("1999-12")',
+    "pen_cagr": "fmt.pct(cagrs[0].value)",
+    "mobile_cagr": "fmt.pct(cagrs[1].value)",
+    "adsl_months": 'bb.month_index("2002-10") - bb.month_index("2000-03")',
+    "adsl_multiple": "multiple(cagrs[2].value)",
+    "catv_cagr_text": "fmt.pct(catv_cagr.value)",
+    "catv_cagr_lo": "fmt.pct(catv_cagr.interval.lo)",
+    "catv_cagr_hi": "fmt.pct(catv_cagr.interval.hi)",
+    "catv_years": "catv_months / 12",
+    "catv_start": "catv_start.value / 1e6",
+    "catv_end": "catv_end.value / 1e6",
+    "catv_start_lo": "catv_start.interval.lo / 1e6",
+    "catv_start_hi": "catv_start.interval.hi / 1e6",
+    "catv_end_lo": "catv_end.interval.lo / 1e6",
+    "catv_end_hi": "catv_end.interval.hi / 1e6",
+    "catv_exponent": "12 / catv_months",
+    "phones_printed": "Text(printed_phones.printed)",
+    "literal_ratio": "count_full(literal)",
+    "mobile_internet": "fmt.count(internet.value)",
+    "phones_man": "fmt.count(phones)",
+    "mobile_share": "fmt.pct(share)",
+    "mobile_share_lo": "fmt.pct(share_range.lo, 2)",
+    "mobile_share_hi": "fmt.pct(share_range.hi, 2)",
+    "checks_inside": "inside.count(True)",
+    "checks_total": "len(checks)",
+    "checks_unknown": "inside.count(None)",
+    "adsl_release": 'Text(figure("adsl_2002_10").printed)',
+    "adsl_series": 'count_full(checks["adsl_2002_10"]["series"])',
+    "adsl_diff": 'fmt.pct(checks["adsl_2002_10"]["series"] / figure("adsl_2002_10").value - 1, signed=True)',  # noqa: E501
+    "catv_release": 'Text(figure("catv_internet_2002_09").printed)',
+    "catv_basis": 'Text(checks["catv_internet_2002_09"]["how"])',
+    "catv_interp": 'count_full(checks["catv_internet_2002_09"]["series"])',
+    "ftth_release": 'count_full(figure("ftth_2002_09").value)',
+    "ftth_source": 'Text(bb.series("FTTH").set_index("month").loc["2002-09", "source"].split("also ")[-1])',  # noqa: E501
+    "adsl_start": 'Text(figure("adsl_2000_03").printed)',
+    "dsl_2000_12": 'count_full(bb.series("DSL").set_index("month").loc["2000-12", "subscribers"])',
+    "takeoff_threshold": "count_full(TAKEOFF_NET_ADDS)",
+    "takeoff_value": 'count_full(dsl_net.loc[takeoff, "per_month"])',
+    "peak_value_text": 'count_full(dsl_net.loc[peak_month, "per_month"])',
+    "approx_rows": 'int(monthly["approx"].sum())',
+    "dsl_yoy_2001": 'multiple(yoy.loc["2001-12", "DSL"])',
+    "dsl_yoy_2002": 'multiple(yoy.loc["2002-12", "DSL"])',
+    "dsl_yoy_2003": 'multiple(yoy.loc["2003-12", "DSL"])',
+    "dsl_adds_2001": 'fmt.count(net_in_year.loc["2001-12", "DSL"], 2)',
+    "dsl_adds_2002": 'fmt.count(net_in_year.loc["2002-12", "DSL"], 2)',
+    "dsl_adds_2003": 'fmt.count(net_in_year.loc["2003-12", "DSL"], 2)',
+    "catv_adds_2002": 'fmt.count(net_in_year.loc["2002-12", "CATV"])',
+    "ftth_yoy_2003": 'multiple(yoy.loc["2003-12", "FTTH"])',
+    "dsl_share_2002": 'fmt.pct(shares.loc["2002-10", "DSL"])',
+    "dsl_share_2003": 'fmt.pct(shares.loc["2003-12", "DSL"])',
+    "ftth_share_2002": 'fmt.pct(shares.loc["2002-10", "FTTH"])',
+    "ftth_share_2003": 'fmt.pct(shares.loc["2003-12", "FTTH"])',
+    "series": "Text(projection_series)",
+    "cutoff_text": "Text(projection_cutoff)",
+    "model_text": "Text(projection_model)",
+    "window": "int(fit_window_months)",
+    "points": "len(observed)",
+    "min_points": "bb.MIN_POINTS",
+    "formula": "formula_text(projection_model, this, projection_cutoff)",
+    "projected": 'count_full(this["projected"])',
+    "actual": "count_full(recorded_last)",
+    "error_text": 'fmt.pct(this["error"], signed=True)',
+    "last_month": "Text(LAST_MONTH)",
+    "closest_error": 'fmt.pct(here.loc[closest, "error"], signed=True)',
+    "logistic_how": 'Text("the best-fitting ceiling" if ceiling is None else "the ceiling set as a parameter")',  # noqa: E501
+    "logistic_ceiling_text": 'count_full(here.loc["logistic", "K"])',
+    "logistic_latest": 'count_full(observed["subscribers"].max())',
+    "logistic_miss": 'miss(here.loc["logistic", "error"])',
+    "exponential_miss": 'miss(here.loc["exponential", "error"])',
+    "closest_desc": "CLOSEST_DESC[closest]",
+    "lesson": "LESSON[closest]",
+    "logistic_note": "logistic_note",
+    "closest_abs": 'fmt.pct(abs(here.loc[closest, "error"]))',
+    "n_cutoffs": "len(cutoffs)",
+    "last_cut": "Text(cutoffs[-1])",
+    "best_linear": 'int(best_counts["linear"])',
+    "best_exponential": 'int(best_counts["exponential"])',
+    "best_logistic": 'int(best_counts["logistic"])',
+    "alt_projected": 'Text("n/a") if alt_fit is None else count_full(alt_fit["projected"])',
+    "alt_error": 'Text("n/a") if alt_fit is None else fmt.pct(alt_fit["error"], signed=True)',
+    "jp_2001": 'float(per_100.loc[2001, "Japan"])',
+    "jp_2002": 'float(per_100.loc[2002, "Japan"])',
+    "jp_2003": 'float(per_100.loc[2003, "Japan"])',
+    "us_2002": 'float(per_100.loc[2002, "United States"])',
+    "us_2003": 'float(per_100.loc[2003, "United States"])',
+    "jp_gain": "Text(f'{gains[\"Japan\"]:.2f}')",
+    "kr_gain": "Text(f'{gains[\"Korea\"]:.2f}')",
+    "us_gain": "Text(f'{gains[\"United States\"]:.2f}')",
+    "oecd_gain": "Text(f'{gains[\"OECD\"]:.2f}')",
+    "us_year_text": 'Text(first_above["United States"] or "not by 2003")',
+    "oecd_year_text": 'Text(first_above["OECD"] or "not by 2003")',
+    "kr_multiple_2001": "Text(f'{korea_multiple[2001]:.1f}')",
+    "kr_multiple_2003": "Text(f'{korea_multiple[2003]:.1f}')",
+    "total_2003_text": 'count_full(total["2003-12"])',
+    "total_2002_text": 'count_full(total["2002-12"])',
+    "pop_2003_text": 'fmt.count(population["2003-12"], 1)',
+    "pop_2003_lo": 'fmt.count(pop_range["2003-12"].lo, 1)',
+    "pop_2003_hi": 'fmt.count(pop_range["2003-12"].hi, 1)',
+    "pop_2002_text": 'fmt.count(population["2002-12"], 1)',
+    "pop_2002_lo": 'fmt.count(pop_range["2002-12"].lo, 1)',
+    "pop_2002_hi": 'fmt.count(pop_range["2002-12"].hi, 1)',
+}
+
+
+def cited(notebook: Path, **options) -> dict[str, str]:
+    """The values the prose cites, by expression and by the names of :data:`CITED`."""
+    values = glued_values(notebook, **options)
+    return values | {name: values[expr] for name, expr in CITED.items() if expr in values}
+
+
 run = chapter_runs("broadband")
 
 
@@ -61,7 +177,7 @@ def default_run(built_book) -> Path:
 
 @pytest.fixture(scope="module")
 def glued(default_run) -> dict[str, str]:
-    return glued_values(default_run, unquote=True)
+    return cited(default_run, unquote=True)
 
 
 def test_release_cagrs_by_hand(default_run, glued):
@@ -227,7 +343,7 @@ def test_implied_population(glued):
 
 def test_broadband_runs_with_an_earlier_cutoff(run):
     out = run({"projection_cutoff": "2002-06", "logistic_ceiling": 20_000_000.0})
-    glued = glued_values(out, unquote=True)
+    glued = cited(out, unquote=True)
     assert glued["cutoff_text"] == "2002-06"
     # cut-off 2002-06, 12-month window: 9 figures at x = -11, -10, -9, -6, -5, -3, -2, -1, 0
     # sum x = -47, sum x^2 = 377, sum y = 16,281,403, sum xy = -49,016,503
@@ -264,7 +380,7 @@ def test_a_fixed_ceiling_below_the_other_cutoffs_figures(run):
     out = run(
         {"projection_cutoff": "2002-06", "projection_model": "logistic", "logistic_ceiling": 4_000_000.0}
     )
-    glued = glued_values(out, unquote=True)
+    glued = cited(out, unquote=True)
     assert glued["logistic_ceiling_text"] == "4,000,000"
     assert glued["alt_cutoff"] == "2002-09"  # the last cut-off whose figures stay below 4,000,000
     assert glued["alt_projected"] != "n/a"

@@ -7,10 +7,61 @@ defaults in the book build's executed copy, with other parameters from runs in o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
 from .conftest import chapter_runs, executed_copy, glued_values
+
+#: The values the capex chapter's prose cites, by the names these tests use: each is an
+#: {eval} expression of the chapter (a formatting call on a value the chapter computed).
+CITED = {
+    "da_2q02": 'millions(da["2Q02"].value)',
+    "da_2q02_lo": 'millions(da["2Q02"].interval.lo)',
+    "da_2q02_hi": 'millions(da["2Q02"].interval.hi)',
+    "ebitda_2q02": 'millions(ebitda["2Q02"].value)',
+    "oi_2q02": 'millions(oi["2Q02"].value)',
+    "repl_2q02": 'fmt.pct(replacement["2Q02"])',
+    "da_1q02": 'millions(da["1Q02"].value)',
+    "da_1q02_lo": 'millions(da["1Q02"].interval.lo)',
+    "da_1q02_hi": 'millions(da["1Q02"].interval.hi)',
+    "ebitda_1q02": 'millions(ebitda["1Q02"].value)',
+    "oi_1q02": 'millions(oi["1Q02"].value)',
+    "repl_1q02": 'fmt.pct(replacement["1Q02"])',
+    "da_qoq": "fmt.pct(da_growth_qoq, signed=True)",
+    "da_h1_text": "millions(da_h1.value)",
+    "da_year_text": "millions(da_year.value)",
+    "dc_existing": 'fmt.count(data.figure("data_centers_existing").value)',
+    "dc_planned": 'Text(data.figure("data_centers_planned").printed)',
+    "rooms_open": 'fmt.area(rooms["opening"].sum())',
+    "rooms_total": 'fmt.area(rooms["total"].sum())',
+    "rooms_share": 'fmt.pct(rooms["opening"].sum() / rooms["total"].sum(), 0)',
+    "rev_2q02": "fmt.yen(rev.value)",
+    "em_2q02": "fmt.pct(ebitda_margin)",
+    "scen_intensity": "fmt.pct(intensity)",
+    "scen_source": "intensity_source",
+    "scen_capex": "millions(scenario_capex)",
+    "scen_vs_da": "Text(f\"{scenario['times D&A']:.2f}\")",
+    "scen_less": 'millions(scenario["EBITDA less CAPEX"])',
+    "scen_verdict": "verdict",
+    "later_da": "millions(later_da_value)",
+    "later_ebitda": "millions(later_ebitda_value)",
+    "later_loss": "millions(abs(later_oi_value))",
+    "ex15_intensity": "fmt.pct(EX_INTENSITY, 0)",
+    "ex15_capex": 'millions(ex15["CAPEX"])',
+    "ex15_vs_da": "Text(f\"{ex15['times D&A']:.2f}\")",
+    "ex15_less": 'millions(ex15["EBITDA less CAPEX"])',
+    "ex_be_vs_da": "Text(f\"{be['times D&A']:.2f}\")",
+    "ex_be_shrink": 'millions(-be["net investment"])',
+}
+
+
+def cited(notebook: Path, **options) -> dict[str, str]:
+    """The values the prose cites, by expression and by the names of :data:`CITED`."""
+    values = glued_values(notebook, **options)
+    return values | {name: values[expr] for name, expr in CITED.items() if expr in values}
+
 
 run = chapter_runs("capex")
 
@@ -27,7 +78,7 @@ def default_run(built_book):
 
 
 def test_depreciation_run_rate_by_hand(default_run):
-    g = glued_values(default_run, unquote=True)
+    g = cited(default_run, unquote=True)
     assert g["da_2q02"] == "¥856M"  # 662 + 194
     assert g["da_h1_text"] == "¥1,652M"  # 796.228 + 856
     assert g["da_year_text"] == "¥3,424M"  # 4 × 856
@@ -37,7 +88,7 @@ def test_depreciation_run_rate_by_hand(default_run):
 
 
 def test_replacement_intensity_by_hand(default_run):
-    g = glued_values(default_run, unquote=True)
+    g = cited(default_run, unquote=True)
     # 2Q02: 856 / 10,600 = 8.075%; 1Q02: 796.228 / 9,878.84 = 8.060%
     assert (g["repl_2q02"], g["repl_1q02"]) == ("8.1%", "8.1%")
     # 2Q02 bounds: 855 / 10,650 = 8.028%; 857 / 10,550 = 8.123%
@@ -46,7 +97,7 @@ def test_replacement_intensity_by_hand(default_run):
 
 
 def test_scenario_and_capex_equal_to_ebitda_by_hand(default_run):
-    g = glued_values(default_run, unquote=True)
+    g = cited(default_run, unquote=True)
     # the default scenario: CAPEX equal to D&A, 856 / 10,600 = 8.1% of revenues
     assert (g["scen_intensity"], g["scen_capex"], g["scen_vs_da"]) == ("8.1%", "¥856M", "1.00")
     assert g["scen_less"] == "\u2212\u2060¥194M"  # 662 − 856: the operating loss again
@@ -57,17 +108,17 @@ def test_scenario_and_capex_equal_to_ebitda_by_hand(default_run):
     assert (g["ex_be_vs_da"], g["ex_be_shrink"]) == ("0.77", "¥194M")
 
 
-def test_later_depreciation_by_hand(default_run, run):
-    g = glued_values(default_run, unquote=True)
+def test_later_depreciation_by_hand(default_run):
+    g = cited(default_run, unquote=True)
     assert g["later_da"] == "¥905M"  # 459 + 446
-    # the page does not cite later_oi: the chapter's own value, from a run at the defaults
-    later_oi = glued_values(run(), unquote=True)["later_oi"]
-    assert (g["later_ebitda"], later_oi) == ("¥459M", "\u2212\u2060¥446M")
+    # the page cites the operating loss unsigned; the cell that derives D&A shows it signed
+    assert cell_text(default_run, "capex-d7") == "(¥459M, \u2212\u2060¥446M, ¥905M)"
+    assert g["later_ebitda"] == "¥459M"
     assert g["later_loss"] == "¥446M"  # cited as "an operating loss of ¥446M", never "of −¥446M"
 
 
 def test_server_rooms_from_the_release_tables(default_run):
-    g = glued_values(default_run, unquote=True)
+    g = cited(default_run, unquote=True)
     # opening: 4,353 + 2,038 = 6,391; in total 12,911 + 4,736 = 17,647; 6,391 / 17,647 = 36%
     assert (g["rooms_open"], g["rooms_total"], g["rooms_share"]) == ("6,391 m²", "17,647 m²", "36%")
     # later steps: Yokohama 1, 5,717 + 2,841 = 8,558; Saitama 1, 2,058 + 640 = 2,698; STEP1 opens 2003-01
@@ -78,15 +129,14 @@ def test_server_rooms_from_the_release_tables(default_run):
 
 def test_capex_runs_with_an_entered_figure(run):
     out = run({"capex_jpy": 1.2e9})
-    glued = glued_values(out, unquote=True)
+    glued = cited(out, unquote=True)
     # By hand: 1,200 / 10,600 = 11.3%; 1,200 / 856 = 1.40; 662 − 1,200 = −538M
-    assert glued["entered_intensity"] == "11.3%"
-    assert glued["entered_vs_da"] == "1.40"
-    assert glued["entered_less"] == "\u2212\u2060¥538M"
+    md = cited(out, mime="text/markdown")["entered_md"]
+    assert "capital intensity of **11.3%**, 1.40 times the D&A proxy" in md
+    assert "EBITDA less CAPEX was \u2212\u2060¥538M" in md
     # the default scenario is unchanged: CAPEX equal to D&A, 856 / 10,600 = 8.1%
     assert glued["scen_intensity"] == "8.1%"
     assert glued["scen_capex"] == "¥856M"
     # the entered figure is named as the reader's, not the release's
-    md = glued_values(out, mime="text/markdown")["entered_md"]
     assert "not a figure from the release" in md
     assert "grew by about ¥344M" in md  # net investment: 1,200 − 856

@@ -241,3 +241,32 @@ def test_market_series_marks_the_releases_figure_and_dashes_the_projection():
     assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
     assert spec["layer"][4]["encoding"]["x"] == {"field": "v", "type": "temporal"}
     assert "the release's latest figure" in svg_texts(chart)
+
+
+def test_a_rules_label_may_sit_at_the_plots_right_end_or_before_a_date():
+    level, date = (
+        charts.Rule(14.1, "2Q01: 14.1%", side="right"),
+        charts.Rule("2002-10-31", "release", axis="x", side="left"),
+    )
+    texts = [layer.to_dict()["mark"] for layer in charts._rules([level, date])[1::2]]
+    assert (texts[0]["x"], texts[0]["align"]) == ("width", "right")  # drawn at the right end at any width
+    assert (texts[1]["align"], texts[1]["dx"]) == ("right", -4)  # before the line
+    default = charts._rules([charts.Rule(14.1, "2Q01")])[1].to_dict()
+    assert default["mark"]["align"] == "left" and default["encoding"]["x"] == {"value": 4}
+    under = charts._rules([charts.Rule(13.0, "reported later", side="right", below=True)])[1].to_dict()
+    assert (under["mark"]["baseline"], under["mark"]["dy"]) == ("top", 10)
+
+
+def test_market_series_takes_its_time_axis_ticks_legend_and_extra_tooltips():
+    frame = pd.DataFrame({"month_end": ["2001-07-31", "2001-08-31"], "model": "linear", "value": [0.2, 0.25],
+                          "error": [-0.8, -0.75]})  # fmt: skip
+    chart = charts.market_series(
+        frame, series="model", log=True, ticks=[0.1, 1, 10], value_format="~g", time_title="Cut-off month",
+        legend_title="Model", clip=True, tooltip=[alt.Tooltip("error:Q", format="+.1%")],
+        value_title="ratio", title="Projected ÷ recorded", description="Projected over recorded by cut-off.",
+    )  # fmt: skip
+    line, points = chart.to_dict()["layer"][:2]
+    assert line["encoding"]["y"]["axis"] == {"format": "~g", "values": [0.1, 1, 10]}
+    assert line["encoding"]["x"]["title"] == "Cut-off month" and line["mark"]["clip"] is True
+    assert line["encoding"]["color"]["title"] == "Model"
+    assert points["encoding"]["tooltip"][-1] == {"field": "error", "format": "+.1%", "type": "quantitative"}

@@ -11,6 +11,73 @@ import pytest
 
 from .conftest import cell_text, chapter_runs, executed_copy, glued_values
 
+#: The values the data centres chapter's prose cites, by the names these tests use: each is an
+#: {eval} expression of the chapter (a formatting call on a value the chapter computed).
+CITED = {
+    "dc_existing": "int(existing.value)",
+    "dc_planned": "Text(planned.printed)",
+    "dc_after": "int(existing.value + planned.value)",
+    "n_checks": "len(checks)",
+    "n_match_text": "n_match",
+    "yok_total_calc": 'calc["Yokohama 1"]',
+    "sai_total_calc": 'calc["Saitama 1"]',
+    "yok_share": "fmt.pct(shares[0].value)",
+    "sai_share": "fmt.pct(shares[1].value)",
+    "sai_floor": 'fmt.area(tables["Saitama 1"].loc["floor_space", "Total"])',
+    "yok1_printed": 'Text(printed_table("Yokohama 1").set_index("").loc["Office space", "STEP1"])',
+    "yok1_calc": "Text(f\"{yok1['office_space']:,.0f} m² ÷ {yok1['office_seats']:,.0f}\")",
+    "yok1_per_seat": "Text(f\"{yok1['m2_each']:.1f} m²\")",
+    "seat_lo": "Text(f\"{seats['m2_each'].min():.2f} m²\")",
+    "seat_hi": "Text(f\"{seats['m2_each'].max():.2f} m²\")",
+    "n_seat_rows": "len(seats)",
+    "yok1_office_tsubo": "Text(f\"{yok1['office_tsubo']:,.0f} tsubo\")",
+    "yok1_seats": "Text(f\"{yok1['office_seats']:,.0f}\")",
+    "yok1_office": 'fmt.area(yok1["office_space"])',
+    "m2_per_tsubo": 'Text(f"{M2_PER_TSUBO:.3f} m²")',
+    "yok_floor_both": "area_text(yok_floor)",
+    "server_all_both": "area_text(server_all)",
+    "m2_per_rack_text": 'Text(f"{m2_per_rack:g} m²")',
+    "m2_low_text": 'Text(f"{m2_per_rack_low:g} m²")',
+    "m2_high_text": 'Text(f"{m2_per_rack_high:g} m²")',
+    "racks_yok": "Text(f\"{racks_here['Yokohama 1']:,}\")",
+    "racks_sai": "Text(f\"{racks_here['Saitama 1']:,}\")",
+    "racks_both": 'Text(f"{sum(racks_here.values()):,}")',
+    "upto_yok": 'fmt.area(upto["Yokohama 1"])',
+    "upto_sai": 'fmt.area(upto["Saitama 1"])',
+    "open_quarter": "Text(str(opening))",
+    "open_span": "Text(opening.span)",
+    "q4_rev_text": 'fmt.yen(later_value("total_revenues", "4Q02"))',
+    "q4_qoq_text": 'fmt.pct(later_value("revenue_growth_qoq", "4Q02"))',
+    "server_all_text": "fmt.area(server_all)",
+    "server_step1_text": "fmt.area(server_step1)",
+    "step1_share_of_all": "fmt.pct(step1_share)",
+    "racks_yok_4": 'Text(f"{racks(yok_server, 4):,}")',
+    "racks_sai_4": 'Text(f"{racks(sai_server, 4):,}")',
+    "step1_both_units": "area_text(server_step1)",
+    "racks_step1": 'Text(f"{racks_1:,}")',
+    "tsubo95_m2": 'Text(f"{tsubo_95:,.0f} m²")',
+    "factor_4": 'Text(f"{m2_per_rack:g} ÷ 4 = {m2_per_rack / 4:.3g}")',
+    "yok_s1": 'fmt.pct(step_share.loc["STEP1", "Yokohama 1"])',
+    "yok_c1": 'fmt.pct(builds["Yokohama 1"].loc["STEP1", "server_share"])',
+    "sai_c1": 'fmt.pct(builds["Saitama 1"].loc["STEP1", "server_share"])',
+    "sai_server_c1": 'fmt.area(builds["Saitama 1"].loc["STEP1", "server_room"])',
+    "yok_s2": 'fmt.pct(step_share.loc["STEP2", "Yokohama 1"])',
+    "yok_c2": 'fmt.pct(builds["Yokohama 1"].loc["STEP2", "server_share"])',
+    "sai_c2": 'fmt.pct(builds["Saitama 1"].loc["STEP2", "server_share"])',
+    "sai_server_c2": 'fmt.area(builds["Saitama 1"].loc["STEP2", "server_room"])',
+    "yok_s3": 'fmt.pct(step_share.loc["STEP3", "Yokohama 1"])',
+    "yok_c3": 'fmt.pct(builds["Yokohama 1"].loc["STEP3", "server_share"])',
+    "sai_c3": 'fmt.pct(builds["Saitama 1"].loc["STEP3", "server_share"])',
+    "sai_server_c3": 'fmt.area(builds["Saitama 1"].loc["STEP3", "server_room"])',
+}
+
+
+def cited(notebook: Path, **options) -> dict[str, str]:
+    """The values the prose cites, by expression and by the names of :data:`CITED`."""
+    values = glued_values(notebook, **options)
+    return values | {name: values[expr] for name, expr in CITED.items() if expr in values}
+
+
 run = chapter_runs("data_centers")
 
 
@@ -20,7 +87,7 @@ def default_run(built_book) -> Path:
 
 
 def test_the_tables_add_up_and_keep_what_is_printed(default_run):
-    glued = glued_values(default_run)
+    glued = cited(default_run)
     # Yokohama 1: 19,420 + 13,000 + 6,745 = 39,165; 4,353 + 5,717 + 2,841 = 12,911;
     #             662 + 894 + 643 = 2,199; 95 + 128 + 92 = 315
     # Saitama 1:  14,143 + 0 + 0 = 14,143; 2,038 + 2,058 + 640 = 4,736; 1,045; 148
@@ -42,7 +109,7 @@ def test_the_tables_add_up_and_keep_what_is_printed(default_run):
 
 
 def test_server_room_shares_by_hand(default_run):
-    glued = glued_values(default_run)
+    glued = cited(default_run)
     # 12,911 / 39,165 = 0.32966; 4,736 / 14,143 = 0.33486
     assert glued["yok_share"] == "33.0%"
     assert glued["sai_share"] == "33.5%"
@@ -57,7 +124,7 @@ def test_server_room_shares_by_hand(default_run):
 
 
 def test_build_out_is_cumulative(default_run):
-    glued = glued_values(default_run)
+    glued = cited(default_run)
     # Yokohama 1 after STEP2: 10,070 / 32,420 = 0.31061; other floor after STEP3:
     # 39,165 − 12,911 − 2,199 = 24,055
     assert glued["yok_c2"] == "31.1%"
@@ -69,7 +136,7 @@ def test_build_out_is_cumulative(default_run):
 
 
 def test_office_space_per_seat_by_hand(default_run):
-    glued = glued_values(default_run)
+    glued = cited(default_run)
     # 662 / 95 = 6.968; 894 / 128 = 6.984; 643 / 92 = 6.989; 2,199 / 315 = 6.981; 1,045 / 148 = 7.061
     assert glued["yok1_calc"] == "662 m² ÷ 95"
     assert glued["yok1_per_seat"] == "7.0 m²"
@@ -78,7 +145,7 @@ def test_office_space_per_seat_by_hand(default_run):
 
 
 def test_tsubo_conversions_by_hand(default_run):
-    glued = glued_values(default_run)
+    glued = cited(default_run)
     # 39,165 × 121 / 400 = 11,847.4; 662 × 0.3025 = 200.3; 95 × 400 / 121 = 314.0;
     # both centres' server rooms 12,911 + 4,736 = 17,647 m² × 0.3025 = 5,338.2 tsubo
     assert glued["m2_per_tsubo"] == "3.306 m²"  # 400/121 = (6 shaku × 10/33 m)² = 3.30579 m²
@@ -91,7 +158,7 @@ def test_tsubo_conversions_by_hand(default_run):
 
 
 def test_racks_and_the_opening_at_the_defaults(default_run):
-    glued = glued_values(default_run)
+    glued = cited(default_run)
     # 2.5 m² per rack, up to STEP3: 12,911 / 2.5 = 5,164.4 → 5,164; 4,736 / 2.5 = 1,894.4 → 1,894
     assert (glued["racks_yok"], glued["racks_sai"], glued["racks_both"]) == ("5,164", "1,894", "7,058")
     # at 4 m² per rack (the exercise): 12,911 / 4 = 3,227.75 → 3,227; 4,736 / 4 = 1,184
@@ -109,7 +176,7 @@ def test_racks_and_the_opening_at_the_defaults(default_run):
 
 def test_data_centers_runs_with_four_m2_per_rack_up_to_step2(run):
     out = run({"m2_per_rack": 4.0, "up_to_step": "STEP2"})
-    glued = glued_values(out)
+    glued = cited(out)
     # up to STEP2: Yokohama 1 4,353 + 5,717 = 10,070 m² → 10,070 / 4 = 2,517.5 → 2,517 racks;
     # Saitama 1 2,038 + 2,058 = 4,096 m² → 1,024 racks exactly; together 3,541
     assert glued["racks_yok"] == "2,517"
@@ -124,7 +191,7 @@ def test_data_centers_runs_with_four_m2_per_rack_up_to_step2(run):
 
 def test_racks_at_two_m2_per_rack(run):
     out = run({"m2_per_rack": 2.0, "up_to_step": "STEP2"})
-    glued = glued_values(out)
+    glued = cited(out)
     # after STEP2: Yokohama 1 10,070 / 2 = 5,035; Saitama 1 4,096 / 2 = 2,048
     assert (glued["racks_yok"], glued["racks_sai"]) == ("5,035", "2,048")
     # STEP1 alone: 4,353 / 2 = 2,176.5 → 2,176 and 2,038 / 2 = 1,019; together 3,195

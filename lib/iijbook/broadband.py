@@ -1,11 +1,9 @@
 """Japan's broadband market: the monthly subscriber series and the window a projection may fit.
 
-The monthly DSL, CATV and FTTH series in ``data/japan_broadband_monthly.csv``
-(month-end counts, with months missing) read one technology at a time, and
-the observations a projection may use up to a cut-off. The chapter
-``chapters/broadband.ipynb`` does its own arithmetic on them; its parameters
-check asks :func:`window` whether a cut-off leaves enough observations for a
-fit (:data:`MIN_POINTS`).
+The monthly DSL, CATV and FTTH series in ``data/japan_broadband_monthly.csv`` (month-end counts, months
+missing) one technology at a time, and the observations a projection may use up to a cut-off. The chapter
+does its own arithmetic on them; its parameters check asks :func:`window` whether a cut-off leaves enough
+observations for a fit (:data:`MIN_POINTS`).
 
 >>> len(window("DSL", "2002-10", 12)) >= MIN_POINTS
 True
@@ -19,7 +17,6 @@ from functools import cache
 import pandas as pd
 
 from .data import broadband_monthly, data_dir
-from .metrics import Interval
 
 TECHNOLOGIES: tuple[str, ...] = ("DSL", "CATV", "FTTH")
 #: A fit needs at least this many observations in its window (a logistic has three unknowns).
@@ -73,14 +70,3 @@ def window(technology: str, cutoff: str, window_months: int) -> pd.DataFrame:
     s = series(technology)
     return s[(s["m"] <= c) & (s["m"] > c - window_months)].reset_index(drop=True)
 
-
-def implied_population(subscribers: float, per_100_value: Interval | float) -> Interval | float:
-    """The population that a subscriber count and a per-100 figure imply: subscribers / (per 100 / 100).
-
-    DSL + CATV + FTTH at 2003-12, 13,641,311, at 10.7 per 100: 127.5 million
-    (10.65 to 10.75 per 100 allows 126.9 to 128.1 million).
-
-    >>> round(implied_population(13_641_311, 10.7) / 1e6, 1)
-    127.5
-    """
-    return subscribers / (per_100_value / 100)

@@ -33,13 +33,17 @@ INK = "#222"  # whiskers and the page's own points, on every chart
 @dataclass(frozen=True)
 class Rule:
     """A labelled reference line at ``value`` on the ``axis`` ("y": a level; "x": a vertical line, a
-    date on a time axis), in a role's colour (``ROLE_COLOURS``) or any colour, dashed by ``dash``."""
+    date on a time axis), in a role's colour (``ROLE_COLOURS``) or any colour, dashed by ``dash``; ``side``
+    moves its label: "left" puts a date's label before its line, "right" a level's at the plot's right end;
+    ``below`` puts a level's label under its line, clear of what lies above it."""
 
     value: float | str
     label: str
     colour: str = "guidance"
     axis: str = "y"
     dash: tuple[int, ...] = (6, 4)
+    side: str | None = None
+    below: bool = False
 
 
 def _series(
@@ -71,11 +75,16 @@ def _rules(rules: Sequence[Rule]) -> list[alt.Chart]:
         colour, across = ROLE_COLOURS.get(r.colour, r.colour), "x" if r.axis == "y" else "y"
         kind = "T" if isinstance(r.value, str) else "Q"
         base = alt.Chart(pd.DataFrame({"v": [r.value], "label": [r.label]})).encode(**{r.axis: f"v:{kind}"})
-        nudge = {"dy": -6, "baseline": "bottom"} if r.axis == "y" else {"dx": 4, "baseline": "top"}
-        text = base.mark_text(align="left", color=TEXT_ON_WHITE.get(colour, "#333"), **nudge)
+        # a date's label after its line, or before it; a level's above its left end, or its right end
+        before = r.side == ("left" if r.axis == "x" else "right")
+        place = {"x": "width"} if r.axis == "y" and before else {}
+        at = {"align": "right", "dx": -4} if before else {"align": "left", "dx": 4 if r.axis == "x" else 0}
+        nudge = {"dy": 10 if r.below else -6, "baseline": "top" if r.below else "bottom"}
+        nudge = nudge if r.axis == "y" else {"baseline": "top"}
+        text = base.mark_text(color=TEXT_ON_WHITE.get(colour, "#333"), **at, **nudge, **place)
         layers += [
             base.mark_rule(color=colour, strokeDash=list(r.dash), strokeWidth=1.5),
-            text.encode(text="label:N", **{across: alt.value(4)}),
+            text.encode(text="label:N", **({} if place else {across: alt.value(4)})),
         ]
     return layers
 
@@ -143,12 +152,14 @@ def figure_bars(
 def line_against(
     curve: pd.DataFrame, *, x: str, y: str, title: str, description: str, x_title: str, y_title: str,
     series: str | None = None, colours: str | dict[str, str] = "target", marked: pd.DataFrame | None = None,
-    rules: Sequence[Rule] = (), **properties: Any,
+    rules: Sequence[Rule] = (), x_domain: Sequence[float] | None = None, legend_title: str | None = None,
+    **properties: Any,
 ) -> alt.LayerChart:  # fmt: skip
     """``y`` as it follows from an assumption ``x``: a line in the role or colour ``colours`` (or a line
     a ``series``, told apart by colour and dash, ``colours`` mapping series to roles or colours), the
     page's own point(s) as dark diamonds (``marked``: rows of ``x``, ``y`` and ``label``) and labelled
-    thresholds (:class:`Rule`). Neither axis need start at zero.
+    thresholds (:class:`Rule`). Neither axis need start at zero; ``x_domain`` fixes the x axis' ends;
+    ``legend_title`` names the series' legend.
 
     The 4Q02 revenues a +20% year needs, for FY2001 from twice 1H01 to twice 1H02 (¥ billions):
 
@@ -166,14 +177,15 @@ def line_against(
     >>> chart.layer[3].data[["fy2001", "q4"]].round(2).values.tolist()  # the marked point
     [[39.9, 16.65]]
     """
-    xs = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False))
+    ends = {"domain": list(x_domain), "nice": False} if x_domain else {}
+    xs = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False, **ends))
     ys = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False))
     tips = [alt.Tooltip(f"{a}:Q", title=t, format=",.2~f") for a, t in ((x, x_title), (y, y_title))]
     line = alt.Chart(curve).encode(x=xs, y=ys)
     if series is None:
         line = line.mark_line(color=ROLE_COLOURS.get(colours, colours)).encode(tooltip=tips)
     else:
-        style = _series(series, curve[series], colours)
+        style = _series(series, curve[series], colours, legend_title)
         line = line.mark_line().encode(color=style["Color"], strokeDash=style["StrokeDash"])
         line = line.encode(tooltip=[series, *tips])
     layers = [line, *_rules(rules), *_marked(marked, xs, ys)]
@@ -249,13 +261,18 @@ def market_series(
     frame: pd.DataFrame, *, title: str, description: str, value_title: str, series: str = "series",
     colours: dict[str, str] | None = None, log: bool = False, domain: Sequence[float] | None = None,
     marked: pd.DataFrame | None = None, projection: pd.DataFrame | None = None, rules: Sequence[Rule] = (),
-    **properties: Any,
+    time_title: str = "Month end", time_format: str = "%Y-%m", time_domain: Sequence[Any] | None = None,
+    ticks: Sequence[float] | None = None, value_format: str | None = None, tooltip: Sequence[Any] = (),
+    legend_title: str | None = None, clip: bool = False, **properties: Any,
 ) -> alt.LayerChart:  # fmt: skip
     """A market's ``value`` by ``month_end``: a line and points a ``series`` (colour, dash and point
     shape; a ``source`` column joins the tooltip), on a log scale if ``log``; the release's own figures
     as open black diamonds (``marked``: month_end, value and label, the figure as printed); a
     ``projection`` (the columns of ``frame``) dashed, e.g. later months or a model's projection past a
-    cut-off; ``rules`` at a date (the release's latest month, a cut-off) or a level.
+    cut-off; ``rules`` at a date (the release's latest month, a cut-off) or a level. The time axis is
+    titled ``time_title`` (its tooltip shows ``time_format``), spans ``time_domain`` if given; the value
+    axis has ``ticks`` and ``value_format`` (default: ``"~s"`` on a log scale); ``tooltip`` adds fields;
+    ``legend_title`` names the series' legend; ``clip`` cuts lines and points at the value axis' domain.
 
     Japan's DSL subscribers by month, and the release's "4.6 Million" for October 2002:
 
@@ -271,20 +288,20 @@ def market_series(
     (['line', 'point', 'point', 'rule', 'text'], 'log')
     """
     scale = alt.Scale(type="log" if log else "linear", domain=list(domain) if domain else alt.Undefined)
-    xs = alt.X("month_end:T", title="Month end", axis=alt.Axis(format="%Y", tickCount="year", labelAngle=0))
-    ys = alt.Y(
-        "value:Q", title=value_title, scale=scale, axis=alt.Axis(format="~s") if log else alt.Undefined
-    )
-    tips = [
-        series,
-        alt.Tooltip("month_end:T", title="month", format="%Y-%m"),
-        alt.Tooltip("value:Q", format=","),
-    ]
-    style, sources = _series(series, frame[series], colours), ["source"] if "source" in frame else []
+    when = alt.Scale(domain=list(time_domain)) if time_domain else alt.Undefined
+    years = alt.Axis(format="%Y", tickCount="year", labelAngle=0)
+    xs = alt.X("month_end:T", title=time_title, scale=when, axis=years)
+    form, values = value_format or ("~s" if log else alt.Undefined), list(ticks) if ticks else alt.Undefined
+    axis = alt.Axis(format=form, values=values) if log or ticks or value_format else alt.Undefined
+    ys = alt.Y("value:Q", title=value_title, scale=scale, axis=axis)
+    month = alt.Tooltip("month_end:T", title="month", format=time_format)
+    tips = [series, month, alt.Tooltip("value:Q", format=",")]
+    style = _series(series, frame[series], colours, legend_title)
+    extra = [*(["source"] * ("source" in frame)), *tooltip]
     base = alt.Chart(frame).encode(x=xs, y=ys, color=style["Color"])
     layers = [
-        base.mark_line().encode(strokeDash=style["StrokeDash"], tooltip=tips),
-        base.mark_point(filled=True, size=40).encode(shape=style["Shape"], tooltip=[*tips, *sources]),
+        base.mark_line(clip=clip).encode(strokeDash=style["StrokeDash"], tooltip=tips),
+        base.mark_point(filled=True, size=40, clip=clip).encode(shape=style["Shape"], tooltip=tips + extra),
     ]
     if projection is not None:
         dashed = alt.Chart(projection).mark_line(strokeDash=[7, 4], clip=True)
