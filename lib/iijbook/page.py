@@ -17,33 +17,28 @@ from .derived import Derived
 
 def stated_table(ids: Iterable[str]) -> pd.DataFrame:
     """The release's own figures, as printed, with where each comes from."""
-    rows = []
-    for i in ids:
-        f = figure(i)
-        rows.append(
-            {
-                "figure": f.metric.replace("_", " "),
-                "period": str(f.period) if f.period else f.as_of,
-                "as printed": f.printed,
-                "source": f.source,
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        {
+            "figure": f.metric.replace("_", " "),
+            "period": str(f.period) if f.period else f.as_of,
+            "as printed": f.printed,
+            "source": f.source,
+        }
+        for f in map(figure, ids)
+    )
 
 
 def derived_table(items: Iterable[Derived], formatter) -> pd.DataFrame:
     """Derived figures with their rounding interval and formula, formatted for a page."""
-    rows = []
-    for d in items:
-        rows.append(
-            {
-                "figure": d.name,
-                "value": formatter(d.value),
-                "range the rounding allows": f"{formatter(d.interval.lo)} to {formatter(d.interval.hi)}",
-                "formula": d.formula,
-            }
-        )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        {
+            "figure": d.name,
+            "value": formatter(d.value),
+            "range the rounding allows": f"{formatter(d.interval.lo)} to {formatter(d.interval.hi)}",
+            "formula": d.formula,
+        }
+        for d in items
+    )
 
 
 def gaps_markdown(section: str) -> str:
@@ -71,10 +66,8 @@ KEY_OUTPUTS_MIME = "application/vnd.iijbook.key-outputs+json"
 
 
 def key_outputs(outputs: dict[str, tuple[float, str]]) -> None:
-    r"""Hand the chapter's key figures (name: (value, unit)) to the Scenarios page; shows them as text.
-
-    The unit is ``"JPY"``, ``"ratio"`` or ``"count"``; the page compares each across scenarios.
-    A reader sees each as the prose would cite it (outside a kernel, the raw bundle is printed):
+    r"""Hand the key figures (name: (value, unit "JPY", "ratio" or "count")) to the Scenarios page,
+    which compares each across scenarios; a reader sees them as the prose cites them:
 
     >>> key_outputs({"4Q02 revenues the target needs": (1.665e10, "JPY"), "margin": (0.141, "ratio")})
     ... # doctest: +ELLIPSIS
