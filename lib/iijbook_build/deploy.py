@@ -1,14 +1,12 @@
 """Publish the last good build on a git remote's ``gh-pages`` branch, or refuse in one line.
 
-Guarantee: ``gh-pages`` gets a whole site that a build finished, from the book's sources as
-they are now. A build writes ``status.json`` only when it succeeds, with the site, recording
-:func:`sources_digest` as it starts (none if it kept pages run from other sources); publishing
-refuses a folder with no status or site, or whose digest is not the sources' now: by content,
-never by time. The site is copied under the build lock, so no build swaps it half-read.
-
-Why ghp-import (how jupyter-book's own documentation publishes): it commits the site with ``git
-fast-import``, touching no working tree or index, adds ``.nojekyll`` (GitHub Pages then serves
-``_static/`` as it is) and pushes one ref: readers get the old site or the new one, whole.
+``gh-pages`` gets only a whole site that a build finished from the book's sources as they are
+now: a build writes ``status.json`` only when it succeeds, with the site, recording
+:func:`sources_digest` as it starts (none if it kept pages run from other sources), and
+publishing compares it by content, never by time. The site is copied under the build lock, so
+no build swaps it half-read. ghp-import (as jupyter-book's own documentation is published)
+commits it with ``git fast-import``, touching no working tree or index, adds ``.nojekyll`` (so
+GitHub Pages serves ``_static/`` as it is) and pushes one ref: readers get the old site or the new.
 
 >>> import tempfile
 >>> book = Path(tempfile.mkdtemp()); _ = (book / "intro.md").write_text("# IIJ 2Q FY2002")
@@ -42,15 +40,9 @@ class Refused(RuntimeError):
 
 def sources_digest(root: Path, data: Path | None = None) -> str:
     """SHA-256 over the sorted relative paths of :data:`SOURCES`, each with its bytes' SHA-256; the
-    data files counted are those of ``data``, the folder the build reads (``IIJBOOK_DATA_DIR``
-    when set), under the name ``data/``."""
+    data files are those of ``data``, the folder the build reads (``IIJBOOK_DATA_DIR`` when set)."""
     data = data or book_data(root)
-    found = {
-        (p.relative_to(root).as_posix(), p)
-        for s in SOURCES
-        if not s.startswith("data/")
-        for p in root.glob(s)
-    }
+    found = {(p.relative_to(root).as_posix(), p) for s in SOURCES if s[:5] != "data/" for p in root.glob(s)}
     found |= {(f"data/{p.relative_to(data).as_posix()}", p) for p in data.glob("**/*")}
     return tree_hash(
         {f for f in found if f[1].is_file() and "__pycache__" not in f[0].split("/")}, "book source"
@@ -69,9 +61,9 @@ def recorded_sources(build_dir: Path) -> str:
 def check(root: Path, build_dir: Path) -> Path:
     """The site in ``build_dir`` if it may be published, else :class:`Refused` saying why."""
     html, status, failed = build_dir / "html", build_dir / "status.json", build_dir / "failed"
+    if not status.is_file() and failed.is_dir() and any(failed.iterdir()):
+        raise Refused(f"the build failed: no build in {build_dir} has succeeded (see {failed})")
     if not status.is_file():
-        if failed.is_dir() and any(failed.iterdir()):
-            raise Refused(f"the build failed: no build in {build_dir} has succeeded (see {failed})")
         raise Refused(f"no finished build: {status} is missing (a build writes it when it succeeds)")
     if not html.is_dir():
         raise Refused(f"no site: {html} is missing")
@@ -102,6 +94,7 @@ def publish(root: Path, build_dir: Path, remote: str = "origin") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 2 for a refusal, as the build's refusals do, and 1 if ghp-import failed."""
     parser = argparse.ArgumentParser("python -m iijbook_build.deploy", description=__doc__.split("\n")[0])
     parser.add_argument("--build-dir", type=Path, help="the build to publish (default: the book's _build)")
     parser.add_argument("--remote", default="origin", help="git remote to push to (default: origin)")
@@ -109,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         print(publish(args.root, args.build_dir or args.root / "_build", args.remote))
-    except RuntimeError as exc:  # refused: exit 2, as the build's refusals; ghp-import failed: exit 1
+    except RuntimeError as exc:
         print(f"publish {'refused' if isinstance(exc, Refused) else 'failed'}: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, Refused) else 1
     return 0

@@ -1,8 +1,8 @@
-"""Print the built book to one PDF, charts included, with no network.
+"""Print the built book to one PDF, charts drawn, with no network.
 
-Each page of the table of contents is opened in headless Chromium, served
-from 127.0.0.1; once its charts are drawn it is printed with the print
-stylesheet (no sidebars), and the pages are joined in book order.
+Each page is opened in Debian's headless Chromium (through Playwright), served from 127.0.0.1,
+and printed with the book's print stylesheet (no sidebars) once its charts are drawn; pypdf joins
+the pages in book order. ``tools.browser`` reads the site as a visitor with the same pieces.
 """
 
 from __future__ import annotations
@@ -28,27 +28,34 @@ CHART = "div.iijbook-chart-canvas"
 DRAWN_MARK = "svg g.role-mark > *"
 CHARTS_DRAWN_JS = """([chart, mark]) =>
   [...document.querySelectorAll(chart)].every((c) => c.querySelector(mark) !== null)"""
+#: Shows the solutions that the book's print stylesheet leaves out of the reader's PDF.
+SHOW_SOLUTIONS = "@media print { div.solution { display: block !important; } }"
+#: Paper cannot unfold a block: the release's printed figures, folded on screen, print open.
+OPEN_PRINTED_FIGURES = (
+    "() => document.querySelectorAll('details.iijbook-printed').forEach((d) => { d.open = true; })"
+)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+class PdfError(RuntimeError):
+    """A page that could not be printed, named."""
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
         pass
 
 
 @contextlib.contextmanager
 def serve(site: Path) -> Iterator[str]:
     """Serve ``site`` on a free port of 127.0.0.1 from a background thread; yield its URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="book-site", daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, name="book-site", daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=10)
 
 
 def launch(playwright: Any):
@@ -69,65 +76,37 @@ def wait_for_charts(page: Any, timeout_ms: int = 15_000) -> bool:
     return True
 
 
-class PdfError(RuntimeError):
-    """A page that could not be printed, named."""
-
-
 def print_book(site: Path, out: Path, root: Path | None = None) -> tuple[Path, int]:
     """Print every page of ``site`` in book order into ``out``; return (path, pages printed)."""
     pages = [f"{name}.html" for name in toc_files(root or project_root())]
     return print_pages(site, out, pages, "IIJ 2Q FY2002: an analysis book")
 
 
-#: Shows the solutions that the book's print stylesheet leaves out of the reader's PDF.
-SHOW_SOLUTIONS = "@media print { div.solution { display: block !important; } }"
-
-
-#: Paper cannot unfold a block: the release's printed figures, folded on screen, print open.
-OPEN_PRINTED_FIGURES = (
-    "() => document.querySelectorAll('details.iijbook-printed').forEach((d) => { d.open = true; })"
-)
-
-
 def print_pages(
     site: Path, out: Path, pages: list[str], title: str, solutions: bool = False
 ) -> tuple[Path, int]:
-    """Print ``pages`` of ``site`` (paths inside it), in order, into the one PDF ``out``.
-
-    The book's print stylesheet leaves the exercises' solutions out; ``solutions=True``
-    (the teacher's PDF) prints them.
-    """
+    """Print ``pages`` of ``site`` (paths inside it), in order, into the one PDF ``out``, written
+    whole or not at all; ``solutions=True`` (the teacher's PDF) prints the exercises' solutions."""
     from playwright.sync_api import sync_playwright
     from pypdf import PdfWriter
 
-    missing = [p for p in pages if not (site / p).exists()]
-    if missing:
+    if missing := [p for p in pages if not (site / p).exists()]:
         raise PdfError(f"the site in {site} lacks {', '.join(missing)}: run make book first")
     writer = PdfWriter()
-    with serve(site) as url, sync_playwright() as p:
-        browser = launch(p)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            for name in pages:
-                page.goto(f"{url}/{name}", wait_until="load")
-                if not wait_for_charts(page):
-                    raise PdfError(f"{name}: its charts were not drawn within 15 s")
-                if solutions:
-                    page.add_style_tag(content=SHOW_SOLUTIONS)
-                page.evaluate(OPEN_PRINTED_FIGURES)
-                page.emulate_media(media="print")
-                blob = page.pdf(
-                    format="A4",
-                    print_background=True,
-                    margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"},
-                )
-                writer.append(io.BytesIO(blob))
-        finally:
-            browser.close()
+    with serve(site) as url, sync_playwright() as p, launch(p) as browser:
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        for name in pages:
+            page.goto(f"{url}/{name}", wait_until="load")
+            if not wait_for_charts(page):
+                raise PdfError(f"{name}: its charts were not drawn within 15 s")
+            if solutions:
+                page.add_style_tag(content=SHOW_SOLUTIONS)
+            page.evaluate(OPEN_PRINTED_FIGURES)
+            page.emulate_media(media="print")
+            margin = {"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"}
+            writer.append(io.BytesIO(page.pdf(format="A4", print_background=True, margin=margin)))
     writer.add_metadata({"/Title": title})
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        writer.write(fh)
+    writer.write(tmp := out.with_suffix(".tmp"))
     tmp.replace(out)
     return out, len(pages)

@@ -6,15 +6,12 @@ A scenarios file is YAML::
       guided_low:  {guidance_point: low,  fy2001_revenue_jpy: 39900000000}
       guided_high: {guidance_point: high, fy2001_revenue_jpy: 39900000000}
 
-and ``--sweep NAME=V1,V2,...`` adds one scenario per value. Each value is converted and
-checked as ``-p`` would check it, before anything runs. A scenario sets its parameters on
-top of each chapter's defaults. A chapter that takes none of them, or whose values come
-out the same as the default book's, is not run again: the scenario links to the default
-page. Two scenarios that give a chapter the same values share one run.
-
-Each run a scenario needs is a *scenario run* of its chapter, named ``<chapter>--<hash of
-its values>``; its page is published at ``scenarios/<scenario>/<chapter>.html``, and the
-Scenarios page (``chapters/scenarios.md``) sets the chapters' key outputs side by side.
+and ``--sweep NAME=V1,V2,...`` adds one scenario per value; each value is checked as ``-p``
+checks it, before anything runs. A scenario is set over each chapter's defaults and compared
+with the defaults' own run. Cost follows change: a chapter whose values come out as the default
+book's is not run again (the scenario shows the default page), and scenarios that give a chapter
+the same values share one run, ``<chapter>--<hash of its values>``, published at
+``scenarios/<scenario>/<chapter>.html``.
 
 >>> from iijbook_build.inputs import discover
 >>> chapters = discover()
@@ -46,22 +43,17 @@ from .opening import answer_first
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 #: The most scenarios one build takes (each may re-run several chapters).
 MAX_SCENARIOS = 12
-SCENARIOS_FILE_LIMIT = 64 << 10
 #: Where the Scenarios page and the scenario pages go in the book.
 PAGE = Path("chapters") / "scenarios.md"
 FOLDER = "scenarios"
-#: The MIME type a chapter's key outputs come in (see :func:`iijbook.page.key_outputs`).
-KEY_OUTPUTS_MIME = "application/vnd.iijbook.key-outputs+json"
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of parameter values, converted and checked for each chapter that takes them."""
-
     name: str
     given: dict[str, Any]  #: name: value, as written
     values: dict[str, dict[str, Any]]  #: chapter: {name: converted value}
-    differs: tuple[str, ...] = ()  #: the names whose value is not the default of a chapter that takes them
+    differs: tuple[str, ...] = ()  #: the names whose value is not a default of a chapter taking them
 
 
 def scenario(name: Any, given: Any, chapters: list[Chapter], where: str) -> Scenario:
@@ -73,16 +65,15 @@ def scenario(name: Any, given: Any, chapters: list[Chapter], where: str) -> Scen
         )
     if not isinstance(given, dict) or not given:
         raise ParameterError(f"{where}: scenario {name} must map parameter names to values")
-    for key, value in given.items():
-        if value is not None and not isinstance(value, str | int | float):
-            raise ParameterError(f"{where}: scenario {name}: {shown(key)} must be a single value")
+    if many := [k for k, v in given.items() if v is not None and not isinstance(v, str | int | float)]:
+        raise ParameterError(f"{where}: scenario {name}: {shown(many[0])} must be a single value")
     try:
         values = resolve(chapters, dict(given))
     except ParameterError as exc:
         raise ParameterError(f"{where}: scenario {name}: {exc}") from None
-    by_name = {c.name: c for c in chapters}
+    of = {c.name: c for c in chapters}
     differs = tuple(
-        k for k in given if any(k in v and v[k] != by_name[c].parameter(k).default for c, v in values.items())
+        k for k in given if any(k in v and v[k] != of[c].parameter(k).default for c, v in values.items())
     )
     return Scenario(name, dict(given), {c: v for c, v in values.items() if v}, differs)
 
@@ -91,16 +82,13 @@ def read_scenarios_file(path: Path, chapters: list[Chapter]) -> list[Scenario]:
     """The scenarios of a YAML file of the form ``scenarios: {name: {parameter: value}}``."""
     where = f"scenarios file {path}"
     try:
-        loaded = load_yaml(read_text(path, "scenarios file", SCENARIOS_FILE_LIMIT), where)
+        loaded = load_yaml(read_text(path, "scenarios file", 64 << 10), where)
     except InputError as exc:
         raise ParameterError(str(exc)) from None
-    if (
-        not isinstance(loaded, dict)
-        or set(loaded) != {"scenarios"}
-        or not isinstance(loaded["scenarios"], dict)
-    ):
+    given = loaded.get("scenarios") if isinstance(loaded, dict) and len(loaded) == 1 else None
+    if not isinstance(given, dict):
         raise ParameterError(f"{where}: expected one key, 'scenarios:', mapping names to parameter values")
-    return [scenario(name, given, chapters, where) for name, given in loaded["scenarios"].items()]
+    return [scenario(name, values, chapters, where) for name, values in given.items()]
 
 
 def sweep(spec: str, chapters: list[Chapter]) -> list[Scenario]:
@@ -115,13 +103,11 @@ def sweep(spec: str, chapters: list[Chapter]) -> list[Scenario]:
     where = f"--sweep {shown(spec)}"
     name, sep, values = spec.partition("=")
     items = [v.strip() for v in values.split(",")] if sep else []
-    if not name or not all(items) or not items:
+    if not name or not items or not all(items):
         raise ParameterError(f"{where}: write NAME=V1,V2,... (for example guidance_point=low,mid,high)")
-
-    def label(value: str) -> str:
-        return re.sub(r"[^a-z0-9]+", "_", f"{name}_{value.replace('-', '_minus_')}".lower()).strip("_")
-
-    labels = [label(v) for v in items]
+    labels = [
+        re.sub(r"[^a-z0-9]+", "_", f"{name}_{v.replace('-', '_minus_')}".lower()).strip("_") for v in items
+    ]
     out = []
     for value, named in zip(items, labels, strict=True):
         if len(named) > 40 or labels.count(named) > 1:
@@ -133,8 +119,7 @@ def sweep(spec: str, chapters: list[Chapter]) -> list[Scenario]:
 def check_all(scenarios: list[Scenario]) -> list[Scenario]:
     """The scenarios, refused if two share a name or there are too many."""
     names = [s.name for s in scenarios]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
+    if twice := sorted({n for n in names if names.count(n) > 1}):
         raise ParameterError(f"scenario {twice[0]} is given twice")
     if len(scenarios) > MAX_SCENARIOS:
         raise ParameterError(f"{len(scenarios)} scenarios: at most {MAX_SCENARIOS} in one build")
@@ -143,103 +128,92 @@ def check_all(scenarios: list[Scenario]) -> list[Scenario]:
 
 @dataclass
 class Plan:
-    """The runs the scenarios add, and which run each scenario's view of each chapter shows.
+    """The runs the scenarios add, each one more "chapter" for the build (``chapters``; by run name:
+    its values, its chapter, and how messages name it), and the run each scenario shows of each
+    chapter (``shows``; ``pages``: those published as pages of its own). ``baseline`` is each
+    chapter's run of its defaults, the *default* column: the default book's run where it ran with
+    its defaults, else one of its own."""
 
-    Scenarios are set over each chapter's defaults, and compared with the defaults' own run
-    (``baseline``): the default book's run where it ran with its defaults, else a run of its own.
-    """
-
-    chapters: list[Chapter] = field(default_factory=list)  #: one per added run
-    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)  #: added run: its values
-    base: dict[str, str] = field(default_factory=dict)  #: added run: its chapter
-    labels: dict[str, str] = field(default_factory=dict)  #: added run: how messages name it
-    baseline: dict[str, str] = field(default_factory=dict)  #: chapter: the run of its defaults
-    shows: dict[str, dict[str, str]] = field(default_factory=dict)  #: scenario: {chapter: run}
-    pages: dict[str, dict[str, str]] = field(default_factory=dict)  #: scenario: {chapter: run}, own pages
-
-
-def run_name(chapter: str, values: dict[str, Any]) -> str:
-    """The name of a chapter's added run with ``values``: the chapter and a hash of the values."""
-    blob = json.dumps(values, sort_keys=True, default=repr).encode()
-    return f"{chapter}--{hashlib.sha256(blob).hexdigest()[:10]}"
+    chapters: list[Chapter] = field(default_factory=list)
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    baseline: dict[str, str] = field(default_factory=dict)
+    shows: dict[str, dict[str, str]] = field(default_factory=dict)
+    pages: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def plan(chapters: list[Chapter], main: dict[str, dict[str, Any]], scenarios: list[Scenario]) -> Plan:
     """The runs the scenarios need: one per chapter and set of values the default book did not run."""
     out = Plan()
 
-    def add(chapter: Chapter, values: dict[str, Any], label: str) -> str:
-        name = run_name(chapter.name, values)
+    def run(chapter: Chapter, values: dict[str, Any], label: str) -> str:
+        blob = json.dumps(values, sort_keys=True, default=repr).encode()
+        name = f"{chapter.name}--{hashlib.sha256(blob).hexdigest()[:10]}"
         if name not in out.parameters:
             out.chapters.append(Chapter(name, chapter.path, chapter.parameters))
             out.parameters[name], out.base[name], out.labels[name] = values, chapter.name, label
-        else:
-            out.labels[name] += f", {label.split(' of ', 1)[-1]}" if " of " in label else ""
+        else:  # "revenues of scenario a, scenario b"
+            out.labels[name] += f", {label.split(' of ', 1)[1]}"
         return name
 
     def changed(chapter: Chapter, values: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in values.items() if v != chapter.parameter(k).default}  # type: ignore[union-attr]
 
-    for chapter in chapters:
-        main_values = changed(chapter, main.get(chapter.name, {}))
-        out.baseline[chapter.name] = (
-            add(chapter, {}, f"{chapter.name} (its defaults)") if main_values else chapter.name
-        )
+    for chapter in chapters:  # the default book's run, unless it ran with other values
+        out.baseline[chapter.name] = chapter.name
+        if changed(chapter, main.get(chapter.name, {})):
+            out.baseline[chapter.name] = run(chapter, {}, f"{chapter.name} (its defaults)")
     for s in scenarios:
         out.shows[s.name], out.pages[s.name] = {}, {}
         for chapter in chapters:
-            values = changed(chapter, s.values.get(chapter.name, {}))
+            values, shows = changed(chapter, s.values.get(chapter.name, {})), out.baseline[chapter.name]
             if values == changed(chapter, main.get(chapter.name, {})):
-                run = chapter.name  # the default book's page already shows these values
-            elif not values:
-                run = out.baseline[chapter.name]
-            else:
-                run = add(chapter, values, f"{chapter.name} of scenario {s.name}")
-            out.shows[s.name][chapter.name] = run
-            if run != chapter.name and chapter.name in s.values:
-                out.pages[s.name][chapter.name] = run
-    used = {r for shown in out.shows.values() for r in shown.values()} | set(out.baseline.values())
-    out.chapters = [c for c in out.chapters if c.name in used]
+                shows = chapter.name  # the default book's page already shows these values
+            elif values:
+                shows = run(chapter, values, f"{chapter.name} of scenario {s.name}")
+            out.shows[s.name][chapter.name] = shows
+            if shows != chapter.name and chapter.name in s.values:
+                out.pages[s.name][chapter.name] = shows
     return out
 
 
 _DOC = re.compile(r"\{doc\}`([^`<]*<)?([^`>]+)(>?)`")
 
 
-def scenario_copy(notebook: str, scenario_name: str) -> str:
-    """An executed chapter as a page of ``scenarios/<scenario>/``: its own labels, absolute links.
+def _absolute(m: re.Match[str]) -> str:
+    """A chapter page's ``{doc}`` link, from the book's top (``outlook`` → ``/chapters/outlook``)."""
+    target = m.group(2)
+    if not target.startswith("/"):
+        target = "/" + target[3:] if target.startswith("../") else f"/chapters/{target}"
+    return f"{{doc}}`{m.group(1) or ''}{target}{m.group(3)}`"
 
-    Figure names and exercise labels get the scenario as a suffix (the default page keeps the
-    originals, and a label may be defined once in a book); ``{doc}`` links point at the
-    default book's pages.
-    """
+
+def scenario_copy(notebook: str, scenario_name: str) -> str:
+    """An executed chapter as a page of ``scenarios/<scenario>/``. A label may be defined once in a
+    book, so its figure names and exercise labels take the scenario as a suffix; its title starts
+    with the scenario (the sidebar tells the copies apart); its ``{doc}`` links go to the default
+    book's pages."""
     nb = json.loads(notebook)
-    labels: set[str] = set()
+    figures = [c.get("metadata", {}).get("mystnb", {}).get("figure", {}) for c in nb["cells"]]
+    labels = {f["name"] for f in figures if f.get("name")}
     for cell in nb["cells"]:
-        name = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")
-        if name:
-            labels.add(name)
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        labels |= set(re.findall(r":label: (\S+)", source)) | set(re.findall(r"^\((\S+)\)=$", source, re.M))
-    pattern = re.compile(
+        cell["source"] = "".join(cell["source"])
+        labels |= set(
+            re.findall(r":label: (\S+)", cell["source"]) + re.findall(r"^\((\S+)\)=$", cell["source"], re.M)
+        )
+    ours = re.compile(
         r"(?<![\w-])(" + "|".join(map(re.escape, sorted(labels, key=len, reverse=True))) + r")(?![\w-])"
     )
-
-    def rename(text: str) -> str:
-        text = pattern.sub(lambda m: f"{m.group(1)}-{scenario_name}", text) if labels else text
-        return _DOC.sub(lambda m: f"{{doc}}`{m.group(1) or ''}{_absolute(m.group(2))}{m.group(3)}`", text)
-
     titled = False
-    for cell in nb["cells"]:
+    for cell, figure in zip(nb["cells"], figures, strict=True):
         if cell["cell_type"] == "markdown":
-            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            if not titled and source.startswith("# "):
-                source = f"# {scenario_name}: {source[2:]}"  # the sidebar tells the copies apart
-                titled = True
-            cell["source"] = rename(source)
-        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure")
-        if figure and figure.get("name"):
-            figure["name"] = f"{figure['name']}-{scenario_name}"
+            text = ours.sub(rf"\1-{scenario_name}", cell["source"]) if labels else cell["source"]
+            if not titled and text.startswith("# "):
+                text, titled = f"# {scenario_name}: {text[2:]}", True
+            cell["source"] = _DOC.sub(_absolute, text)
+        if figure.get("name"):
+            figure["name"] += f"-{scenario_name}"
         cell.get("metadata", {}).get("mystnb", {}).pop("glue", None)
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
@@ -251,46 +225,30 @@ def pages(
     run's executed copy, by run name), the Scenarios page, and the table of contents."""
     out: dict[Path, str] = {}
     for scenario_name, runs in the_plan.pages.items():
-        for chapter_name, run_name in runs.items():
-            text = read_bytes(executed[run_name], "executed copy", 64 << 20).decode()
+        for chapter_name, run in runs.items():
+            text = read_bytes(executed[run], "executed copy", 64 << 20).decode()
             out[Path(FOLDER) / scenario_name / f"{chapter_name}.ipynb"] = answer_first(
                 scenario_copy(text, scenario_name)
             )
-    outputs = {name: key_outputs(path) for name, path in executed.items()}
-    titles = {name: _title(path) for name, path in executed.items() if name not in the_plan.base}
-    out[PAGE] = scenarios_page(scenarios, the_plan, outputs, titles)
+    read = {name: _read(path) for name, path in executed.items()}
+    titles = {name: title for name, (title, _) in read.items() if name not in the_plan.base}
+    out[PAGE] = scenarios_page(scenarios, the_plan, {name: o for name, (_, o) in read.items()}, titles)
     toc = read_text(root / "_toc.yml", "table of contents", 1 << 20)
     out[Path("_toc.yml")] = toc_with_scenarios(toc, scenarios, the_plan)
     return out
 
 
-def _title(executed: Path) -> str:
-    """A chapter's title: the first level-1 heading of its markdown."""
-    for cell in json.loads(executed.read_text(encoding="utf-8")).get("cells", []):
-        source = "".join(cell.get("source", ""))
-        if cell.get("cell_type") == "markdown" and (found := re.search(r"^# +(.+?)\s*$", source, re.M)):
-            return found.group(1)
-    return ""
+def _read(executed: Path) -> tuple[str, dict[str, tuple[float, str]]]:
+    """A chapter's title (its first level-1 heading) and key outputs (:func:`iijbook.page.key_outputs`)."""
+    from iijbook.page import KEY_OUTPUTS_MIME
 
-
-def _absolute(target: str) -> str:
-    """A ``{doc}`` target of a chapter page, from the book's top ("outlook" → "/chapters/outlook")."""
-    if target.startswith("/"):
-        return target
-    if target.startswith("../"):
-        return "/" + target[3:]
-    return f"/chapters/{target}"
-
-
-def key_outputs(executed: Path) -> dict[str, tuple[float, str]]:
-    """A chapter's key outputs, as its executed copy recorded them."""
-    nb = json.loads(executed.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {}).get(KEY_OUTPUTS_MIME)
-            if data:
-                return {name: (float(v), str(unit)) for name, (v, unit) in data.items()}
-    return {}
+    cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    heads = (
+        re.search(r"^# +(.+?)\s*$", "".join(c["source"]), re.M) for c in cells if c["cell_type"] == "markdown"
+    )
+    data = (o.get("data", {}).get(KEY_OUTPUTS_MIME) for c in cells for o in c.get("outputs", []))
+    found = next((d for d in data if d), {})
+    return next((h.group(1) for h in heads if h), ""), {k: (float(v), str(u)) for k, (v, u) in found.items()}
 
 
 def _value(value: float, unit: str) -> str:
@@ -298,9 +256,7 @@ def _value(value: float, unit: str) -> str:
 
     if unit == "JPY":
         return str(yen(value, 2) if abs(value) >= 1e9 else millions(value))
-    if unit == "ratio":
-        return str(pct(value))
-    return f"{value:,.0f}"
+    return str(pct(value)) if unit == "ratio" else f"{value:,.0f}"
 
 
 def scenarios_page(
@@ -309,11 +265,9 @@ def scenarios_page(
     outputs: dict[str, dict[str, tuple[float, str]]],
     chapter_titles: dict[str, str],
 ) -> str:
-    """The Scenarios page: what each scenario changes, the chapters' key outputs side by side, a chart, links.
-
-    ``outputs`` holds each run's key outputs, by run name (a chapter's own name for the
-    default book's run).
-    """
+    """The Scenarios page: what each scenario changes and its pages; each chapter's key outputs
+    side by side where they differ or a scenario has a page of it (``outputs``: each run's, by run
+    name, a chapter's own name for the default book's run); a chart of the first yen output."""
     lines = [
         "# Scenarios",
         "",
@@ -328,84 +282,56 @@ def scenarios_page(
         "|---|---|---|",
     ]
     for s in scenarios:
-        changed = ", ".join(f"`{k} = {_cell(repr(s.given[k]))}`" for k in s.differs) or "none"
-        pages = the_plan.pages[s.name]
-        links = (
-            ", ".join(f"{{doc}}`{chapter_titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in pages)
-            or "none: every chapter is as in the default book"
+        changed = ", ".join("`{} = {}`".format(k, repr(s.given[k]).replace("|", "\\|")) for k in s.differs)
+        links = ", ".join(
+            f"{{doc}}`{chapter_titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]
         )
-        lines.append(f"| {s.name} | {changed} | {links} |")
-    lines += ["", "## Key outputs, side by side", ""]
-    columns = ["default"] + [s.name for s in scenarios]
-    rows: list[tuple[str, str, list[tuple[float, str] | None]]] = []
+        links = links or "none: every chapter is as in the default book"
+        lines.append(f"| {s.name} | {changed or 'none'} | {links} |")
+    columns = ["default", *(s.name for s in scenarios)]
+    paged = {c for p in the_plan.pages.values() for c in p}
+    rows = []
     for chapter, title in chapter_titles.items():
-        title = title.split(":")[0]  # "Revenues", not the whole of the page's title
-        default = outputs.get(the_plan.baseline.get(chapter, chapter), {})
-        for key in default:
-            cells = [default[key]]
-            for s in scenarios:
-                run = the_plan.shows[s.name].get(chapter, chapter)
-                cells.append(outputs.get(run, {}).get(key))
-            if len({c for c in cells if c}) > 1 or chapter in {c for p in the_plan.pages.values() for c in p}:
-                rows.append((title, key, cells))
-    lines += ["| chapter | output | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
-    for title, key, cells in rows:
-        shown_cells = [_value(*c) if c else "n/a" for c in cells]
-        lines.append(f"| {title} | {key} | " + " | ".join(shown_cells) + " |")
+        for key, value in outputs.get(the_plan.baseline.get(chapter, chapter), {}).items():
+            shows = [the_plan.shows[s.name].get(chapter, chapter) for s in scenarios]
+            cells = [value, *(outputs.get(run, {}).get(key) for run in shows)]
+            if len({c for c in cells if c}) > 1 or chapter in paged:
+                rows.append((title.split(":")[0], key, cells))  # "Revenues", not the whole title
+    lines += ["", "## Key outputs, side by side", "", f"| chapter | output | {' | '.join(columns)} |"]
+    lines += ["|---|---|" + "---|" * len(columns)]
+    lines += [
+        f"| {t} | {k} | " + " | ".join(_value(*c) if c else "n/a" for c in cells) + " |"
+        for t, k, cells in rows
+    ]
     if not rows:
         lines.append("| (no chapter's outputs differ) | | " + " | ".join("" for _ in columns) + " |")
-    chart = _chart(rows, columns)
-    if chart:
+    if chart := _chart(rows, columns):
         lines += ["", "```{raw} html", chart, "```"]
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _chart(rows: list, columns: list[str]) -> str:
-    """A bar chart of the first yen output that differs across the runs (the book's offline renderer)."""
-    from iijbook.render import offline_renderer
-
-    pick = next(
-        (r for r in rows if r[2][0] and r[2][0][1] == "JPY" and len({c for c in r[2] if c}) > 1), None
-    )
+    """A bar chart of the first yen output that differs across the runs, drawn as a chapter's are."""
+    pick = next((r for r in rows if r[2][0][1] == "JPY" and len({c for c in r[2] if c}) > 1), None)
     if pick is None:
         return ""
+    import pandas as pd
+    from iijbook.charts import figure_bars
+    from iijbook.render import offline_renderer
+
     title, key, cells = pick
-    values = [
-        {"run": run, "billions": round(c[0] / 1e9, 3), "label": _value(*c)}
-        for run, c in zip(columns, cells, strict=True)
-        if c
-    ]
-    bars = {
-        "mark": {"type": "bar"},
-        "encoding": {
-            "y": {"field": "run", "type": "nominal", "sort": columns, "title": None},
-            "x": {"field": "billions", "type": "quantitative", "title": f"{key} (¥ billions)"},
-            "tooltip": [{"field": "run"}, {"field": "label", "title": key}],
-        },
-    }
-    text = {
-        "mark": {"type": "text", "align": "left", "dx": 4},
-        "encoding": {
-            "y": {"field": "run", "type": "nominal", "sort": columns},
-            "x": {"field": "billions", "type": "quantitative"},
-            "text": {"field": "label"},
-        },
-    }
-    summary = "; ".join(f"{v['run']}: {v['label']}" for v in values)
-    spec = {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "title": f"{title}: {key}, by scenario",
-        "description": f"Bar chart of {key} for the default book and each scenario: {summary}.",
-        "data": {"values": values},
-        "width": 460,
-        "height": 28 * len(values),
-        "layer": [bars, text],
-    }
-    return offline_renderer(spec)["text/html"]
+    ran = [(run, c) for run, c in zip(columns, cells, strict=True) if c]
+    chart = figure_bars(
+        pd.DataFrame([{"run": run, "value": c[0] / 1e9} for run, c in ran]),
+        title=f"{title}: {key}, by scenario",
+        description=f"Bar chart of {key} for the default book and each scenario: "
+        + "; ".join(f"{run}: {_value(*c)}" for run, c in ran),
+        value_title=f"{key} (¥ billions)",
+        category="run",
+        horizontal=True,
+        label="¥{.2f}B",
+    )
+    return offline_renderer(chart.to_dict())["text/html"]
 
 
 def toc_with_scenarios(toc: str, scenarios: list[Scenario], the_plan: Plan) -> str:
@@ -413,12 +339,8 @@ def toc_with_scenarios(toc: str, scenarios: list[Scenario], the_plan: Plan) -> s
     import yaml
 
     data = yaml.safe_load(toc)
-    sections = []
-    for s in scenarios:
-        for chapter in the_plan.pages[s.name]:
-            sections.append({"file": f"{FOLDER}/{s.name}/{chapter}"})
     entry: dict[str, Any] = {"file": PAGE.with_suffix("").as_posix()}
-    if sections:
+    if sections := [{"file": f"{FOLDER}/{s.name}/{c}"} for s in scenarios for c in the_plan.pages[s.name]]:
         entry["sections"] = sections
     if "parts" in data:
         data["parts"].append({"caption": "Scenarios", "chapters": [entry]})
