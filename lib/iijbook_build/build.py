@@ -29,11 +29,12 @@ from typing import Any
 
 import iijbook
 import nbformat
+from iijbook.params import ParameterError
 
 from . import folder, preflight, reports, scenarios
 from .classroom import handout_pages
 from .deploy import recorded_sources, sources_digest
-from .inputs import Chapter, InputError, book_data, discover, project_root, read_bytes, read_text, reason
+from .inputs import Chapter, InputError, book_data, discover, project_root, read_bytes, read_text, resolve
 from .render import RenderError, check_pages, child_env, fingerprint, render, stage, tree_digest
 from .run import ChapterRun, Job, cache_key, data_hash, digest, lib_hash, run_jobs, run_record
 
@@ -97,15 +98,9 @@ def _last_status(build_dir: Path) -> dict[str, Any]:
 
 def _checked(chapter: Chapter, values: dict[str, Any], say: Say) -> dict[str, Any]:
     """Values an earlier run recorded, if its chapter still allows them all; else the defaults."""
-    from iijbook.params import ParameterError, check
-
     try:
-        for name, value in values.items():
-            if (param := chapter.parameter(name)) is None:
-                raise ParameterError(f"no parameter {name}")
-            check(param, value)
-        return dict(values)
-    except (ParameterError, TypeError) as exc:
+        return resolve([chapter], {}, {chapter.name: values})[chapter.name]
+    except ParameterError as exc:
         say(f"  {chapter.name}: its last values are not allowed ({exc}); it runs with its defaults")
         return {}
 
@@ -147,6 +142,8 @@ def _in_one_line() -> Iterator[None]:
         said = str(exc)
         raise BuildError(f"{said}\n  {UNCHANGED}" if "\n" in said else f"{said}; {UNCHANGED}") from None
     except OSError as exc:
+        from .inputs import reason
+
         where = f" ({exc.filename})" if exc.filename else ""
         done = "the new site was published" if folder.published() else UNCHANGED
         raise BuildError(f"could not write in the build folder: {reason(exc)}{where}; {done}") from None
