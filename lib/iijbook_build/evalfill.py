@@ -71,15 +71,21 @@ class _Client(PapermillNotebookClient):
 
 class _Engine(NBClientEngine):
     """papermill's nbclient engine with the client above; it takes a kernel (``km``) and leaves it
-    running, and a time limit per cell (``timeout_func``). papermill writes the executed copy
-    however the run ends, as far as it got."""
+    running, a time limit per cell (``timeout_func``), and where to write a run cut short (its time
+    limit, a dead kernel) as far as it got (``keep``): papermill writes one only after a cell raised."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, km=None, prelude="", timeout_func=None, **_):
+    def execute_managed_notebook(
+        cls, nb_man, kernel_name, km=None, prelude="", timeout_func=None, keep="", **_
+    ):
         client = _Client(nb_man, km=km, kernel_name=kernel_name, timeout_func=timeout_func)
         client.prelude = prelude
         try:
             return client.execute()
+        except BaseException:
+            if keep:
+                nbformat.write(nb_man.nb, keep)
+            raise
         finally:
             if client.kc is not None and km is not None:  # the kernel stays; this client goes
                 client.kc.stop_channels()

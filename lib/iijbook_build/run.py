@@ -284,7 +284,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
             engine_name=ENGINE,  # papermill's, which also answers the markdown's {eval} roles
             cwd=job.cwd, progress_bar=False, log_output=False,
             request_save_on_cell_execute=False,  # written once, at the end, however the run ends
-            km=kernel.km, prelude=kernel.prelude(job.cwd, env), timeout_func=time_left,
+            km=kernel.km, prelude=kernel.prelude(job.cwd, env), timeout_func=time_left, keep=job.output,
         )  # fmt: skip
         ran = True
     except pm.PapermillExecutionError as exc:
