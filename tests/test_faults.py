@@ -494,52 +494,31 @@ def test_a_kept_kernel_that_died_between_chapters_is_replaced(tmp_path, monkeypa
             execute_mod._kept["kernel"].stop()
 
 
-def test_a_kernel_whose_port_was_taken_is_started_again(tmp_path, monkeypatch):
-    """Kernels started at once can pick the same free port; the chapter starts again, twice at most."""
-    import papermill as pm
-
-    calls: list[int] = []
+def test_kernels_started_at_once_cannot_take_each_others_port(tmp_path, monkeypatch):
+    """Kernels started at the same moment on TCP could pick the same free port, and one would not
+    start. A chapter's kernel speaks over unix sockets in a folder of its own instead: no port."""
     started: list = []
-    real, real_kernel = pm.execute_notebook, execute_mod._Kernel
 
-    class Recorded(real_kernel):
+    class Recorded(execute_mod._Kernel):
         def __init__(self, *args):
             super().__init__(*args)
             started.append(self)
 
-    def clash_then_run(*args, **kwargs):
-        calls.append(1)
-        assert kwargs["km"] is started[-1].km  # each attempt has a kernel of its own
-        if len(calls) == 1:  # what a kernel that lost its port writes, and what papermill then raises
-            clash = b"zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n"
-            os.write(started[-1].log.fileno(), clash)
-            raise RuntimeError("Kernel died before replying to kernel_info")
-        return real(*args, **kwargs)
-
     monkeypatch.setattr(execute_mod, "_Kernel", Recorded)
-    monkeypatch.setattr(pm, "execute_notebook", clash_then_run)
-    job = _tiny_job(tmp_path)
     monkeypatch.setenv("IIJBOOK_DATA_DIR", "/the/caller's/own")
-    _, error = execute_mod.execute_chapter(job)
-    assert error is None and len(calls) == len(started) == 2
-    # each kernel was given the job's data folder; the caller's environment is as it was
-    assert [k.km._launch_args["env"]["IIJBOOK_DATA_DIR"] for k in started] == [job.data] * 2
+    job = _tiny_job(tmp_path)
+    assert execute_mod.execute_chapter(job)[1] is None
+    (kernel,) = started
+    assert kernel.km.transport == "ipc" and kernel.km.ip.startswith(kernel.sockets.name)
+    # the kernel was given the job's data folder; the caller's environment is as it was
+    assert kernel.km._launch_args["env"]["IIJBOOK_DATA_DIR"] == job.data
     assert os.environ["IIJBOOK_DATA_DIR"] == "/the/caller's/own"
-    # a run in the caller's own process keeps no kernel: both were stopped
-    assert not any(k.alive() for k in started)
-    # the log is the run's own: the first attempt's message (port 5) is gone. (The run that
-    # succeeds may itself have met a real clash on a busy machine, which its kernel then survived.)
-    assert "tcp://127.0.0.1:5')" not in (tmp_path / "tiny.log").read_text()
-
-    def always_clash(*args, **kwargs):
-        calls.append(1)
-        os.write(started[-1].log.fileno(), b"Address already in use\n")
-        raise RuntimeError("Kernel died before replying to kernel_info")
-
-    calls.clear()
-    monkeypatch.setattr(pm, "execute_notebook", always_clash)
-    _, error = execute_mod.execute_chapter(job)
-    assert len(calls) == execute_mod.PORT_RETRIES + 1
-    assert error.endswith(
-        "the kernel could not open its port (another program took it at that moment): build again"
-    )
+    # a run in the caller's own process keeps no kernel, and leaves no socket behind
+    assert not kernel.alive() and not Path(kernel.sockets.name).exists()
+    # kernels started at once on as many workers each run their chapter
+    for i in range(3):
+        (tmp_path / str(i)).mkdir()
+    jobs = [_tiny_job(tmp_path / str(i)) for i in range(3)]
+    errors: dict[str, str | None] = {}
+    execute_mod.run_jobs(jobs, 3, lambda job, _seconds, error: errors.update({job.output: error}))
+    assert errors == {job.output: None for job in jobs}

@@ -1,13 +1,11 @@
 """Numbers in prose that read the same in JupyterLab and on the site: the ``{eval}`` role.
 
-A chapter's markdown cites a value with ``{eval}`expr```. In JupyterLab,
-jupyterlab-myst asks the kernel for each expression as it renders the cell
-(an ``execute_request`` with ``user_expressions``) and keeps the replies in
-the cell's ``metadata.user_expressions``. The site is rendered with execution
-off, and myst-nb's own ``eval`` role needs a live kernel; so the build asks the
-same question at the same moment, right after the cells above ran, through
-the papermill engine below, stores the replies in the same format, and
-:func:`fill_markdown` writes the values into the executed copy's markdown.
+A chapter's markdown cites a value with ``{eval}`expr```. In JupyterLab, jupyterlab-myst asks the
+kernel for each expression (``user_expressions``) as it renders the cell and keeps the replies in
+the cell's ``metadata.user_expressions``. myst-nb's own role needs a live kernel, and the site is
+rendered with execution off; so the papermill engine below asks the same question at the same
+moment, right after the cells above ran, stores the replies the same way, and :func:`fill_markdown`
+writes the values into the executed copy's markdown.
 
 >>> import nbformat
 >>> cell = nbformat.v4.new_markdown_cell("Revenues were {eval}`rev` in 2Q02.")
@@ -21,19 +19,14 @@ the papermill engine below, stores the replies in the same format, and
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import nbformat
 from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-#: The role, as MyST writes it.
-EVAL = re.compile(r"\{eval\}`([^`]+)`")
-
-#: The engine's name for papermill.
-ENGINE = "iijbook"
-
+EVAL = re.compile(r"\{eval\}`([^`]+)`")  #: the role, as MyST writes it
+ENGINE = "iijbook"  #: the engine's name for papermill
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")
 
 
@@ -77,60 +70,48 @@ class _Client(PapermillNotebookClient):
 
 
 class _Engine(NBClientEngine):
+    """papermill's nbclient engine with the client above; it takes a kernel (``km``) and leaves it
+    running, a time limit per cell (``timeout_func``), and where to write a run cut short (its time
+    limit, a dead kernel) as far as it got (``keep``): papermill writes one only after a cell raised."""
+
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-        for unused in ("input_path", "startup_timeout"):
-            kwargs.pop(unused, None)
-        timeout = kwargs.pop("execution_timeout", None) or kwargs.pop("timeout", None)
-        kwargs.pop("timeout", None)
-        # papermill writes the executed copy after a run, or after a cell that raised: a run cut
-        # short (its time limit, a dead kernel) is written here, as far as it got
-        keep_on_failure, prelude = kwargs.pop("keep_on_failure", None), kwargs.pop("prelude", "")
-        start_timeout = kwargs.pop("start_timeout", 60)
-        client = _Client(
-            nb_man, timeout=timeout, startup_timeout=start_timeout, kernel_name=kernel_name, **kwargs
-        )
+    def execute_managed_notebook(
+        cls, nb_man, kernel_name, km=None, prelude="", timeout_func=None, keep="", **_
+    ):
+        client = _Client(nb_man, km=km, kernel_name=kernel_name, timeout_func=timeout_func)
         client.prelude = prelude
         try:
             return client.execute()
         except BaseException:
-            if keep_on_failure:
-                nbformat.write(nb_man.nb, keep_on_failure)
+            if keep:
+                nbformat.write(nb_man.nb, keep)
             raise
         finally:
-            if client.kc is not None and not client.owns_km:  # the kernel stays; this client goes
+            if client.kc is not None and km is not None:  # the kernel stays; this client goes
                 client.kc.stop_channels()
 
 
 papermill_engines.register(ENGINE, _Engine)
 
 
-def _as_text(expression: str, result: dict[str, Any], where: str | None) -> str:
-    """The value as the page shows it: its plain text, one pair of quotes removed, as jupyterlab-myst does."""
-    if result.get("status") != "ok":
-        raise EvalError(
-            where, f"{{eval}}`{expression}` failed: {result.get('ename', '')}: {result.get('evalue', '')}"
-        )
-    data = result.get("data", {})
-    if "text/markdown" in data:
-        return str(data["text/markdown"])
-    plain = re.sub(r"^(['\"])(.*)\1$", r"\2", str(data.get("text/plain", "")), flags=re.S)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain)
-
-
 def fill_markdown(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Write each markdown cell's ``{eval}`` values into its text (the replies stay in its metadata)."""
+    """Write each markdown cell's ``{eval}`` values into its text (the replies stay in its metadata)
+    as jupyterlab-myst shows them: the plain text, one pair of quotes removed."""
     for cell in nb.cells:
-        if cell.cell_type != "markdown" or not EVAL.search(cell.source):
-            continue
         found = {u["expression"]: u["result"] for u in cell.metadata.get("user_expressions", [])}
-        where = cell.get("id")
 
-        def value(match: re.Match[str], found: dict = found, where: str | None = where) -> str:
-            expression = match.group(1)
-            if expression not in found:
+        def value(match: re.Match[str], found: dict = found, where: str | None = cell.get("id")) -> str:
+            expression, result = match.group(1), found.get(match.group(1))
+            if result is None:
                 raise EvalError(where, f"{{eval}}`{expression}` was never evaluated")
-            return _as_text(expression, found[expression], where)
+            if result.get("status") != "ok":
+                why = f"{result.get('ename', '')}: {result.get('evalue', '')}"
+                raise EvalError(where, f"{{eval}}`{expression}` failed: {why}")
+            if "text/markdown" in (data := result.get("data", {})):
+                return str(data["text/markdown"])
+            plain = re.sub(r"^(['\"])(.*)\1$", r"\2", str(data.get("text/plain", "")), flags=re.S)
+            return _MARKDOWN_SPECIAL.sub(r"\\\1", plain)
 
-        cell.source = EVAL.sub(value, cell.source)
+        if cell.cell_type == "markdown":
+            cell.source = EVAL.sub(value, cell.source)
     return nb

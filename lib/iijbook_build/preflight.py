@@ -1,22 +1,19 @@
-"""Run each chapter's own parameter checks before any chapter runs.
+"""Run each chapter's own checks between parameters before any chapter runs.
 
-A chapter's parameters cell writes each parameter's type and range, which the
-command checks as it reads them. What no single range can say (two parameters
-that must go together, a window the data cannot fill) is in the chapter's cell
-tagged ``parameters-check``. The build runs those cells first, for every
-chapter it will run with values other than the defaults: the parameters cell,
-then the values, then the check, in one Python process, apart from the build.
-A refusal there is a refusal of the whole build, before anything has run.
+The command checks each value against the type and range its parameters cell declares. What no
+single range can say (two parameters that must go together, a window the data cannot fill) is in
+the chapter's cell tagged ``parameters-check``. For each chapter given other values than its
+defaults, the build runs its parameters cell, then the values, then that check, all chapters in
+one Python process apart from the build (no kernel to start; a check that hangs or crashes is
+timed out or named). A refusal there refuses the whole build, before anything has run.
 
 >>> import nbformat
->>> nb = nbformat.v4.new_notebook()
 >>> cells = ["low: float = 1.0\\nhigh: float = 2.0",
 ...          "from iijbook.params import ParameterError\\n"
 ...          "if not low < high:\\n    raise ParameterError(f'low ({low}) must be below high ({high})')"]
->>> nb.cells = [nbformat.v4.new_code_cell(cells[0], metadata={"tags": ["parameters"]}),
-...             nbformat.v4.new_code_cell(cells[1], metadata={"tags": [CHECK_TAG]})]
->>> check_sources(nb) is not None
-True
+>>> nb = nbformat.v4.new_notebook(cells=[
+...     nbformat.v4.new_code_cell(cells[0], metadata={"tags": ["parameters"]}),
+...     nbformat.v4.new_code_cell(cells[1], metadata={"tags": [CHECK_TAG]})])
 >>> refusals([Check("demo", *check_sources(nb), {"low": 3.0}, ".")], data=Path("."), timeout=60)
 ['chapter demo: low (3.0) must be below high (2.0)']
 """
@@ -24,6 +21,7 @@ True
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -33,7 +31,6 @@ from typing import Any
 
 import nbformat
 
-#: The tag of a chapter's cell of checks between parameters.
 CHECK_TAG = "parameters-check"
 
 
@@ -50,18 +47,11 @@ class Check:
 
 def check_sources(nb: nbformat.NotebookNode) -> tuple[str, str] | None:
     """The sources of a notebook's parameters cell and its ``parameters-check`` cell, if it has both."""
-    tagged = {
-        tag: cell.source
-        for cell in nb.cells
-        for tag in cell.get("metadata", {}).get("tags", [])
-        if tag in ("parameters", CHECK_TAG)
-    }
-    if "parameters" not in tagged or CHECK_TAG not in tagged:
-        return None
-    return tagged["parameters"], tagged[CHECK_TAG]
+    tagged = {tag: c.source for c in nb.cells for tag in c.get("metadata", {}).get("tags", [])}
+    return (tagged["parameters"], tagged[CHECK_TAG]) if {"parameters", CHECK_TAG} <= tagged.keys() else None
 
 
-# Runs in a process of its own: each chapter in a fresh namespace, its refusal as one line.
+# each chapter in a fresh namespace, its refusal as one line
 _RUNNER = """
 import json, sys
 results = []
@@ -84,25 +74,17 @@ class CheckFailed(RuntimeError):
 
 
 def refusals(checks: list[Check], *, data: Path, timeout: float) -> list[str]:
-    """Run ``checks`` and return one line per chapter that refuses its values (none: all pass).
-
-    Raises :class:`CheckFailed` if the checks themselves could not run.
-    """
+    """One line per chapter that refuses its values (none: all pass); :class:`CheckFailed` if the
+    checks themselves could not run."""
     if not checks:
         return []
-    import os
-
+    given = json.dumps([asdict(c) for c in checks], default=repr)
     env = {**os.environ, "IIJBOOK_DATA_DIR": str(data)}
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _RUNNER],
-            input=json.dumps([asdict(c) for c in checks], default=repr),
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=checks[0].cwd,
-            timeout=timeout,
-        )
+            [sys.executable, "-c", _RUNNER], input=given, capture_output=True, text=True,
+            env=env, cwd=checks[0].cwd, timeout=timeout,
+        )  # fmt: skip
     except subprocess.TimeoutExpired:
         names = ", ".join(c.chapter for c in checks)
         raise CheckFailed(f"the parameters checks of {names} took over {timeout:g} s") from None
