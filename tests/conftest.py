@@ -2,6 +2,11 @@
 
 The fast tier (``make test-fast``, ``pytest -m "not slow"``) is every test that builds,
 runs and starts nothing: :func:`pytest_collection_modifyitems` marks the others ``slow``.
+
+``make test`` runs the tests on two processes (pytest-xdist, ``-n 2 --dist loadgroup``): each
+test goes to whichever is free, except that a module's tests sharing a module-scoped fixture (a
+chapter's kernel, make classroom, JupyterLab, the browser) stay together, so it is set up once; a
+session's builds are made once for both processes (:func:`once_for_all_workers`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import ast
 import html
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -19,6 +25,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
+from filelock import FileLock
 from hypothesis import settings
 from iijbook_build import evalfill
 
@@ -92,8 +99,12 @@ def _names_called(function: object, seen: set) -> set[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark ``slow`` every test that builds, runs or starts something (see the two sets above)."""
+    """Mark ``slow`` every test that builds, runs or starts something (see the two sets above), and
+    keep together on one xdist process the tests of a module that share a module-scoped fixture
+    (their group is the module's file name, which a test can also name to join them)."""
     for item in items:
+        if _uses_a_module_fixture(item) and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
         if any(item.get_closest_marker(m) for m in ("slow", "book", "browser")):
             item.add_marker(pytest.mark.slow)
             continue
@@ -101,6 +112,35 @@ def pytest_collection_modifyitems(config, items):
         function = getattr(item, "function", None)
         if fixtures & SLOW_FIXTURES or (function and _names_called(function, set()) & SLOW_CALLS):
             item.add_marker(pytest.mark.slow)
+
+
+def _uses_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info else ()
+    return any(d.scope == "module" for chain in defs for d in chain)
+
+
+def once_for_all_workers(tmp_path_factory, name: str, make):
+    """``make(folder)`` once for the session, whatever the number of xdist processes: the first to
+    ask makes it in a folder they share, under a lock, and the others wait and take its value.
+
+    For the builds every test copies or reads and none changes: made once, they cost one build,
+    where each process making its own would cost one a process, on the same cores.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent / "shared"  # the run's folder, above each process's
+    shared.mkdir(exist_ok=True)
+    made = shared / f"{name}.pickle"
+    with FileLock(shared / f"{name}.lock"):
+        if made.exists():
+            return pickle.loads(made.read_bytes())
+        folder = shared / name
+        shutil.rmtree(folder, ignore_errors=True)  # what a process that failed to make it left
+        folder.mkdir()
+        value = make(folder)
+        made.write_bytes(pickle.dumps(value))
+        return value
 
 
 # -- Hypothesis: "ci" by default, "thorough" with IIJBOOK_HYPOTHESIS=thorough ------------------
@@ -136,11 +176,15 @@ def built_book(tmp_path_factory) -> Path:
     Returns the build folder; the site is its ``html/`` and the executed
     notebooks are in ``executed/``.
     """
-    build_dir = tmp_path_factory.mktemp("book") / "_build"
-    proc = run_cli("build", "--build-dir", str(build_dir))
-    if proc.returncode != 0:
-        pytest.fail(f"the book did not build (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return build_dir
+
+    def make(folder: Path) -> Path:
+        build_dir = folder / "_build"
+        proc = run_cli("build", "--build-dir", str(build_dir))
+        if proc.returncode != 0:
+            pytest.fail(f"the book did not build (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return build_dir
+
+    return once_for_all_workers(tmp_path_factory, "whole-book", make)
 
 
 @pytest.fixture(scope="session")
