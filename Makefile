@@ -24,7 +24,7 @@ book: $(STAMP)
 # On two processes (pytest-xdist): a module's tests that share a kernel, a browser or make classroom
 # stay on one, the session's builds are made once for both (tests/conftest.py).
 test: $(STAMP) $(LAB_STAMP) chromium axe
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # Units, data, parameters, input parsing and doctests: every test not marked slow (tests/conftest.py).
 test-fast: $(STAMP)

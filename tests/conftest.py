@@ -3,10 +3,10 @@
 The fast tier (``make test-fast``, ``pytest -m "not slow"``) is every test that builds,
 runs and starts nothing: :func:`pytest_collection_modifyitems` marks the others ``slow``.
 
-``make test`` runs the tests on two processes (pytest-xdist, ``-n 2 --dist loadgroup``): each
-test goes to whichever is free, except that a module's tests sharing a module-scoped fixture (a
-chapter's kernel, make classroom, JupyterLab, the browser) stay together, so it is set up once; a
-session's builds are made once for both processes (:func:`once_for_all_workers`).
+``make test`` runs the tests on two processes (pytest-xdist, ``-n 2``): each test goes to
+whichever is free, except that the files whose tests share a module-scoped fixture stay on one
+(:func:`pytest_xdist_make_scheduler`), and a session's builds are made once for both
+(:func:`once_for_all_workers`).
 """
 
 from __future__ import annotations
@@ -99,12 +99,9 @@ def _names_called(function: object, seen: set) -> set[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark ``slow`` every test that builds, runs or starts something (see the two sets above), and
-    keep together on one xdist process the tests of a module that share a module-scoped fixture
-    (their group is the module's file name, which a test can also name to join them)."""
+    """Mark ``slow`` every test that builds, runs or starts something (see the two sets above)."""
     for item in items:
-        if _uses_a_module_fixture(item) and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
+        _check_kept_together(item)
         if any(item.get_closest_marker(m) for m in ("slow", "book", "browser")):
             item.add_marker(pytest.mark.slow)
             continue
@@ -114,10 +111,43 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-def _uses_a_module_fixture(item: pytest.Item) -> bool:
+# -- two processes (make test: pytest-xdist, -n 2) ------------------------------------------
+def kept_together(nodeid: str) -> bool:
+    """Whether a test file's tests all run on one process: those whose tests share a module-scoped
+    fixture (a chapter's kernel or executed copy, make classroom, JupyterLab, the browser), which a
+    process sets up again whenever it runs another file's test in between; and test_classroom's,
+    which all lock the project's own _build."""
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return name.endswith("_chapter.py") or name in {
+        "test_browser.py",
+        "test_charts.py",
+        "test_classroom.py",
+        "test_lab.py",
+        "test_parameter_ranges.py",
+    }
+
+
+def _check_kept_together(item: pytest.Item) -> None:
     info = getattr(item, "_fixtureinfo", None)
     defs = info.name2fixturedefs.values() if info else ()
-    return any(d.scope == "module" for chain in defs for d in chain)
+    if any(d.scope == "module" for chain in defs for d in chain) and not kept_together(item.nodeid):
+        raise pytest.UsageError(f"{item.nodeid} uses a module-scoped fixture: add its file to kept_together")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Each test to whichever process is free (``--dist load``, what ``-n`` alone asks for), except
+    the files :func:`kept_together` keeps on one. (xdist's own ``loadgroup`` no longer groups with
+    pytest 9, whose node ids it cannot suffix.) The biggest groups are sent first."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return file if kept_together(file) else nodeid
+
+    return Scheduling(config, log)
 
 
 def once_for_all_workers(tmp_path_factory, name: str, make):

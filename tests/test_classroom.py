@@ -290,7 +290,6 @@ def test_the_classroom_page_counts_the_exercises_it_has():
     assert f"Of the {total} exercises, {checked} have a check" in " ".join(page.split())
 
 
-@pytest.mark.xdist_group("test_classroom.py")  # with the room's: each locks the project's own _build
 @pytest.mark.parametrize("kind", ["a folder with files", "a file", "the book itself"])
 def test_the_edition_never_replaces_a_folder_that_is_not_one(tmp_path, kind):
     # make classroom replaces its output folder whole: a careless -o must not delete anything
