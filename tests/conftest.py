@@ -2,6 +2,11 @@
 
 The fast tier (``make test-fast``, ``pytest -m "not slow"``) is every test that builds,
 runs and starts nothing: :func:`pytest_collection_modifyitems` marks the others ``slow``.
+
+``make test`` runs the tests on two processes (pytest-xdist, ``-n 2``): each test goes to
+whichever is free, except that the files whose tests share a module-scoped fixture stay on one
+(:func:`pytest_xdist_make_scheduler`), and a session's builds are made once for both
+(:func:`once_for_all_workers`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import ast
 import html
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -19,6 +25,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
+from filelock import FileLock
 from hypothesis import settings
 from iijbook_build import evalfill
 
@@ -94,6 +101,7 @@ def _names_called(function: object, seen: set) -> set[str]:
 def pytest_collection_modifyitems(config, items):
     """Mark ``slow`` every test that builds, runs or starts something (see the two sets above)."""
     for item in items:
+        _check_kept_together(item)
         if any(item.get_closest_marker(m) for m in ("slow", "book", "browser")):
             item.add_marker(pytest.mark.slow)
             continue
@@ -101,6 +109,68 @@ def pytest_collection_modifyitems(config, items):
         function = getattr(item, "function", None)
         if fixtures & SLOW_FIXTURES or (function and _names_called(function, set()) & SLOW_CALLS):
             item.add_marker(pytest.mark.slow)
+
+
+# -- two processes (make test: pytest-xdist, -n 2) ------------------------------------------
+def kept_together(nodeid: str) -> bool:
+    """Whether a test file's tests all run on one process: those whose tests share a module-scoped
+    fixture (a chapter's kernel or executed copy, make classroom, JupyterLab, the browser), which a
+    process sets up again whenever it runs another file's test in between; and test_classroom's,
+    which all lock the project's own _build."""
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    return name.endswith("_chapter.py") or name in {
+        "test_browser.py",
+        "test_charts.py",
+        "test_classroom.py",
+        "test_lab.py",
+        "test_parameter_ranges.py",
+    }
+
+
+def _check_kept_together(item: pytest.Item) -> None:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info else ()
+    if any(d.scope == "module" for chain in defs for d in chain) and not kept_together(item.nodeid):
+        raise pytest.UsageError(f"{item.nodeid} uses a module-scoped fixture: add its file to kept_together")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Each test to whichever process is free (``--dist load``, what ``-n`` alone asks for), except
+    the files :func:`kept_together` keeps on one. (xdist's own ``loadgroup`` no longer groups with
+    pytest 9, whose node ids it cannot suffix.) The biggest groups are sent first."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return file if kept_together(file) else nodeid
+
+    return Scheduling(config, log)
+
+
+def once_for_all_workers(tmp_path_factory, name: str, make):
+    """``make(folder)`` once for the session, whatever the number of xdist processes: the first to
+    ask makes it in a folder they share, under a lock, and the others wait and take its value.
+
+    For the builds every test copies or reads and none changes: made once, they cost one build,
+    where each process making its own would cost one a process, on the same cores.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent / "shared"  # the run's folder, above each process's
+    shared.mkdir(exist_ok=True)
+    made = shared / f"{name}.pickle"
+    with FileLock(shared / f"{name}.lock"):
+        if made.exists():
+            return pickle.loads(made.read_bytes())
+        folder = shared / name
+        shutil.rmtree(folder, ignore_errors=True)  # what a process that failed to make it left
+        folder.mkdir()
+        value = make(folder)
+        made.write_bytes(pickle.dumps(value))
+        return value
 
 
 # -- Hypothesis: "ci" by default, "thorough" with IIJBOOK_HYPOTHESIS=thorough ------------------
@@ -136,11 +206,15 @@ def built_book(tmp_path_factory) -> Path:
     Returns the build folder; the site is its ``html/`` and the executed
     notebooks are in ``executed/``.
     """
-    build_dir = tmp_path_factory.mktemp("book") / "_build"
-    proc = run_cli("build", "--build-dir", str(build_dir))
-    if proc.returncode != 0:
-        pytest.fail(f"the book did not build (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return build_dir
+
+    def make(folder: Path) -> Path:
+        build_dir = folder / "_build"
+        proc = run_cli("build", "--build-dir", str(build_dir))
+        if proc.returncode != 0:
+            pytest.fail(f"the book did not build (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return build_dir
+
+    return once_for_all_workers(tmp_path_factory, "whole-book", make)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import ROOT, make_mini_project, run_cli
+from .conftest import ROOT, make_mini_project, once_for_all_workers, run_cli
 from .test_cli import tree_digest
 
 #: The chapters of the small book most tests break. raises_midway divides by its
@@ -192,7 +192,10 @@ def assert_unlocked(build_dir: Path) -> None:
 
 
 def _good_book(tmp_path_factory, name: str, chapters: tuple[str, ...], *args: str) -> dict:
-    where = tmp_path_factory.mktemp(name)
+    return once_for_all_workers(tmp_path_factory, name, lambda where: _build_good(where, chapters, args))
+
+
+def _build_good(where: Path, chapters: tuple[str, ...], args: tuple[str, ...]) -> dict:
     root = make_mini_project(where, chapters)
     hooks = where / "hooks"
     hooks.mkdir()
@@ -224,6 +227,12 @@ def _copy(good: dict, tmp_path: Path) -> dict:
         "before": snapshot(build_dir),
         "started": [],
     }
+
+
+def own_sources(book: dict, tmp_path: Path) -> Path:
+    """A copy of the small book's sources, for a test that edits them: the session's are read by
+    every test, and tests run two at a time (``make test``)."""
+    return Path(shutil.copytree(book["root"], tmp_path / "sources" / book["root"].name))
 
 
 def _stop_started(book: dict) -> None:
@@ -274,11 +283,13 @@ def built_tiny(tmp_path_factory) -> dict:
     defaults (the product on its page is 42.0)."""
     from iijbook_build import build as build_mod
 
-    where = tmp_path_factory.mktemp("tiny-book")
-    root = make_mini_project(where)
-    build_dir = where / "_build"
-    build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
-    return {"root": root, "build_dir": build_dir}
+    def make(where: Path) -> dict:
+        root = make_mini_project(where)
+        build_dir = where / "_build"
+        build_mod.build({}, root=root, build_dir=build_dir, say=lambda _: None)
+        return {"root": root, "build_dir": build_dir}
+
+    return once_for_all_workers(tmp_path_factory, "tiny-book", make)
 
 
 @pytest.fixture

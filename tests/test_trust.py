@@ -36,6 +36,7 @@ from .faultbook import (
     finish,
     iijbook_build,
     iijbook_here,
+    own_sources,
     refused_build,
     snapshot,
     start_build,
@@ -611,7 +612,8 @@ def test_a_build_folder_inside_what_the_build_reads_is_refused(book, inside):
 
 
 @pytest.mark.parametrize("text", ["title: [unclosed\n", "- a list\n", "just text\n", "\x00\x01"])
-def test_a_broken_book_configuration_is_one_line_naming_it(book, text):
+def test_a_broken_book_configuration_is_one_line_naming_it(book, tmp_path, text):
+    book["root"] = own_sources(book, tmp_path)  # the session's are shared by tests running at once
     config = book["root"] / "_config.yml"
     good = config.read_text()
     try:
@@ -625,7 +627,8 @@ def test_a_broken_book_configuration_is_one_line_naming_it(book, text):
     assert snapshot(book["build_dir"]) == book["before"]
 
 
-def test_a_new_title_reaches_every_page_s_navigation(book):
+def test_a_new_title_reaches_every_page_s_navigation(book, tmp_path):
+    book["root"] = own_sources(book, tmp_path)  # the session's are shared by tests running at once
     source = book["root"] / "chapters" / "tiny.ipynb"
     good = source.read_text()
     try:
