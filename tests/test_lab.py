@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from iijbook_build.inputs import discover
 
 from tools.browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -40,6 +41,10 @@ ALL_RAN = (
 CHARTS_DRAWN = (
     "() => [...document.querySelectorAll('.iijbook-chart img')].filter(i => i.naturalWidth > 100).length"
 )
+
+
+#: The book's chapters, in book order.
+CHAPTERS = [c.name for c in discover(ROOT)]
 
 
 class LabTestsSkipped(UserWarning):
@@ -72,7 +77,8 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         pytest.skip(message)
     folder = tmp_path_factory.mktemp("lab")
     shutil.copy2(FIXTURES / "evals.ipynb", folder / "evals.ipynb")
-    shutil.copy2(ROOT / "chapters" / "revenues.ipynb", folder / "revenues.ipynb")  # a real chapter
+    for chapter in CHAPTERS:  # the real chapters, as a student opens them
+        shutil.copy2(ROOT / "chapters" / f"{chapter}.ipynb", folder / f"{chapter}.ipynb")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -128,10 +134,10 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def _run_all(url: str, folder: Path, notebook: str, ready: str) -> tuple[str, int, list[str]]:
-    """Open ``notebook`` in JupyterLab, run all cells from the Run menu, wait for ``ready`` in the
-    notebook's text; return that text, the number of charts drawn and any request that left
-    the machine. A full-page screenshot is kept beside the notebook."""
+def _run_all(url: str, folder: Path, notebook: str, ready: str | list[str]) -> tuple[str, int, list[str]]:
+    """Open ``notebook`` in JupyterLab, run all cells from the Run menu, wait for ``ready`` (a text,
+    or each of a list) in the notebook's text; return that text, the number of charts drawn and any
+    request that left the machine. A full-page screenshot is kept beside the notebook."""
     from playwright.sync_api import sync_playwright
 
     outside: list[str] = []
@@ -159,14 +165,20 @@ def _run_all(url: str, folder: Path, notebook: str, ready: str) -> tuple[str, in
         page.click("li.lm-Menu-item:has-text('Run All Cells')")
         page.wait_for_selector(".jp-OutputArea-output .iijbook-chart img", timeout=120_000)
         page.wait_for_function(ALL_RAN, timeout=120_000)
+        # the prose's values arrive after the cells ran (jupyterlab-myst asks the kernel for them)
+        wanted = [" ".join(r.split()) for r in ([ready] if isinstance(ready, str) else ready)]
         try:
             page.wait_for_function(
-                f"() => document.querySelector('.jp-Notebook').innerText.includes({ready!r})", timeout=60_000
+                "wanted => { const text = document.querySelector('.jp-Notebook').innerText"
+                ".replace(/\\s+/g, ' '); return wanted.every(w => text.includes(w)); }",
+                arg=wanted,
+                timeout=60_000,
             )
         except Exception:
             page.screenshot(path=str(folder / f"{Path(notebook).stem}-not-ready.png"), full_page=True)
             (folder / f"{Path(notebook).stem}-not-ready.txt").write_text(page.inner_text(".jp-Notebook"))
-            raise
+            if isinstance(ready, str):
+                raise  # a list's missing texts are named by the caller
         text = page.inner_text(".jp-Notebook")
         drawn = page.evaluate(CHARTS_DRAWN)
         page.screenshot(path=str(folder / f"{Path(notebook).stem}.png"), full_page=True)
@@ -202,4 +214,52 @@ def test_the_revenues_chapter_runs_in_jupyterlab_with_its_numbers_and_charts(lab
     assert "Total revenues for 2Q02 were ¥10.6B, translated in the release as $86.8M" in text
     assert "¥122.1 per dollar" in text and "¥9.88B" in text
     assert drawn >= 2, f"{drawn} chart(s) drawn, expected the chapter's three (screenshot {shot})"
+    assert not outside, f"requests that left the machine: {outside}"
+
+
+def _cited(executed: Path) -> list[str]:
+    """What the built page cites through ``{eval}`` outside the exercises' solutions (folded in
+    JupyterLab): each expression's text, as the build filled it in."""
+    import ast
+
+    import nbformat
+
+    found = []
+    for cell in nbformat.read(executed, as_version=4).cells:
+        if "{solution" in cell.source:
+            continue  # a solution opens folded in JupyterLab
+        for answer in cell.metadata.get("user_expressions", []):
+            text = answer.get("result", {}).get("data", {}).get("text/plain", "")
+            if text[:1] in "'\"":
+                text = ast.literal_eval(text)  # a str's repr: the reader sees the str
+            if text and not text.startswith("<") and "\n" not in text:
+                found.append(text)
+    return found
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_runs_in_jupyterlab_citing_what_its_page_cites(lab, built_book, chapter):
+    """Run All on the chapter as a student opens it: every value its built page cites is in the
+    notebook's text, as many charts draw their static image as the page draws, no raw markup
+    shows, and nothing leaves the machine. The screenshot is kept beside the copy."""
+    import nbformat
+
+    url, folder = lab
+    executed = built_book / "executed" / f"{chapter}.ipynb"
+    cited = _cited(executed)
+    charts = sum(
+        any(kind.startswith("application/vnd.vegalite") for kind in output.get("data", {}))
+        for cell in nbformat.read(executed, as_version=4).cells
+        for output in cell.get("outputs", [])
+    )
+    assert cited and charts, f"{chapter}: the built page cites {len(cited)} value(s), draws {charts} chart(s)"
+    text, drawn, outside = _run_all(url, folder, f"{chapter}.ipynb", cited)
+    shot = folder / f"{chapter}.png"
+    _no_raw_markup(text, shot)
+    (folder / f"{chapter}.txt").write_text(text, encoding="utf-8")
+    flat = " ".join(text.split())
+    missing = [c for c in dict.fromkeys(cited) if " ".join(c.split()) not in flat]
+    assert not missing, f"{chapter}: values its page cites that JupyterLab does not show: {missing} ({shot})"
+    assert drawn >= charts, f"{chapter}: {drawn} chart(s) drawn in JupyterLab, {charts} on its page ({shot})"
+    assert "Traceback" not in text, f"{chapter}: an error in JupyterLab ({shot})"
     assert not outside, f"requests that left the machine: {outside}"
