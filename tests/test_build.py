@@ -83,9 +83,9 @@ def test_source_notebooks_were_not_written(built_book):
 
 def test_revenues_runs_with_a_non_default_rate(tmp_path):
     glued = run_chapter("revenues", tmp_path, {"jpy_per_usd": 150.0, "guidance_point": "low"}, unquote=True)
-    assert glued["rev_at_rate"] == "$70.7M"  # 10.6e9 / 150 by hand
-    assert glued["page_rate"] == "¥150.0"
-    assert glued["q3_02"] == "¥10.50B"
+    assert glued["fmt.usd(rev.value / rate)"] == "$70.7M"  # 10.6e9 / 150 by hand
+    assert glued["fmt.yen_rate(rate)"] == "¥150.0"
+    assert glued["fmt.yen(q3, 2)"] == "¥10.50B"  # the low end of the 3Q02 guidance, ¥10.5B
 
 
 def test_bad_parameter_value_fails_the_chapter_with_a_clear_error(tmp_path):
