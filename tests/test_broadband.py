@@ -28,4 +28,3 @@ def test_window_only_sees_up_to_the_cutoff():
     assert len(bb.window("FTTH", "2002-03", 12)) == 2 < bb.MIN_POINTS
     with pytest.raises(ValueError, match="at least one month"):
         bb.window("DSL", "2002-10", 0)
-

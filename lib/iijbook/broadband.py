@@ -69,4 +69,3 @@ def window(technology: str, cutoff: str, window_months: int) -> pd.DataFrame:
     c = month_index(cutoff)
     s = series(technology)
     return s[(s["m"] <= c) & (s["m"] > c - window_months)].reset_index(drop=True)
-
