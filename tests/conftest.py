@@ -276,8 +276,11 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict | None = None) ->
     return out
 
 
-def glued_values(notebook: Path, unquote: bool = False, mime: str = "text/plain") -> dict[str, str]:
-    """The values a notebook's prose cites with ``{eval}``, by expression: their ``mime`` form.
+def glued_values(
+    notebook: Path, unquote: bool = False, mime: str = "text/plain", names: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The values a notebook's prose cites with ``{eval}``, by expression: their ``mime`` form; and by
+    each of ``names`` (a test's name for an expression the prose cites), where it is cited.
 
     An executed chapter keeps each answer in its markdown cell's ``user_expressions``,
     as JupyterLab does. Values a chapter formats are :class:`iijbook.fmt.Text`, whose
@@ -298,7 +301,7 @@ def glued_values(notebook: Path, unquote: bool = False, mime: str = "text/plain"
             data = output.get("data", {}).get(f"application/papermill.record/{mime}")
             if name and data is not None:
                 values[name] = _unquoted(data) if unquote else data
-    return values
+    return values | {name: values[expr] for name, expr in (names or {}).items() if expr in values}
 
 
 def _unquoted(data: str) -> str:

@@ -129,8 +129,7 @@ CITED = {
 
 def cited(notebook: Path, **options) -> dict[str, str]:
     """The values the prose cites, by expression and by the names of :data:`CITED`."""
-    values = glued_values(notebook, **options)
-    return values | {name: values[expr] for name, expr in CITED.items() if expr in values}
+    return glued_values(notebook, names=CITED, **options)
 
 
 run = chapter_runs("broadband")
