@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from .chapter_kernel import ChapterFailed
@@ -38,7 +39,15 @@ CITED = {
     "shift_fall_points": 'points(shift["2Q01 to 1Q02"], 0)',
     "shift_rise_points": 'points(shift["1Q02 to 2Q02"], 0)',
     "gap_for_ten": "points(gap_for_ten_v, 0, signed=False)",
-    "gap_ratio": "Text(f'{gap_ratio_v:.1f}')",
+    "extra_rev": "fmt.yen(extra_rev)",
+    "extra_rev_lo": "fmt.yen(extra_rev_i.lo)",
+    "extra_rev_hi": "fmt.yen(extra_rev_i.hi)",
+    "extra_gp": "fmt.yen(extra_gp)",
+    "extra_gp_lo": "fmt.yen(extra_gp_i.lo)",
+    "extra_gp_hi": "fmt.yen(extra_gp_i.hi)",
+    "on_extra": "fmt.pct(on_extra, 0)",
+    "on_extra_lo": "fmt.pct(on_extra_i.lo, 0)",
+    "on_extra_hi": "fmt.pct(on_extra_i.hi, 0)",
 }
 
 
@@ -80,7 +89,32 @@ def test_equipment_sales_runs_with_its_defaults(built_book):
     assert re.search(rf"1Q02 to 2Q02\s+\+1\.9 points\s+{MINUS}19\.0 points", shifts), shifts
     assert (glued["shift_fall_points"], glued["shift_rise_points"]) == ("+50", f"{MINUS}19")
     # a ten-point swing would need a 5.0 / 0.10 = 50-point gap, 0.50 / 0.141 = 3.5 times 2Q01's margin
-    assert (glued["gap_for_ten"], glued["gap_ratio"]) == ("50", "3.5")
+    assert glued["gap_for_ten"] == "50"
+    assert cell_result(out, "eq-d5") == "50 points, 3.5 times 2Q01's 14.1%"
+
+
+def test_what_the_extra_revenue_came_with_needs_no_assumed_margin(built_book):
+    """The chapter's conclusion rests on the release's totals only (the quarter of record).
+
+    By hand: 1Q02 = 10.6 / 1.073 = 9.87884B; gross profit 1Q02 = 9.1% x 9.87884 = 0.898975B,
+    2Q02 = 11.0% x 10.6 = 1.166B. Extra revenues 10.6 - 9.87884 = 0.72116B (721M); extra gross
+    profit 1.166 - 0.898975 = 0.267025B (267M); 0.267025 / 0.72116 = 0.37027 (37%).
+    Intervals: 1Q02 from 10.55 / 1.0735 = 9.82767 to 10.65 / 1.0725 = 9.93007, so extra revenues
+    10.55 - 9.93007 = 0.61993 (620M) to 10.65 - 9.82767 = 0.82233 (822M); gross profit 1Q02 from
+    0.0905 x 9.82767 = 0.889404 to 0.0915 x 9.93007 = 0.908601, 2Q02 from 0.1095 x 10.55 = 1.155225
+    to 0.1105 x 10.65 = 1.176825, so extra gross profit 1.155225 - 0.908601 = 0.246624 (247M) to
+    1.176825 - 0.889404 = 0.287421 (287M); the ratio 0.246624 / 0.82233 = 0.2999 (30%) to
+    0.287421 / 0.61993 = 0.4636 (46%).
+    """
+    out = executed_copy(built_book, "equipment_sales")
+    glued = cited(out)
+    assert (glued["extra_rev"], glued["extra_rev_lo"], glued["extra_rev_hi"]) == ("¥721M", "¥620M", "¥822M")
+    assert (glued["extra_gp"], glued["extra_gp_lo"], glued["extra_gp_hi"]) == ("¥267M", "¥247M", "¥287M")
+    assert (glued["on_extra"], glued["on_extra_lo"], glued["on_extra_hi"]) == ("37%", "30%", "46%")
+    # the same figures whatever the assumed margins: the illustration's parameters never reach them
+    text = "\n".join(c.source for c in nbformat.read(out, 4).cells if c.cell_type == "markdown")
+    assert "Mix cannot be the story" not in text and "thinnest margin" not in text
+    assert "mark-up on it is thin" not in text
 
 
 def test_equipment_sales_runs_with_a_larger_equipment_share(run):
@@ -95,6 +129,8 @@ def test_equipment_sales_runs_with_a_larger_equipment_share(run):
     needs = cell_result(out, "eq-d3")  # the shares are no longer cited: the cell that derives them shows them
     assert re.search(r"2Q01\s+9\.0%", needs) and re.search(r"1Q02\s+59\.0%", needs), needs
     assert glued["shift_fall_points"] == "+50"
+    # the totals' argument does not move with the assumed share: still 37% (30% to 46%)
+    assert (glued["on_extra"], glued["on_extra_lo"], glued["on_extra_hi"]) == ("37%", "30%", "46%")
 
 
 def test_equipment_sales_with_other_assumed_margins(run):
