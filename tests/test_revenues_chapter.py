@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import nbformat
 import pytest
 
 from .conftest import cell_result, chapter_runs, executed_copy, glued_values
@@ -30,8 +31,8 @@ def test_quarters_implied_by_the_growth_rates(default_run):
     #   1H01 = 20.4789 / 1.143 = 17.9168; 1Q01 = 17.9168 - 9.5582 = 8.3586
     assert glued['fmt.yen(revenue["1Q02"], 2)'] == "¥9.88B"
     assert glued['fmt.yen(revenue["2Q01"], 2)'] == "¥9.56B"
-    assert glued['fmt.yen(revenue["1H02"], 2)'] == "¥20.48B"
-    assert glued['fmt.yen(revenue["1H01"], 2)'] == "¥17.92B"
+    assert glued['yen3(revenue["1H02"])'] == "¥20.5B"  # three significant figures in prose
+    assert glued['yen3(revenue["1H01"])'] == "¥17.9B"
     assert glued['fmt.yen(revenue["1Q01"], 2)'] == "¥8.36B"
     # 1Q02 bounds: 10.55 / 1.0735 = 9.8277; 10.65 / 1.0725 = 9.9301
     assert (glued['fmt.yen(allowed["1Q02"].lo, 2)'], glued['fmt.yen(allowed["1Q02"].hi, 2)']) == (
@@ -78,11 +79,16 @@ def test_translation_rates_and_their_common_range(default_run):
 def test_what_the_target_asks_by_hand(default_run):
     glued = glued_values(default_run, unquote=True)
     # FY2001 as IIJ published it in May 2002: 39.9; +20%: 47.88; 2H02: 47.88 - 20.4789 = 27.4011;
-    # 2H01: 39.9 - 17.9168 = 21.9832; 4Q02: 27.4011 - 10.75 = 16.6511
-    assert glued['fmt.yen(needed["FY2002"], 2)'] == "¥47.88B"
-    assert glued['fmt.yen(needed["2H02"], 2)'] == "¥27.40B"
-    assert glued['fmt.yen(revenue["2H01"], 2)'] == "¥21.98B"
-    assert glued['fmt.yen(needed["4Q02"], 2)'] == "¥16.65B"
+    # 2H01: 39.9 - 17.9168 = 21.9832; 4Q02: 27.4011 - 10.75 = 16.6511 (prose: three significant figures)
+    assert glued["yen3(fy2001)"] == "¥39.9B"  # not ¥39.90B
+    assert glued['yen3(needed["FY2002"])'] == "¥47.9B"
+    assert glued['yen3(needed["2H02"])'] == "¥27.4B"
+    assert glued['yen3(revenue["2H01"])'] == "¥22.0B"
+    assert glued['yen3(needed["4Q02"])'] == "¥16.7B"
+    # its interval: FY2001 39.85 to 39.95, x 1.2 = 47.82 to 47.94; 1H02 = 10.55/1.0735 + 10.55 = 20.3777 to
+    # 10.65/1.0725 + 10.65 = 20.5801; 4Q02 = 47.82 - 20.5801 - 10.75 = 16.4899
+    # to 47.94 - 20.3777 - 10.75 = 16.8123
+    assert (glued['yen3(needed_i["4Q02"].lo)'], glued['yen3(needed_i["4Q02"].hi)']) == ("¥16.5B", "¥16.8B")
     # 27.4011 / 21.9832 = 1.2465; 27.4011 / 20.4789 = 1.3380; 16.6511 / 10.75 = 1.5489
     assert (
         glued['fmt.pct(asks["2H02 on 2H01"], signed=True)'],
@@ -100,8 +106,8 @@ def test_what_the_target_asks_by_hand(default_run):
         "+3.8%",
     )
     # the exercise at +15%: 39.9 * 1.15 - 20.4789 - 10.75 = 14.6561, 5% of FY2001 = 1.995 less
-    assert (glued["fmt.yen(q4_at_15, 2)"], glued['fmt.yen(needed["4Q02"] - q4_at_15, 2)']) == (
-        "¥14.66B",
+    assert (glued["yen3(q4_at_15)"], glued['fmt.yen(needed["4Q02"] - q4_at_15, 2)']) == (
+        "¥14.7B",
         "¥2.00B",
     )
 
@@ -125,10 +131,13 @@ def test_revenues_with_every_parameter_set(run):
         f"{MINUS}0.9%",
     )
     # 40 * 1.15 = 46; 2H02 46 - 20.4789 = 25.5211; 4Q02 25.5211 - 10.5 = 15.0211; 2H01 40 - 17.9168 = 22.0832
-    assert glued['fmt.yen(needed["FY2002"], 2)'] == "¥46.00B"
-    assert glued['fmt.yen(needed["2H02"], 2)'] == "¥25.52B"
-    assert glued['fmt.yen(needed["4Q02"], 2)'] == "¥15.02B"
-    assert glued['fmt.yen(revenue["2H01"], 2)'] == "¥22.08B"
+    assert glued['yen3(needed["FY2002"])'] == "¥46.0B"
+    assert glued['yen3(needed["2H02"])'] == "¥25.5B"
+    assert glued['yen3(needed["4Q02"])'] == "¥15.0B"
+    assert glued['yen3(revenue["2H01"])'] == "¥22.1B"
+    # a FY2001 set as a parameter is exact: only 1H02 widens 4Q02, 46 - 20.5801 - 10.5 = 14.9199 to
+    # 46 - 20.3777 - 10.5 = 15.1223
+    assert (glued['yen3(needed_i["4Q02"].lo)'], glued['yen3(needed_i["4Q02"].hi)']) == ("¥14.9B", "¥15.1B")
     # 25.5211 / 22.0832 = 1.1557; 25.5211 / 20.4789 = 1.2462; 15.0211 / 10.5 = 1.4306
     assert (
         glued['fmt.pct(asks["2H02 on 2H01"], signed=True)'],
@@ -136,7 +145,7 @@ def test_revenues_with_every_parameter_set(run):
         glued['fmt.pct(asks["4Q02 on 3Q02"], signed=True)'],
     ) == ("+15.6%", "+24.6%", "+43.1%")
     # the exercise's +15% is the run's own target: nothing left to gain
-    assert glued["fmt.yen(q4_at_15, 2)"] == glued['fmt.yen(needed["4Q02"], 2)']
+    assert glued["yen3(q4_at_15)"] == glued['yen3(needed["4Q02"])']
 
 
 def test_the_guidance_pins_the_rate_if_its_yen_are_exact(default_run):
@@ -156,24 +165,72 @@ def test_the_guidance_pins_the_rate_if_its_yen_are_exact(default_run):
     assert glued["fmt.yen_rate(release_rate)"] == "¥122.1"  # the default stays the quarter's own translation
 
 
-def test_the_highest_quarter_before_2q02(default_run):
-    # "second highest" leaves exactly one quarter above 2Q02. The later reports give 4Q01 = 13.0 / 1.077 =
-    # 12.0706B (12.95 / 1.0775 = 12.0186B to 13.05 / 1.0765 = 12.1226B), above 10.65B whatever the
-    # rounding; 3Q01 = 10.6 / 1.063 = 9.9718B is not, nor are 1Q01 (8.36B), 2Q01 (9.56B) or 1Q02 (9.88B)
+def test_the_highest_quarter_as_november_2002_could_bound_it(default_run):
+    """By hand, from what was public in November 2002 (the quarter of record):
+    2H01 = FY2001 - 1H01 = 39.9 - 17.9168 = 21.9832, from 39.85 - 18.0132 = 21.8368 to
+    39.95 - 17.8204 = 22.1296 (1H01 = 1H02 / 1.143, its ends (10.55/1.0735 + 10.55) / 1.1435 and
+    (10.65/1.0725 + 10.65) / 1.1425); two quarters of 2Q02 are at most 2 x 10.65 = 21.3 < 21.8368, so one
+    of 3Q01 and 4Q01 beat 2Q02. "Second highest" leaves the other at most 2Q02, so the record quarter
+    took at least 2H01 - 2Q02 = 21.9832 - 10.6 = 11.3832, from 21.8368 - 10.65 = 11.1868 to
+    22.1296 - 10.55 = 11.5796."""
+    g = glued_values(default_run, unquote=True)
+    assert (g["yen3(h2_01)"], g["yen3(h2_01_i.lo)"], g["yen3(h2_01_i.hi)"]) == ("¥22.0B", "¥21.8B", "¥22.1B")
+    assert g["yen3(two_2q02.hi)"] == "¥21.3B"
+    assert (g["yen3(top)"], g["yen3(top_i.lo)"], g["yen3(top_i.hi)"]) == ("¥11.4B", "¥11.2B", "¥11.6B")
+    shown = cell_result(default_run, "rev-d10n")
+    assert re.search(r"one of 3Q01, 4Q01 above 2Q02\s+True", shown), shown
+    assert re.search(r"1Q01, 2Q01, 1Q02 below 2Q02\s+True", shown), shown
+
+
+def test_the_highest_quarter_in_hindsight(default_run):
+    # Hindsight (2003 reports, through the record): 3Q01 = 3Q02 / (1 + 6.3%) = 10.6 / 1.063 = 9.9718,
+    # from 10.55 / 1.0635 = 9.9201 to 10.65 / 1.0625 = 10.0235, below 2Q02; 4Q01 = 2H01 - 3Q01 =
+    # 21.9832 - 9.9718 = 12.0114, from 21.8368 - 10.0235 = 11.8133 to 22.1296 - 9.9201 = 12.2095,
+    # above 10.65 whatever the rounding and above the 11.1868 the November argument required;
+    # 1Q01 (8.36B), 2Q01 (9.56B) and 1Q02 (9.88B) are not
     g = glued_values(default_run, unquote=True)
     assert (
         g['highest or "not one quarter"'],
-        g['fmt.yen(known[highest][0], 2) if highest else "n/a"'],
-        g['fmt.yen(known[highest][1].lo, 2) if highest else "n/a"'],
-        g['fmt.yen(known[highest][1].hi, 2) if highest else "n/a"'],
-    ) == (
-        "4Q01",
-        "¥12.07B",
-        "¥12.02B",
-        "¥12.12B",
+        g['yen3(known[highest][0]) if highest else "n/a"'],
+        g['yen3(known[highest][1].lo) if highest else "n/a"'],
+        g['yen3(known[highest][1].hi) if highest else "n/a"'],
+    ) == ("4Q01", "¥12.0B", "¥11.8B", "¥12.2B")
+    assert (g["len(above_2q02)"], g["len(known)"], g['yen3(earlier["3Q01"][0])']) == ("1", "5", "¥9.97B")
+    assert (g['yen3(earlier["3Q01"][1].lo)'], g['yen3(earlier["3Q01"][1].hi)']) == ("¥9.92B", "¥10.0B")
+    nb = nbformat.read(default_run, 4)
+    for cid in ("rev-d10", "rev-10"):  # the cells that take 2003 figures are marked as hindsight
+        cell = next(c for c in nb.cells if c.get("id") == cid)
+        assert "hindsight" in cell.metadata["tags"] and cell.source.startswith("# Hindsight:"), cid
+
+
+def test_gross_profit_fell_a_year_on(default_run):
+    """A good quarter for revenues, not for gross profit, on the margin ratio's reading (the record):
+    2Q01 = 14.1% x 9.5582 = 1.3477B, from 0.1405 x 9.5088 = 1.3360 to 0.1415 x 9.6076 = 1.3595;
+    2Q02 = 11.0% x 10.6 = 1.166B, from 0.1095 x 10.55 = 1.1552 to 0.1105 x 10.65 = 1.1768;
+    1.166 / 1.3477 - 1 = -13.48%, from 1.1552 / 1.3595 - 1 = -15.02% to 1.1768 / 1.3360 - 1 = -11.91%."""
+    g = glued_values(default_run, unquote=True)
+    assert (g["fmt.yen(gp_2q01, 2)"], g["fmt.yen(gp_2q02, 2)"]) == ("¥1.35B", "¥1.17B")
+    assert (
+        g["fmt.pct(gp_yoy, signed=True)"],
+        g["fmt.pct(gp_yoy_i.lo, signed=True)"],
+        g["fmt.pct(gp_yoy_i.hi, signed=True)"],
+    ) == (f"{MINUS}13.5%", f"{MINUS}15.0%", f"{MINUS}11.9%")
+    prose = "\n".join(c.source for c in nbformat.read(default_run, 4).cells if c.cell_type == "markdown")
+    assert "a good quarter" not in prose and "so the release used a single rate" not in prose
+
+
+def test_the_quarterly_chart_has_a_slot_for_every_quarter(default_run):
+    """1Q01 to 3Q02, seven slots; 3Q01 and 4Q01 drawn as hindsight (the legend says so), and the
+    shared band over both at 2H01 / 2 = 21.9832 / 2 = 10.99B, what November 2002 knew."""
+    cell = next(c for c in nbformat.read(default_run, 4).cells if c.get("id") == "rev-10")
+    spec = next(
+        o["data"]["application/vnd.vegalite.v6+json"]
+        for o in cell.outputs
+        if o.output_type == "execute_result"
     )
-    assert (g["len(above_2q02)"], g["len(known)"], g['fmt.yen(earlier["3Q01"][0], 2)']) == (
-        "1",
-        "5",
-        "¥9.97B",
-    )
+    rows = {r["quarter"]: r for data in spec["datasets"].values() for r in data if "role" in r}
+    assert list(rows) == ["1Q01", "2Q01", "3Q01", "4Q01", "1Q02", "2Q02", "3Q02"]
+    assert {q: rows[q]["role"] for q in ("3Q01", "4Q01")} == {"3Q01": "hindsight", "4Q01": "hindsight"}
+    assert round(rows["4Q01"]["value"], 2) == 12.01 and round(rows["3Q01"]["value"], 2) == 9.97
+    band = [r for data in spec["datasets"].values() for r in data if "top" in r]
+    assert [r["quarter"] for r in band] == ["3Q01", "4Q01"] and round(band[0]["top"], 2) == 10.99
