@@ -1,13 +1,10 @@
 """The classroom edition: each chapter for students, without solutions, and for teachers, with them.
 
-A chapter's exercises sit in one markdown cell, each a ``{exercise}`` block followed by its
-``{solution}``; a cell tagged ``exercise-answers`` computes the answer each is checked against
-(:mod:`iijbook.classroom`). :func:`edition` makes the **student** notebook (each exercise followed
-by an answer cell, ``answer = ...``, and a check cell; no solution in any cell, output or
-metadata) and the **teacher** notebook (each answer filled in with the chapter's own result, each
-solution shown). An exercise whose answer is an explanation gets a note in place of its check.
-``make classroom`` runs both editions of every chapter to confirm that every student check says
-``not answered`` and every teacher check ``correct``, and prints a PDF of each.
+A chapter's exercises are ``{exercise}`` blocks, each followed by its ``{solution}``; a cell tagged
+``exercise-answers`` computes the answers (:mod:`iijbook.classroom`). The student notebook has an
+``answer = ...`` cell and a check cell after each exercise and no solution anywhere; the teacher's has
+the chapter's own results filled in and the solutions shown. ``make classroom`` runs both, confirms
+every student check says ``not answered`` and every teacher check ``correct``, and prints both PDFs.
 
 >>> answers = nbformat.v4.new_code_cell('EXERCISE_ANSWERS = {"ex-a": (1.5, 1.5, 1.5, "the figure")}')
 >>> answers.metadata["tags"] = [ANSWERS_TAG]
