@@ -203,6 +203,8 @@ def _make(root: Path, work: Path, timeout: float, say) -> dict[str, tuple[int, i
     from .inputs import discover, read_notebook
 
     shutil.rmtree(work, ignore_errors=True)
+    for folder in ("student", "probe", "teacher"):
+        (work / folder).mkdir(parents=True)
     chapters = {c.name: c for c in discover(root)}
     sources = {name: read_notebook(c.path) for name, c in chapters.items()}
     counts = {}
@@ -211,16 +213,16 @@ def _make(root: Path, work: Path, timeout: float, say) -> dict[str, tuple[int, i
         counts[name] = (len(exercises), len(_checked_labels(nb)))
     say(f"  running the student edition of {len(chapters)} chapters")
     for name, nb in sources.items():
-        nbformat.write(student := edition(nb, "student"), _new(work / "student" / f"{name}.ipynb"))
+        nbformat.write(student := edition(nb, "student"), work / "student" / f"{name}.ipynb")
         student.cells.append(_cell("code", _PROBE, "classroom-probe"))  # prints the answers
-        nbformat.write(student, _new(work / "probe" / f"{name}.ipynb"))
+        nbformat.write(student, work / "probe" / f"{name}.ipynb")
     students = _run_all(root, work, chapters, "probe", "student", timeout)
     answers = {name: _answers_from_probe(path) for name, path in students.items()}
     _checked(students, "not answered", counts)
     say("  running the teacher edition")
     for name, nb in sources.items():
         teacher = edition(nb, "teacher", {label: entry[0] for label, entry in answers[name].items()})
-        nbformat.write(teacher, _new(work / "teacher" / f"{name}.ipynb"))
+        nbformat.write(teacher, work / "teacher" / f"{name}.ipynb")
     teachers = _checked(_run_all(root, work, chapters, "teacher", "teacher", timeout), "correct", counts)
     for who, executed in (("student", students), ("teacher", teachers)):
         say(f"  printing the {who} PDF")
@@ -229,11 +231,6 @@ def _make(root: Path, work: Path, timeout: float, say) -> dict[str, tuple[int, i
     for scratch in ("probe", "ran-student", "ran-teacher", "stage-student", "stage-teacher"):
         shutil.rmtree(work / scratch)
     return counts
-
-
-def _new(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _run_all(root: Path, work: Path, chapters: dict, source: str, who: str, timeout: float) -> dict:

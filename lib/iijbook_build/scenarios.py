@@ -37,6 +37,8 @@ MAX_SCENARIOS = 12
 #: Where the Scenarios page and the scenario pages go in the book.
 PAGE = Path("chapters") / "scenarios.md"
 FOLDER = "scenarios"
+#: A chapter's key outputs (:func:`iijbook.page.key_outputs`): name: (value, unit).
+Outputs = dict[str, tuple[float, str]]
 
 
 @dataclass(frozen=True)
@@ -177,10 +179,9 @@ def _absolute(m: re.Match[str]) -> str:
 
 
 def scenario_copy(notebook: str, scenario_name: str) -> str:
-    """An executed chapter as a page of ``scenarios/<scenario>/``. A label may be defined once in a
-    book, so its figure names and exercise labels take the scenario as a suffix; its title starts
-    with the scenario (the sidebar tells the copies apart); its ``{doc}`` links go to the default
-    book's pages."""
+    """An executed chapter as a page of ``scenarios/<scenario>/``: its labels (defined once in a book)
+    and figure names end with the scenario, so does its title start; its ``{doc}`` links go to the
+    default book's pages."""
     nb = json.loads(notebook)
     figures = [c.get("metadata", {}).get("mystnb", {}).get("figure", {}) for c in nb["cells"]]
     labels = {f["name"] for f in figures if f.get("name")}
@@ -223,8 +224,8 @@ def pages(
     return out
 
 
-def _read(executed: Path) -> tuple[str, dict[str, tuple[float, str]]]:
-    """A chapter's title (its first level-1 heading) and key outputs (:func:`iijbook.page.key_outputs`)."""
+def _read(executed: Path) -> tuple[str, Outputs]:
+    """A chapter's title (its first level-1 heading) and key outputs."""
     from iijbook.page import KEY_OUTPUTS_MIME
 
     cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
@@ -245,10 +246,7 @@ def _value(value: float, unit: str) -> str:
 
 
 def scenarios_page(
-    scenarios: list[Scenario],
-    the_plan: Plan,
-    outputs: dict[str, dict[str, tuple[float, str]]],
-    chapter_titles: dict[str, str],
+    scenarios: list[Scenario], the_plan: Plan, outputs: dict[str, Outputs], titles: dict
 ) -> str:
     """The Scenarios page: what each scenario changes and its pages; each chapter's key outputs
     side by side where they differ or a scenario has a page of it (``outputs``: each run's, by run
@@ -264,15 +262,14 @@ def scenarios_page(
     for s in scenarios:
         changed = ", ".join("`{} = {}`".format(k, repr(s.given[k]).replace("|", "\\|")) for k in s.differs)
         links = ", ".join(
-            f"{{doc}}`{chapter_titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]
+            f"{{doc}}`{titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]
         )
-        lines.append(
-            f"| {s.name} | {changed or 'none'} | {links or 'none: every chapter is as in the default book'} |"
-        )
+        links = links or "none: every chapter is as in the default book"
+        lines.append(f"| {s.name} | {changed or 'none'} | {links} |")
     columns = ["default", *(s.name for s in scenarios)]
     paged = {c for p in the_plan.pages.values() for c in p}
     rows = []
-    for chapter, title in chapter_titles.items():
+    for chapter, title in titles.items():
         for key, value in outputs.get(the_plan.baseline.get(chapter, chapter), {}).items():
             shows = [the_plan.shows[s.name].get(chapter, chapter) for s in scenarios]
             cells = [value, *(outputs.get(run, {}).get(key) for run in shows)]
