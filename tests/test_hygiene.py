@@ -88,7 +88,7 @@ def test_the_lab_packages_leave_chapter_runs_as_fast_as_before():
 
 #: The most lines of the helper package the chapters may reach through their imports, the chart
 #: builders (iijbook.charts) included: they take the place of about 1,800 lines of chart code in
-#: the chapters. 2,355 once the broadband chapter's series and fit window moved into its own
+#: the chapters. 2,360 once the broadband chapter's series and fit window moved into its own
 #: parameters-check cell and dead or duplicated helpers went (later_value, required_growth,
 #: FiscalPeriod.previous and .quarters). The guarded reader and the line-by-line data diagnosis
 #: are the build's. May fall, never rise.
