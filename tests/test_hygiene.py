@@ -87,12 +87,12 @@ def test_the_lab_packages_leave_chapter_runs_as_fast_as_before():
 
 
 #: The most lines of the helper package the chapters may reach through their imports, the chart
-#: builders (iijbook.charts, 299 lines) included: they take the place of about 1,800 lines of
-#: chart code in the chapters, which now reach them through the revenues chapter. The budget is
-#: 2,400: the helpers only one chapter uses move into that chapter as the other chapters take
-#: the builders. The guarded reader and the line-by-line data diagnosis are the build's. May
-#: fall, never rise.
-LIB_REACHED_LIMIT = 2550
+#: builders (iijbook.charts) included: they take the place of about 1,800 lines of chart code in
+#: the chapters. 2,360 once the broadband chapter's series and fit window moved into its own
+#: parameters-check cell and dead or duplicated helpers went (later_value, required_growth,
+#: FiscalPeriod.previous and .quarters). The guarded reader and the line-by-line data diagnosis
+#: are the build's. May fall, never rise.
+LIB_REACHED_LIMIT = 2360
 
 
 def test_the_lib_the_chapters_reach_stays_small():
