@@ -137,6 +137,15 @@ class FiscalPeriod:
         index = self.fy * per_year + (self.n - 1) + steps
         return FiscalPeriod(index // per_year, self.kind, index % per_year + 1)
 
+    def previous(self) -> FiscalPeriod:
+        """The period just before (QoQ comparisons)."""
+        return self.shift(-1)
+
     def year_ago(self) -> FiscalPeriod:
         """The same period one fiscal year earlier (YoY comparisons)."""
         return FiscalPeriod(self.fy - 1, self.kind, self.n)
+
+    def quarters(self) -> list[FiscalPeriod]:
+        """The quarters that make up this period (the quarter of record adds them up)."""
+        first = self._month_index() // 3 + 1
+        return [FiscalPeriod(self.fy, "Q", first + i) for i in range(self.months // 3)]
