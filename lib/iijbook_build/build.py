@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +50,18 @@ class BuildError(RuntimeError):
 
 
 class Interrupted(BuildError):
-    """The build was stopped by a signal."""
+    """Stopped by a signal."""
 
 
 class Refused(BuildError):
-    """The build was refused before anything ran (its folder, its configuration, its inputs)."""
+    """Refused before anything ran (its folder, its configuration, its inputs)."""
 
 
 @dataclass
 class BuildResult:
-    runs: list[ChapterRun] = field(default_factory=list)
-    seconds: float = 0.0
-    site: str = ""
+    runs: list[ChapterRun]
+    seconds: float
+    site: str
 
 
 def _say(message: str) -> None:
@@ -94,15 +94,6 @@ def _last_status(build_dir: Path) -> dict[str, Any]:
     shape = {"name": str, "key": str, "parameters": dict, "digest": str}
     rows = [r for r in rows if isinstance(r, dict) and all(isinstance(r.get(k), t) for k, t in shape.items())]
     return {**status, "chapters": {r["name"]: r for r in rows}}
-
-
-def _checked(chapter: Chapter, values: dict[str, Any], say: Say) -> dict[str, Any]:
-    """Values an earlier run recorded, if its chapter still allows them all; else the defaults."""
-    try:
-        return resolve([chapter], {}, {chapter.name: values})[chapter.name]
-    except ParameterError as exc:
-        say(f"  {chapter.name}: its last values are not allowed ({exc}); it runs with its defaults")
-        return {}
 
 
 def _failure_summary(failures: list[ChapterRun], total: int) -> str:
@@ -339,9 +330,8 @@ class _Build:
         runs = {c.name: ChapterRun(c.name, parameters.get(c.name, {})) for c in chapters}
         jobs, said = [], []
 
-        def report(run: ChapterRun, seconds: float | None = None) -> None:
+        def report(run: ChapterRun, timing: str = "") -> None:
             said.append(run)
-            timing = "" if seconds is None else f" {seconds:5.1f} s"
             self.say(f"  [{len(said)}/{len(chapters)}] {run.name:<22} {run.status:<8}{timing}".rstrip())
 
         for chapter, run in zip(chapters, runs.values(), strict=True):
@@ -349,13 +339,16 @@ class _Build:
             if self.only and run.name not in self.only and run.name in last:
                 record = run_record(kept) if kept.is_file() and not kept.is_symlink() else None
                 if record is not None and digest(kept) == last[run.name]["digest"]:
-                    run.status, run.executed = "kept", str(kept)
-                    run.parameters, run.key = record["parameters"], record["key"]
+                    run.status, run.executed, run.key, run.parameters = "kept", str(kept), *record.values()
                     continue
                 self.say(
                     f"  executed/{kept.name}: missing or changed since it was published; its run is redone"
                 )
-                run.parameters = _checked(chapter, (record or last[run.name])["parameters"], self.say)
+                values = {run.name: (record or last[run.name])["parameters"]}
+                try:  # the values it was run with, if its chapter still allows them all
+                    run.parameters = resolve([chapter], {}, values)[run.name]
+                except ParameterError as exc:
+                    self.say(f"  {run.name}: its last values are not allowed ({exc}); it runs with defaults")
             run.key = cache_key(inputs.notebooks[run.name], run.parameters, inputs.data_hash, inputs.lib_hash)
             if (hit := None if self.force else self.cached(run.name, run.key)) is not None:
                 run.status, run.executed = "cached", str(hit)
@@ -379,16 +372,16 @@ class _Build:
         def finished(job: Job, seconds: float, error: str | None) -> None:
             run = runs[job.name]
             run.seconds, run.executed = seconds, job.output
-            if error:
+            if error:  # its executed copy kept (an older failure's would mislead), named in the user's files
                 kept = self.build_dir / "failed" / f"{job.name}.ipynb"
                 kept.parent.mkdir(exist_ok=True)
-                kept.unlink(missing_ok=True)  # an older failure's copy would mislead
+                kept.unlink(missing_ok=True)
                 if Path(job.output).exists():
                     shutil.copyfile(job.output, kept)
-                source = next(c.path for c in chapters if c.name == job.name)  # the user's files, not copies
+                source = next(c.path for c in chapters if c.name == job.name)
                 error = error.replace(str(inputs.data), str(inputs.origin)).replace(job.source, str(source))
                 run.status, run.error, run.executed = "failed", error, str(kept) if kept.exists() else ""
-            report(run, seconds)
+            report(run, f" {seconds:5.1f} s")
 
         run_jobs(jobs, workers, finished)
         return list(runs.values())

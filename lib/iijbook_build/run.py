@@ -33,6 +33,7 @@ from typing import Any
 
 import iijbook
 import nbformat
+from jupyter_core.utils import run_sync
 
 from .inputs import read_bytes, tree_hash
 
@@ -96,21 +97,18 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, ke
     """
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+        if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
-    changed = [
-        f"`{name} = {_md(given[name])}` (the default is `{_md(default)}`)"
-        for name, _, default, _ in chapter_params
-        if name in given and given[name] != default
-    ]
+    defaults = {name: default for name, _, default, _ in chapter_params}
+    changed = [n for n, d in defaults.items() if n in given and given[n] != d]
+    said = [f"`{n} = {_md(given[n])}` (the default is `{_md(defaults[n])}`)" for n in changed]
     first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
-    if changed and first is not None:
-        listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
-        them = "it" if len(changed) == 1 else "them"
-        said = f"This page was run with {listed}; every figure that depends on {them} follows."
-        said += " *Parameters of this run*, at the end of the page, lists them all."
+    if said and first is not None:
+        listed = f"{', '.join(said[:-1])} and {said[-1]}" if len(said) > 1 else said[0]
+        said = f"This page was run with {listed}; every figure that depends on {'them' if said[1:] else 'it'}"
+        said += " follows. *Parameters of this run*, at the end of the page, lists them all."
         banner = f"```{{admonition}} Not the default run\n:class: important\n\n{said}\n```"
         title, sep, rest = first.source.partition("\n")
         heading = title.startswith("# ")
@@ -121,10 +119,10 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, ke
         + (f" Its run is `{key}`, as listed on the build status page." if key else ""),
         "\n| parameter | value | default | allowed, and meaning |\n|---|---|---|---|",
     ]
+    bar = "\\|"
     for name, _, default, comment in chapter_params:
-        mark = " (changed)" if name in given and given[name] != default else ""
-        value, meaning = _md(given.get(name, default)), comment.replace("|", "\\|")
-        footer.append(f"| `{name}` | `{value}`{mark} | `{_md(default)}` | {meaning} |")
+        value, mark, meaning = _md(given.get(name, default)), " (changed)" * (name in changed), comment
+        footer.append(f"| `{name}` | `{value}`{mark} | `{_md(default)}` | {meaning.replace('|', bar)} |")
     nb.cells.append(nbformat.v4.new_markdown_cell("\n".join([*footer, "```"]), id="run-parameters"))
     nb.metadata.pop("papermill", None)
     nb.metadata[RECORD] = {"key": key, "parameters": given}
@@ -221,27 +219,21 @@ class _Kernel:
 
         self.log, self.sockets, self.runs = tempfile.TemporaryFile(), tempfile.TemporaryDirectory(), 0
         self.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=f"{self.sockets.name}/k")
-        env = {**os.environ, **env}
-        _sync(self.km.start_kernel)(cwd=cwd, env=env, stderr=self.log.fileno(), preexec_fn=_die_with_parent)
+        start, env = run_sync(self.km.start_kernel), {**os.environ, **env}
+        start(cwd=cwd, env=env, stderr=self.log.fileno(), preexec_fn=_die_with_parent)
 
     def prelude(self, cwd: str, env: dict[str, str]) -> str:
         self.runs += 1
         return "" if self.runs == 1 else self.RESET.format(cwd=cwd, env=env)
 
     def alive(self) -> bool:
-        return bool(_sync(self.km.is_alive)())
+        return bool(run_sync(self.km.is_alive)())
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
-            _sync(self.km.shutdown_kernel)(now=True)
+            run_sync(self.km.shutdown_kernel)(now=True)
         self.log.close()
         self.sockets.cleanup()
-
-
-def _sync(method: Callable) -> Callable:
-    from jupyter_core.utils import run_sync
-
-    return run_sync(method)
 
 
 #: In a worker (see :func:`worker_init`), its kernel kept between chapters; ``None`` until its
@@ -260,9 +252,8 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     # the kernel's environment: the run's data; charts for the site, interactive, without a static copy
     env = {"IIJBOOK_DATA_DIR": job.data, "IIJBOOK_TARGET": "site"}
     Path(job.log).parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(job.log)  # a new file each run, never one opened through a link
-    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    Path(job.log).unlink(missing_ok=True)  # a new file each run (O_EXCL), never one opened through a link
+    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     start, deadline = time.perf_counter(), time.monotonic() + job.timeout
 
     def time_left(_cell: nbformat.NotebookNode) -> int:
@@ -304,23 +295,19 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
         if "kernel" in _kept:
             _kept["kernel"] = kernel
         os.close(log_fd)
-    seconds = time.perf_counter() - start
-    if cell:
-        where = "a cell"
-        with contextlib.suppress(OSError, ValueError):
-            where = cell_name(nbformat.read(job.output, as_version=4))
-        return seconds, f"{where} {cell}"
+    seconds, nb = time.perf_counter() - start, None
     if failure is not None:
         name = type(failure).__name__
         return seconds, f"{name}: {failure}" + hint(name, str(failure), job.log)
-    nb = nbformat.read(job.output, as_version=4)
+    with contextlib.suppress(OSError, ValueError):  # a run cut short may have left none
+        nb = nbformat.read(job.output, as_version=4)
+    if cell:
+        return seconds, f"{cell_name(nb) if nb else 'a cell'} {cell}"
     if (size := os.path.getsize(job.output)) > MAX_EXECUTED_BYTES:
         most, cell_id = max((len(json.dumps(c.get("outputs", []))), c.get("id") or "") for c in nb.cells)
         mb, limit = 1 << 20, MAX_EXECUTED_BYTES >> 20
-        return seconds, (
-            f"its executed copy is {size / mb:.0f} MB, over the {limit} MB a page may hold: "
-            f"{cell_name(nb, cell_id)} wrote {most / mb:.0f} MB of output"
-        )
+        over = f"its executed copy is {size / mb:.0f} MB, over the {limit} MB a page may hold"
+        return seconds, f"{over}: {cell_name(nb, cell_id)} wrote {most / mb:.0f} MB of output"
     try:
         fill_markdown(nb)
     except EvalError as exc:
