@@ -33,12 +33,12 @@ from iijbook.params import ParameterError
 
 from . import folder, preflight, reports, scenarios
 from .classroom import handout_pages
-from .deploy import recorded_sources, sources_digest
+from .deploy import sources_digest
 from .inputs import Chapter, InputError, book_data, discover, project_root, read_bytes, read_text, resolve
 from .render import RenderError, check_pages, child_env, fingerprint, render, stage, tree_digest
 from .run import ChapterRun, Job, cache_key, data_hash, digest, lib_hash, run_jobs, run_record
 
-#: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest allowed: a day.
+#: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest ``--timeout`` allows: a day.
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 300.0, 86_400.0
 UNCHANGED = "the site, the executed copies, the cache and the status were not changed"
 _NOT_RUN = "the site, the cache and the executed copies were not changed"
@@ -113,8 +113,9 @@ def _failure_summary(failures: list[ChapterRun], total: int) -> str:
 
 @contextlib.contextmanager
 def _in_one_line() -> Iterator[None]:
-    """SIGTERM, SIGINT and SIGHUP as :class:`Interrupted`, and what the folder or the render raises
-    as a :class:`BuildError`, each saying whether the site changed."""
+    """SIGTERM, SIGINT and SIGHUP as :class:`Interrupted`, an input or folder refused as
+    :class:`Refused`, what the render raises as a :class:`BuildError`, each saying whether the site
+    changed."""
 
     def stop(signum: int, _frame: Any) -> None:
         name = signal.Signals(signum).name
@@ -125,7 +126,7 @@ def _in_one_line() -> Iterator[None]:
     old = {s: signal.signal(s, stop) for s in folder.STOP_SIGNALS}
     try:
         yield
-    except folder.FolderError as exc:
+    except (folder.FolderError, InputError) as exc:
         raise Refused(str(exc)) from None
     except folder.LockLost as exc:
         raise BuildError(str(exc)) from None
@@ -152,12 +153,9 @@ def _check_config(root: Path) -> None:
     from .inputs import load_yaml
 
     path = root / "_config.yml"
-    try:
-        text = read_text(path, "book configuration", 1 << 20)
-        if not isinstance(load_yaml(text, f"book configuration {path}"), dict):
-            raise Refused(f"book configuration {path}: not a mapping of settings")
-    except InputError as exc:
-        raise Refused(str(exc)) from None
+    text = read_text(path, "book configuration", 1 << 20)
+    if not isinstance(load_yaml(text, f"book configuration {path}"), dict):
+        raise Refused(f"book configuration {path}: not a mapping of settings")
     error = next(iter(get_validator().iter_errors(yaml.safe_load(text))), None)  # no aliases: checked above
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "the top"
@@ -182,28 +180,25 @@ def build(
     chapters and keeps the others' last runs; ``timeout`` is the seconds each chapter may run.
     """
     started = time.perf_counter()
-    with _in_one_line():
+    with _in_one_line(), contextlib.ExitStack() as stack:
         root = Path(os.path.abspath(root or project_root()))
         os.environ["PATH"] = child_env()["PATH"]
         folder.committing.update(folder=None, gen=None)
         chapters = discover(root)
         _check_config(root)
-        if not (0 < timeout <= MAX_TIMEOUT):
-            raise Refused(f"timeout {timeout!r}: allowed (0, {MAX_TIMEOUT:g}] seconds")
         reads = (book_data(root), root / "_static", Path(iijbook.__file__).parent)
         reads += tuple({c.path.parent for c in chapters})
         build_dir = folder.checked_folder(root / "_build" if build_dir is None else build_dir, root, reads)
-        with folder.lock(build_dir) as held:
-            folder.check_entries(build_dir)
-            folder.tidy(build_dir)  # what a build killed outright left behind
-            with folder.scratch(build_dir) as scratch:
-                one = _Build(root, build_dir, scratch, held, say, tuple(only or ()), force, jobs, timeout)
-                one.started = started
-                try:
-                    return one.make(chapters, parameters, scenarios)
-                except BuildError:
-                    held.check()  # a stolen lock explains a failure better than its symptoms
-                    raise
+        held = stack.enter_context(folder.lock(build_dir))
+        folder.check_entries(build_dir)
+        folder.tidy(build_dir)  # what a build killed outright left behind
+        scratch = stack.enter_context(folder.scratch(build_dir))
+        one = _Build(root, build_dir, scratch, held, say, tuple(only or ()), force, jobs, timeout, started)
+        try:
+            return one.make(chapters, parameters, scenarios)
+        except BuildError:
+            held.check()  # a stolen lock explains a failure better than its symptoms
+            raise
 
 
 @dataclass
@@ -219,17 +214,13 @@ class _Build:
     force: bool  #: ignore the cache
     jobs: int | None  #: chapters at once (default: the cores; each worker keeps its kernel)
     timeout: float  #: seconds each chapter may run
-    started: float = 0.0
+    started: float  #: when the build began (``time.perf_counter``)
 
     def make(
         self, chapters: list[Chapter], parameters: dict, given: list[scenarios.Scenario] | None
     ) -> BuildResult:
-        try:
-            made_from = sources_digest(self.root, book_data(self.root))  # first: a later edit makes it stale
-            inputs = self.snapshot(chapters)
-        except InputError as exc:
-            raise Refused(str(exc)) from None
-        last = _last_status(self.build_dir)
+        made_from = sources_digest(self.root, book_data(self.root))  # first: a later edit makes it stale
+        inputs, last = self.snapshot(chapters), _last_status(self.build_dir)
         if last.get("data_hash") != inputs.data_hash:  # else checked when that build ran
             from .datacheck import problems
 
@@ -268,7 +259,6 @@ class _Build:
             self.say("  nothing changed since the last build: the site is as it was")
         else:
             self.say("  rendering the site with jupyter-book")
-            t0 = time.perf_counter()
             site = render(self.scratch / "stage", self.timeout)
             key = {r.name: r.key for r in runs}
             keys = {c.path.relative_to(self.root).with_suffix("").as_posix(): key[c.name] for c in book}
@@ -278,8 +268,7 @@ class _Build:
                 raise BuildError(
                     f"the rendered page of {stale} does not show the run it was given; {UNCHANGED}"
                 )
-            self.say(f"  rendered in {time.perf_counter() - t0:.1f} s")
-            if any(r.status == "kept" for r in runs) and recorded_sources(self.build_dir) != made_from:
+            if any(r.status == "kept" for r in runs) and last.get("sources") != made_from:
                 made_from = ""  # pages run from other sources: make publish refuses it until a whole build
             seconds = round(time.perf_counter() - self.started, 2)
             status = {"seconds": seconds, "data_hash": inputs.data_hash, "lib_hash": inputs.lib_hash}

@@ -341,8 +341,7 @@ def kill_pool(pool: ProcessPoolExecutor) -> None:
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
-        if proc.is_alive():
-            proc.kill()  # not terminate: a stopped worker only takes SIGKILL
+        proc.kill()  # not terminate: a stopped worker only takes SIGKILL; an ended one is left alone
     for proc in processes:
         proc.join(timeout=5)
 
