@@ -35,8 +35,8 @@ from . import folder, preflight, reports, scenarios
 from .classroom import handout_pages
 from .deploy import sources_digest
 from .inputs import Chapter, InputError, book_data, discover, project_root, read_bytes, read_text, resolve
-from .render import RenderError, check_pages, child_env, fingerprint, render, stage, tree_digest
-from .run import ChapterRun, Job, cache_key, data_hash, digest, lib_hash, run_jobs, run_record
+from .render import RenderError, check_pages, child_env, fingerprint, render, stage
+from .run import ChapterRun, Job, cache_key, digest, folder_hash, lib_hash, run_jobs, run_record
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest ``--timeout`` allows: a day.
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 300.0, 86_400.0
@@ -239,9 +239,7 @@ class _Build:
             raise BuildError(_failure_summary(failures, len(runs)))  # a scenario's run named by its scenario
         # the kernels import the lib itself, not a copy: a run made while it changed is not filed
         if any(r.status == "executed" for r in runs) and lib_hash() != inputs.lib_hash:
-            raise BuildError(
-                f"the helper package iijbook changed while the build ran; {UNCHANGED}: build again"
-            )
+            raise BuildError(f"the package iijbook changed while the build ran; {UNCHANGED}: build again")
         executed = {r.name: Path(r.executed) for r in runs}
         pages = {
             reports.PARAMETERS_PAGE: reports.parameters_page(book),
@@ -255,7 +253,7 @@ class _Build:
         rows = last.get("chapters", {})
         same = len(rows) == len(runs) and not self.force and last.get("stage") == staged
         same = same and all(r.status != "executed" and rows.get(r.name, {}).get("key") == r.key for r in runs)
-        if same and last.get("site") == tree_digest(self.build_dir / "html"):
+        if same and last.get("site") == folder_hash(self.build_dir / "html", "site file"):
             self.say("  nothing changed since the last build: the site is as it was")
         else:
             self.say("  rendering the site with jupyter-book")
@@ -265,9 +263,7 @@ class _Build:
             for name, shown in plan.pages.items():
                 keys |= {f"{scenarios.FOLDER}/{name}/{chapter}": key[run] for chapter, run in shown.items()}
             if stale := ", ".join(check_pages(site, keys)):
-                raise BuildError(
-                    f"the rendered page of {stale} does not show the run it was given; {UNCHANGED}"
-                )
+                raise BuildError(f"the rendered page of {stale} does not show its run; {UNCHANGED}")
             if any(r.status == "kept" for r in runs) and last.get("sources") != made_from:
                 made_from = ""  # pages run from other sources: make publish refuses it until a whole build
             seconds = round(time.perf_counter() - self.started, 2)
@@ -291,7 +287,7 @@ class _Build:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(read_bytes(path, what, limit))
         data.mkdir(parents=True, exist_ok=True)
-        return Inputs(data, source, notebooks, data_hash(data), lib_hash())
+        return Inputs(data, source, notebooks, folder_hash(data), lib_hash())
 
     def preflight(self, chapters: list[Chapter], parameters: dict, inputs: Inputs, labels: dict) -> None:
         """Refuse values that a chapter's own parameters check refuses (:mod:`.preflight`)."""
@@ -330,9 +326,7 @@ class _Build:
                 if record is not None and digest(kept) == last[run.name]["digest"]:
                     run.status, run.executed, run.key, run.parameters = "kept", str(kept), *record.values()
                     continue
-                self.say(
-                    f"  executed/{kept.name}: missing or changed since it was published; its run is redone"
-                )
+                self.say(f"  executed/{kept.name}: missing or changed since it was published; it runs again")
                 values = {run.name: (record or last[run.name])["parameters"]}
                 try:  # the values it was run with, if its chapter still allows them all
                     run.parameters = resolve([chapter], {}, values)[run.name]
@@ -407,7 +401,7 @@ class _Build:
                 shutil.copyfile(run.executed, gen / "executed" / f"{run.name}.ipynb")
                 if not (filed := gen / "cache" / f"{run.name}-{run.key}-{run.digest[:16]}.ipynb").exists():
                     shutil.copyfile(run.executed, filed)
-            status["site"] = tree_digest(gen / "html")
+            status["site"] = folder_hash(gen / "html", "site file")
             status["chapters"] = [{k: v for k, v in asdict(r).items() if k != "executed"} for r in runs]
             (gen / "status.json").write_text(json.dumps(status, indent=2, default=repr) + "\n", "utf-8")
             folder.commit(self.build_dir, gen, self.held)

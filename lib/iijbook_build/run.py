@@ -68,10 +68,11 @@ def lib_hash() -> str:
     return tree_hash((p.relative_to(package).as_posix(), p) for p in package.rglob("*.py"))[:16]
 
 
-def data_hash(directory: Path) -> str:
-    """A hash over the data folder's regular files (names and bytes); a pipe or a device is never opened."""
+def folder_hash(directory: Path, what: str = "data file") -> str:
+    """A hash over a folder's regular files (names and bytes), the data's or the published site's; a
+    pipe or a device is never opened."""
     files = [(p.relative_to(directory).as_posix(), p) for p in directory.rglob("*") if p.is_file()]
-    return tree_hash(files, "data file")[:16]
+    return tree_hash(files, what)[:16]
 
 
 def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -> str:
@@ -81,8 +82,9 @@ def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -
 
 
 # -- what a page adds to its run --------------------------------------------------------------
-def _md(value: Any) -> str:
-    return repr(value).replace("|", "\\|")
+def md_cell(text: Any) -> str:
+    """``text`` as a cell of a markdown table: its ``|`` escaped, on one line."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, key: str = "") -> None:
@@ -103,7 +105,9 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, ke
         cell.metadata.pop("execution", None)
     defaults = {name: default for name, _, default, _ in chapter_params}
     changed = [n for n, d in defaults.items() if n in given and given[n] != d]
-    said = [f"`{n} = {_md(given[n])}` (the default is `{_md(defaults[n])}`)" for n in changed]
+    said = [
+        f"`{n} = {md_cell(repr(given[n]))}` (the default is `{md_cell(repr(defaults[n]))}`)" for n in changed
+    ]
     first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
     if said and first is not None:
         listed = f"{', '.join(said[:-1])} and {said[-1]}" if len(said) > 1 else said[0]
@@ -119,10 +123,9 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, ke
         + (f" Its run is `{key}`, as listed on the build status page." if key else ""),
         "\n| parameter | value | default | allowed, and meaning |\n|---|---|---|---|",
     ]
-    bar = "\\|"
     for name, _, default, comment in chapter_params:
-        value, mark, meaning = _md(given.get(name, default)), " (changed)" * (name in changed), comment
-        footer.append(f"| `{name}` | `{value}`{mark} | `{_md(default)}` | {meaning.replace('|', bar)} |")
+        value, mark = md_cell(repr(given.get(name, default))), " (changed)" * (name in changed)
+        footer.append(f"| `{name}` | `{value}`{mark} | `{md_cell(repr(default))}` | {md_cell(comment)} |")
     nb.cells.append(nbformat.v4.new_markdown_cell("\n".join([*footer, "```"]), id="run-parameters"))
     nb.metadata.pop("papermill", None)
     nb.metadata[RECORD] = {"key": key, "parameters": given}
