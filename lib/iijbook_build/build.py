@@ -192,7 +192,7 @@ def build(
         held = stack.enter_context(folder.lock(build_dir))
         folder.check_entries(build_dir)
         folder.tidy(build_dir)  # what a build killed outright left behind
-        scratch = stack.enter_context(folder.scratch(build_dir))
+        scratch = Path(stack.enter_context(folder.scratch(build_dir)))
         one = _Build(root, build_dir, scratch, held, say, tuple(only or ()), force, jobs, timeout, started)
         try:
             return one.make(chapters, parameters, scenarios)

@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,15 +179,13 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def scratch(folder: Path) -> Iterator[Path]:
-    """A folder of this build's own under ``running/`` (snapshots, runs, the stage), removed at the end."""
-    path = folder / "running" / f"{os.getpid()}-{time.time_ns()}"
-    path.mkdir(parents=True)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+def scratch(folder: Path) -> tempfile.TemporaryDirectory:
+    """A folder of this build's own under ``running/`` (snapshots, runs, the stage), removed at the end,
+    named by its pid for :func:`tidy`."""
+    (folder / "running").mkdir(exist_ok=True)
+    return tempfile.TemporaryDirectory(
+        prefix=f"{os.getpid()}-", dir=folder / "running", ignore_cleanup_errors=True
+    )
 
 
 class Held:
