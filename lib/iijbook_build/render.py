@@ -59,11 +59,6 @@ def fingerprint(stage_dir: Path, leave_out: Path) -> str:
     return tree_hash([f for f in tool + staged if f[1] != stage_dir / leave_out])[:20]
 
 
-def tree_digest(folder: Path) -> str:
-    """A digest of every file under ``folder`` (paths and bytes): the published site as it stands."""
-    return tree_hash((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())[:20]
-
-
 def render(stage_dir: Path, timeout: float) -> Path:
     """Run jupyter-book on the staged book; :class:`RenderError` on any warning, a signal or time out.
     On a time out or any exception (a signal the build turned into one), subprocess kills it."""
