@@ -147,5 +147,5 @@ class FiscalPeriod:
 
     def quarters(self) -> list[FiscalPeriod]:
         """The quarters that make up this period (the quarter of record adds them up)."""
-        first = self._month_index() // 3 + 1
+        first = (self.n - 1) * self.months // 3 + 1
         return [FiscalPeriod(self.fy, "Q", first + i) for i in range(self.months // 3)]
