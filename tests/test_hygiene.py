@@ -148,3 +148,17 @@ def test_the_build_tool_has_no_import_cycle_not_even_inside_functions():
 
     for module in graph:
         assert cycle_from(module, (module,)) is None, " -> ".join(cycle_from(module, (module,)) or ())
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_chapter_keeps_the_lesson_form(path):
+    """The chapters read as lessons in JupyterLab: no code cell longer than 30 lines, and at most six
+    cells removed from the page (setup and plumbing), the rest shown or folded."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    long = {c.get("id"): len(c.source.splitlines()) for c in code if len(c.source.splitlines()) > 30}
+    assert not long, f"{path.name}: code cells over 30 lines (id: lines): {long}"
+    from tools.shape import REMOVED
+
+    removed = [c.get("id") for c in nb.cells if REMOVED & set(c.metadata.get("tags", []))]
+    assert len(removed) <= 6, f"{path.name}: {len(removed)} cells removed from the page: {removed}"
