@@ -35,7 +35,7 @@ from . import folder, preflight, reports, scenarios
 from .classroom import handout_pages
 from .deploy import sources_digest
 from .inputs import Chapter, InputError, book_data, discover, project_root, read_bytes, read_text, resolve
-from .render import RenderError, check_pages, child_env, fingerprint, render, stage
+from .render import ConfigRenderError, RenderError, check_pages, child_env, fingerprint, render, stage
 from .run import ChapterRun, Job, cache_key, digest, folder_hash, lib_hash, run_jobs, run_record
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest ``--timeout`` allows: a day.
@@ -112,7 +112,7 @@ def _failure_summary(failures: list[ChapterRun], total: int) -> str:
 
 
 @contextlib.contextmanager
-def _in_one_line() -> Iterator[None]:
+def _in_one_line(root: Path) -> Iterator[None]:
     """SIGTERM, SIGINT and SIGHUP as :class:`Interrupted`, an input or folder refused as
     :class:`Refused`, what the render raises as a :class:`BuildError`, each saying whether the site
     changed."""
@@ -130,6 +130,8 @@ def _in_one_line() -> Iterator[None]:
         raise Refused(str(exc)) from None
     except folder.LockLost as exc:
         raise BuildError(str(exc)) from None
+    except ConfigRenderError as exc:
+        raise Refused(f"book configuration {root / '_config.yml'}: {exc}; {UNCHANGED}") from None
     except RenderError as exc:  # before the commit point, always
         said = str(exc)
         raise BuildError(f"{said}\n  {UNCHANGED}" if "\n" in said else f"{said}; {UNCHANGED}") from None
@@ -180,8 +182,8 @@ def build(
     chapters and keeps the others' last runs; ``timeout`` is the seconds each chapter may run.
     """
     started = time.perf_counter()
-    with _in_one_line(), contextlib.ExitStack() as stack:
-        root = Path(os.path.abspath(root or project_root()))
+    root = Path(os.path.abspath(root or project_root()))
+    with _in_one_line(root), contextlib.ExitStack() as stack:
         os.environ["PATH"] = child_env()["PATH"]
         folder.committing.update(folder=None, gen=None)
         chapters = discover(root)
