@@ -196,10 +196,10 @@ def test_hindsight_sits_in_its_blocks():
     from .conftest import ROOT
 
     nb = nbformat.read(ROOT / "chapters" / "profitability.ipynb", as_version=4)
-    later = ("later_value", "later_fy", "later_h2", "net_2q02", "equity_cw", "oi_1h01", "swing", "later_gm")
+    later = ("later_figure", "later_fy", "later_h2", "net_2q02", "equity_cw", "oi_1h01", "swing", "later_gm")
     for c in nb.cells:
         if c.cell_type == "code" and any(
-            name in c.source for name in ("later_value(", "net_2q02 =", "oi_1h01,")
+            name in c.source for name in ("later_figure(", "net_2q02 =", "oi_1h01,")
         ):
             assert "hindsight" in c.metadata.get("tags", []) and c.source.startswith("# Hindsight:"), c.id
         if c.cell_type == "markdown":
@@ -207,7 +207,7 @@ def test_hindsight_sits_in_its_blocks():
             used = [name for name in later if name in outside]
             assert not used, (c.id, used)
     # the 2H02 operating figure, only the record's
-    assert 'later_value("operating_income", "3Q02")' not in json_text(nb)
+    assert 'later_figure("operating_income", "3Q02")' not in json_text(nb)
 
 
 def json_text(nb) -> str:
