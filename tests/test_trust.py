@@ -477,14 +477,15 @@ def test_kill_9_at_random_points_never_leaves_a_mixed_site(tmp_path):
 def test_a_chapter_over_its_time_limit_is_stopped_naming_cell_and_limit(book, tmp_path):
     hold = tmp_path / "never"  # the slow chapter waits for a file that never comes
     started = time.monotonic()
-    proc = iijbook_build(book, *GOOD, "-p", "hold", str(hold), "--timeout", "4")
+    # 15 s: time enough to start a kernel and run the cells before the wait on a busy machine
+    proc = iijbook_build(book, *GOOD, "-p", "hold", str(hold), "--timeout", "15")
     assert time.monotonic() - started < 60
     assert proc.returncode == 1, proc.stdout + proc.stderr
     slow = nbformat.read(book["root"] / "chapters" / "slow.ipynb", as_version=4)
     waiting = next(i for i, c in enumerate(slow.cells) if "while" in c.source)
     assert (
         f"  chapter slow: cell {waiting} (id {slow.cells[waiting].id}) was still running when the chapter "
-        "reached its time limit of 4 s (set it with --timeout SECONDS)"
+        "reached its time limit of 15 s (set it with --timeout SECONDS)"
     ) in proc.stderr.splitlines(), proc.stderr
     kept = book["build_dir"] / "failed" / "slow.ipynb"  # as far as it ran, as the README promises
     assert f"executed copy kept at {kept}" in proc.stderr and nbformat.read(kept, as_version=4).cells
