@@ -154,7 +154,7 @@ def room(tmp_path_factory) -> Path:
         timeout=900,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "9 chapters, 29 exercises, 26 with checks" in proc.stdout, proc.stdout
+    assert "10 chapters, 32 exercises, 29 with checks" in proc.stdout, proc.stdout
     return out
 
 
@@ -286,7 +286,7 @@ def test_the_classroom_page_counts_the_exercises_it_has():
         student = edition(nb, "student")
         total += len(_labels(nb))
         checked += sum(1 for c in student.cells if "check" in c.get("metadata", {}).get("tags", []))
-    assert (total, checked) == (29, 26)
+    assert (total, checked) == (32, 29)
     assert f"Of the {total} exercises, {checked} have a check" in " ".join(page.split())
 
 
