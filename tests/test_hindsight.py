@@ -156,3 +156,13 @@ def test_no_later_figure_outside_a_hindsight_block(site, chapter):
     text = outside_hindsight(site / "chapters" / f"{chapter}.html")
     found = later_figures_in(text, known_later())
     assert not found, f"{chapter}: later figures outside a hindsight block:\n  " + "\n  ".join(found)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_code_cell_tagged_hindsight_says_so_first(chapter):
+    import nbformat
+
+    nb = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "hindsight" in cell.metadata.get("tags", []):
+            assert cell.source.startswith("# Hindsight: "), f"{chapter} cell {cell.get('id')}"
