@@ -159,7 +159,7 @@ def room(tmp_path_factory) -> Path:
         timeout=900,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "9 chapters, 29 exercises, 26 with checks" in proc.stdout, proc.stdout
+    assert "10 chapters, 32 exercises, 29 with checks" in proc.stdout, proc.stdout
     return out
 
 
@@ -251,7 +251,7 @@ def test_the_student_pdf_holds_no_solution_and_the_teacher_pdf_all(room):
         )
 
     student, teacher = text("student"), text("teacher")
-    assert student.count("Solution to") == 0 and teacher.count("Solution to") == 29
+    assert student.count("Solution to") == 0 and teacher.count("Solution to") == 32
     phrases = [
         p
         for name in CHAPTERS
@@ -294,7 +294,7 @@ def test_the_classroom_page_counts_the_exercises_it_has():
         student = edition(nb, "student")
         total += len(_labels(nb))
         checked += sum(1 for c in student.cells if "check" in c.get("metadata", {}).get("tags", []))
-    assert (total, checked) == (29, 26)
+    assert (total, checked) == (32, 29)
     assert f"Of the {total} exercises, {checked} have a check" in " ".join(page.split())
 
 

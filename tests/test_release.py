@@ -119,3 +119,69 @@ def test_every_link_goes_to_a_section_of_a_chapter_of_the_book():
     for text, href in links:
         path, _, anchor = href.partition("#")
         assert f"chapters/{Path(path).with_suffix('')}" in toc and anchor, (text, href)
+
+
+# -- quotations: each is one line of the release, never lines spliced into one -----------------
+QUOTED = re.compile(r'"([^"]+)"')
+#: A chapter's quotation presented as the release's: a quoted text within a clause after "release".
+RELEASE_QUOTE = re.compile(r"\brelease(?:'s|’s)?\b[^.;\"“”]{0,60}?[\"“]([^\"“”]+)[\"”]")
+
+
+def _release_lines() -> list[str]:
+    """The release's lines as a reader reads them (no bold marks, bullets or escapes: ``\\$`` is ``$``),
+    each on one space."""
+    return [read for line in COPY.read_text(encoding="utf-8").splitlines() if (read := _as_read(line))]
+
+
+def _on_one_line(quoted: str, lines: list[str]) -> bool:
+    text = _as_read(quoted).lower()  # a quotation may open with a capital the line does not have
+    return any(text in line.lower() for line in lines)
+
+
+def test_a_quotation_spliced_from_two_lines_is_caught():
+    lines = _release_lines()
+    # "21.4% => 44.0%" and "(1999/12) (2001/12)" are two lines of the release; "Internet" a third
+    assert _on_one_line("21.4% => 44.0%", lines) and _on_one_line("(1999/12) (2001/12)", lines)
+    assert not _on_one_line("Internet 21.4% => 44.0% (1999/12) (2001/12)", lines)
+    # the release's "JPY10.5B(\$86.2M)" is read with its dollar sign
+    assert _on_one_line("Total revenues in 3Q02 to be between JPY10.5B($86.2M)", lines)
+
+
+def test_every_quotation_in_a_source_column_is_one_line_of_the_release():
+    lines, checked = _release_lines(), 0
+    for path in sorted((ROOT / "data").glob("*.csv")):
+        for n, row in enumerate(_rows(path.name), start=2):
+            for quoted in QUOTED.findall(row.get("source") or ""):
+                checked += 1
+                assert _on_one_line(quoted, lines), (
+                    f"{path.name} line {n}: {quoted!r} is not one line of the release"
+                )
+    assert checked >= 40  # release_figures.csv quotes the release for each of its figures
+
+
+#: Chapters whose rewrite (issue 21) has not yet mended a quotation: profitability calls "smaller loss"
+#: the release's words, which the release never prints. The mark comes off when the chapter is mended.
+QUOTING_NOT_YET = {"profitability"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(reason="quotation not yet mended", strict=False))
+        if p.stem in QUOTING_NOT_YET
+        else p
+        for p in sorted((ROOT / "chapters").glob("*.ipynb"))
+    ],
+    ids=lambda p: p.stem,
+)
+def test_a_chapters_quotation_of_the_release_is_one_line_of_it(path):
+    import nbformat
+
+    lines = _release_lines()
+    cells = nbformat.read(path, as_version=4).cells
+    # the prose without its {eval} expressions and code spans (their quotes are Python's): a quotation
+    # holding one ({} in its place) is not the release's words alone
+    prose = [re.sub(r"(\{\w+\})?`[^`]*`", "{}", c.source) for c in cells if c.cell_type == "markdown"]
+    quotes = [m[1] for text in prose for m in RELEASE_QUOTE.finditer(text)]
+    spliced = [q for q in quotes if not set("{}`=") & set(q) and not _on_one_line(q, lines)]
+    assert not spliced, f"{path.name}: quoted as the release's, but not one line of it: {spliced}"
