@@ -21,8 +21,8 @@ PUBLISH_REMOTE ?= origin
 book: $(STAMP)
 	$(BIN)/iijbook build $(ARGS)
 
-# On two processes (pytest-xdist): a module's tests that share a kernel, a browser or make classroom
-# stay on one, the session's builds are made once for both (tests/conftest.py).
+# On two processes (pytest-xdist): the tests that share a kernel, a browser or make classroom stay
+# on one, the longest groups first; the session's builds are made once for both (tests/conftest.py).
 test: $(STAMP) $(LAB_STAMP) chromium axe
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 

@@ -4,21 +4,23 @@ The fast tier (``make test-fast``, ``pytest -m "not slow"``) is every test that 
 runs and starts nothing: :func:`pytest_collection_modifyitems` marks the others ``slow``.
 
 ``make test`` runs the tests on two processes (pytest-xdist, ``-n 2``): each test goes to
-whichever is free, except that the files whose tests share a module-scoped fixture stay on one
-(:func:`pytest_xdist_make_scheduler`), and a session's builds are made once for both
-(:func:`once_for_all_workers`).
+whichever is free, except that the tests that share a module-scoped fixture, or a ``together``
+marker, stay on one (:func:`group_of`), the longest groups first; a session's builds are made
+once for both (:func:`once_for_all_workers`).
 """
 
 from __future__ import annotations
 
 import ast
 import html
+import json
 import os
 import pickle
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -101,7 +103,6 @@ def _names_called(function: object, seen: set) -> set[str]:
 def pytest_collection_modifyitems(config, items):
     """Mark ``slow`` every test that builds, runs or starts something (see the two sets above)."""
     for item in items:
-        _check_kept_together(item)
         if any(item.get_closest_marker(m) for m in ("slow", "book", "browser")):
             item.add_marker(pytest.mark.slow)
             continue
@@ -112,40 +113,77 @@ def pytest_collection_modifyitems(config, items):
 
 
 # -- two processes (make test: pytest-xdist, -n 2) ------------------------------------------
-def kept_together(nodeid: str) -> bool:
-    """Whether a test file's tests all run on one process: those whose tests share a module-scoped
-    fixture (a chapter's kernel or executed copy, make classroom, JupyterLab, the browser), which a
-    process sets up again whenever it runs another file's test in between; and test_classroom's,
-    which all lock the project's own _build."""
-    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-    return name.endswith("_chapter.py") or name in {
-        "test_browser.py",
-        "test_charts.py",
-        "test_classroom.py",
-        "test_lab.py",
-        "test_parameter_ranges.py",
-    }
+#: The file in which the processes tell the scheduler each test's group (set by the controller).
+_GROUPS = "IIJBOOK_TEST_GROUPS"
 
 
-def _check_kept_together(item: pytest.Item) -> None:
+def group_of(item: pytest.Item) -> str:
+    """The tests that run on one process, one after the other: those that share a module-scoped
+    fixture (a chapter's kernel, make classroom, JupyterLab, the browser), which a process would set
+    up again whenever it ran another test in between; those a ``together(name)`` marker names (a
+    smaller group, where a file's fixtures hold one thing at a time); each other test alone."""
+    file = item.nodeid.split("::", 1)[0]
+    if marker := item.get_closest_marker("together"):
+        return f"{file}::{marker.args[0]}"
     info = getattr(item, "_fixtureinfo", None)
     defs = info.name2fixturedefs.values() if info else ()
-    if any(d.scope == "module" for chain in defs for d in chain) and not kept_together(item.nodeid):
-        raise pytest.UsageError(f"{item.nodeid} uses a module-scoped fixture: add its file to kept_together")
+    return file if any(d.scope == "module" for chain in defs for d in chain) else item.nodeid
+
+
+class _SendGroups:
+    @pytest.hookimpl(trylast=True)  # after the tiers' -m and pytest's own ordering
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        _send_groups(items)
+
+
+def _send_groups(items: list[pytest.Item]) -> None:
+    """On an xdist process: the groups first, the longest first (the ``cost`` of a together marker,
+    in seconds; else its count of tests), so that the two processes end together; and each test's
+    group, written where the scheduler reads it."""
+    groups = {item.nodeid: group_of(item) for item in items}
+    cost: dict[str, float] = {}
+    for item in items:
+        marker = item.get_closest_marker("together")
+        seconds = marker.kwargs.get("cost", 0) if marker else 0
+        group = groups[item.nodeid]
+        cost[group] = seconds or cost.get(group, 0) + 1  # else a second a test
+    order = {group: i for i, group in enumerate(dict.fromkeys(groups.values()))}
+    items.sort(key=lambda item: (-cost[groups[item.nodeid]], order[groups[item.nodeid]]))
+    where = Path(os.environ[_GROUPS])
+    mine = where.with_suffix(f".{os.environ['PYTEST_XDIST_WORKER']}")
+    mine.write_text(json.dumps(groups))
+    mine.replace(where)  # whole, whichever process writes last: both collect the same tests
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and _GROUPS in os.environ:
+        config.pluginmanager.register(_SendGroups())
+    elif config.getoption("dist", "no") == "load" and not os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ[_GROUPS] = str(Path(tempfile.mkdtemp(prefix="iijbook-groups-")) / "groups.json")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _GROUPS in os.environ and not os.environ.get("PYTEST_XDIST_WORKER"):
+        shutil.rmtree(Path(os.environ.pop(_GROUPS)).parent, ignore_errors=True)
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Each test to whichever process is free (``--dist load``, what ``-n`` alone asks for), except
-    the files :func:`kept_together` keeps on one. (xdist's own ``loadgroup`` no longer groups with
-    pytest 9, whose node ids it cannot suffix.) The biggest groups are sent first."""
+    """Each group of :func:`group_of` to whichever process is free (``--dist load``, what ``-n``
+    alone asks for), in the order the processes collected them. (xdist's own ``loadgroup`` no
+    longer groups with pytest 9, whose node ids it cannot suffix.)"""
     if config.getoption("dist") != "load":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    config.option.loadscopereorder = False  # the longest first: see _send_groups
+
     class Scheduling(LoadScopeScheduling):
+        groups: dict[str, str] | None = None
+
         def _split_scope(self, nodeid: str) -> str:
-            file = nodeid.split("::", 1)[0]
-            return file if kept_together(file) else nodeid
+            if self.groups is None:  # the processes have collected: their groups are written
+                self.groups = json.loads(Path(os.environ[_GROUPS]).read_text())
+            return self.groups[nodeid]
 
     return Scheduling(config, log)
 

@@ -212,6 +212,22 @@ def test_quarter_timeline_draws_guided_ranges_behind_the_points():
     assert layer_of(spec, "point")["encoding"]["x"]["scale"]["domain"] == ["2Q02", "3Q02"]
 
 
+def test_quarter_timeline_puts_the_last_slots_labels_left_of_their_points():
+    """A label right of a point in the last slot would run past the plot's edge and be cut; left of
+    it, it sits above a line rising into the point, clear of it."""
+    frame = pd.DataFrame({"quarter": ["3Q02", "4Q02"], "series": "s", "value": [10.6, 16.65],
+                          "label": ["¥10.6B", "¥16.65B needed"]})  # fmt: skip
+    chart = charts.quarter_timeline(frame, title="T", description="D.", value_title="¥B", width=300)
+    svg = vlc.vegalite_to_svg(chart.to_dict(), vl_version=".".join(alt.VEGALITE_VERSION.split(".")[:2]))
+    placed = dict(re.findall(r'text-anchor="(\w+)" transform="translate\(([\d.]+),[^>]*>¥', svg))
+    assert set(placed) == {"start", "end"}  # 3Q02's label after its point, 4Q02's before it
+    assert float(placed["start"]) > 75 and float(placed["end"]) < 225  # the slots' centres: 75 and 225
+    assert chart.data.set_index("quarter")["dy"].to_dict() == {
+        "3Q02": 0,
+        "4Q02": -10,
+    }  # above the rising line
+
+
 def test_quarter_slots_cross_the_fiscal_year():
     assert charts.quarter_slots(["3Q01", "2Q02"]) == ["3Q01", "4Q01", "1Q02", "2Q02"]
 

@@ -128,6 +128,11 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+#: The tests that read the room's edition: on one process under make test, started first, since the
+#: command holds a process about two minutes (tests/conftest.py).
+ROOM = pytest.mark.together("room", cost=150)
+
+
 @pytest.fixture(scope="module")
 def room(tmp_path_factory) -> Path:
     """The classroom edition, made once by the command; its runs are kept beside it in ``ran/``."""
@@ -216,6 +221,7 @@ def _checks_for_answers(notebook: Path, label: str, answers: list[str]) -> list[
 
 
 @pytest.mark.book
+@ROOM
 def test_a_wrong_answer_gets_not_yet_and_a_hint(room):
     """Two wrong answers to one exercise (a billion times too small, the wrong sign), each told
     "not yet" with its own hint and never the value: the student notebook runs once, in one kernel,
@@ -235,6 +241,7 @@ def test_a_wrong_answer_gets_not_yet_and_a_hint(room):
 
 
 @pytest.mark.book
+@ROOM
 def test_the_student_pdf_holds_no_solution_and_the_teacher_pdf_all(room):
     from pypdf import PdfReader
 
@@ -259,6 +266,7 @@ def test_the_student_pdf_holds_no_solution_and_the_teacher_pdf_all(room):
 
 
 @pytest.mark.book
+@ROOM
 def test_the_teachers_page_links_every_copy_and_both_pdfs(room):
     page = (room / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"]+)"', page)

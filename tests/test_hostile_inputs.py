@@ -853,11 +853,11 @@ def test_a_data_file_that_is_not_a_file_fails_at_once_naming_it(data, deadline, 
 
 
 def test_a_named_pipe_in_the_data_folder_is_left_out_of_its_hash(data, deadline):
-    from iijbook_build.run import data_hash
+    from iijbook_build.run import folder_hash
 
-    before = data_hash(data)
+    before = folder_hash(data)
     os.mkfifo(data / "extra.csv")
-    assert data_hash(data) == before
+    assert folder_hash(data) == before
 
 
 # == 5. the classroom's checks answer whatever a student types ===================================

@@ -202,8 +202,10 @@ def _stop_all() -> None:
     _kernels.clear()
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _stop_kernels():
+    """The last chapter's kernels, shut down with the session (a chapter's two tests run on one
+    process, one after the other: their ``together`` marker; the chapters, on either)."""
     yield
     _stop_all()
 
@@ -334,6 +336,7 @@ def _make_bounds_test(chapter: Chapter):
     """The explicit examples (defaults, every bound, the regressions), in both profiles, two at a time."""
 
     @pytest.mark.slow  # each example runs the chapter, in a kernel
+    @pytest.mark.together(chapter.name)
     def test() -> None:
         check_examples_run(chapter, bound_examples(chapter))
 
@@ -371,6 +374,7 @@ def _make_test(chapter: Chapter):
     first, then their parameters checks in one process and their runs two at a time."""
 
     @pytest.mark.slow  # each example runs the chapter, in a kernel
+    @pytest.mark.together(chapter.name)
     def test() -> None:
         examples = drawn_examples(chapter)
         assert examples, "Hypothesis drew no combination"

@@ -627,6 +627,31 @@ def test_a_broken_book_configuration_is_one_line_naming_it(book, tmp_path, text)
     assert snapshot(book["build_dir"]) == book["before"]
 
 
+@pytest.mark.parametrize(
+    ("after", "setting", "says"),
+    [
+        (
+            "      - iijbook_build.sphinxext\n",
+            "      - no_such_extension\n",
+            "Could not import extension no_such",
+        ),
+        ("sphinx:\n  config:\n", "    html_theme: no_such_theme\n", "no theme named 'no_such_theme'"),
+    ],
+)
+def test_a_configuration_sphinx_cannot_start_with_is_refused_naming_it(book, tmp_path, after, setting, says):
+    """jupyter-book's schema lets these through; Sphinx refuses them as it starts. The reader's
+    input, so exit 2 and one line naming _config.yml, and the site as it was."""
+    book["root"] = own_sources(book, tmp_path)  # the session's are shared by tests running at once
+    config = book["root"] / "_config.yml"
+    assert after in config.read_text()
+    config.write_text(config.read_text().replace(after, after + setting, 1))
+    proc = iijbook_build(book, *GOOD, "-p", "rate", "3")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and str(config) in lines[0] and says in lines[0], proc.stderr
+    assert snapshot(book["build_dir"]) == book["before"]
+
+
 def test_a_new_title_reaches_every_page_s_navigation(book, tmp_path):
     book["root"] = own_sources(book, tmp_path)  # the session's are shared by tests running at once
     source = book["root"] / "chapters" / "tiny.ipynb"

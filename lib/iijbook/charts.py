@@ -212,7 +212,8 @@ def quarter_timeline(
     to the last (``slots``; :func:`quarter_slots`), so that a quarter with no known figure shows as a
     gap: lines join only the figures of consecutive quarters. A colour, dash and point shape a
     ``series`` (``colours``: a role or colour a series; by default roles by name, then the palette);
-    each point labelled with its ``label`` column or its value (``"{.1f}%"``), a ``note`` column in
+    each point labelled with its ``label`` column or its value (``"{.1f}%"``; in the last slot left of the
+    point, so the plot's edge cuts none), a ``note`` column in
     its tooltip; ``ranges`` (quarter, lo, hi, label) draws shaded bars behind, e.g. guided ranges.
 
     Gross margin as printed for 2Q01, 1Q02 and 2Q02 (the release gives none for 3Q01 and 4Q01):
@@ -231,6 +232,11 @@ def quarter_timeline(
     data = frame.assign(slot=frame["quarter"].map(slots.index)).sort_values([series, "slot"])
     data["run"] = data.groupby(series)["slot"].diff().ne(1).cumsum()  # a new run after each gap
     (expression, number), notes = _label(label), ["note"] if "note" in data else []
+    # a label sits right of its point; in the last slot left of it, inside the plot, and above (below) a
+    # line that rises (falls) into the point, clear of it
+    last, at_end = f"datum.slot == {len(slots) - 1}", data["slot"] == len(slots) - 1
+    rise = data.groupby(series)["value"].diff().where(data["run"].duplicated() & lines)  # NaN: no line in
+    data["dy"] = (at_end & (rise >= 0)) * -10 + (at_end & (rise < 0)) * 10
     scale = alt.Scale(domain=list(domain), nice=False) if domain else alt.Undefined
     xs = alt.X(
         "quarter:N",
@@ -246,7 +252,9 @@ def quarter_timeline(
     out += [
         base.mark_point(size=110, filled=True, opacity=1).encode(shape=style["Shape"], tooltip=tips),
         base.transform_calculate(text="datum.label" if "label" in data else expression)
-        .mark_text(align="left", dx=10, color=INK).encode(text="text:N"),
+        .mark_text(align=alt.expr(f"{last} ? 'right' : 'left'"), dx=alt.expr(f"{last} ? -8 : 10"),
+                   dy=alt.expr("datum.dy"), color=INK)
+        .encode(text="text:N"),
     ]  # fmt: skip
     if ranges is not None:
         green = ROLE_COLOURS["guidance"]

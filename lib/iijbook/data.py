@@ -173,19 +173,6 @@ def context() -> pd.DataFrame:
     return load_table("iij_context.csv")
 
 
-def later_value(metric: str, period: str) -> float:
-    """One figure IIJ reported later, by metric and fiscal period.
-
-    >>> later_value("total_revenues", "FY2002") / 1e9
-    44.0
-    """
-    table = reported_later()
-    rows = table[(table["metric"] == metric) & (table["period"] == str(FiscalPeriod.parse(period)))]
-    if rows.empty:
-        raise KeyError(f"no later-reported {metric!r} for {period!r} in iij_reported_later.csv")
-    return float(rows.iloc[0]["value"])
-
-
 def broadband_monthly() -> pd.DataFrame:
     """Japan's DSL, CATV and FTTH subscribers by month end (1999-2003), each row with its source.
 

@@ -17,6 +17,7 @@ through each formula.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -167,15 +168,6 @@ def margin(profit: Number, revenue: Number) -> Number:
     return profit / revenue
 
 
-def required_growth(target: Number, base: Number) -> Number:
-    """Growth needed to take ``base`` to ``target``: ``target / base - 1``.
-
-    >>> round(required_growth(11.0e9, 10.6e9), 3)
-    0.038
-    """
-    return target / base - 1
-
-
 def precision_of(printed: str) -> float:
     """The step of the last digit of a printed figure, in base units.
 
@@ -188,8 +180,6 @@ def precision_of(printed: str) -> float:
     >>> precision_of("114,608 subscriber")
     1.0
     """
-    import re
-
     m = re.search(r"(\d[\d,]*)(?:\.(\d+))?\s*(B|M|Million|%)?", printed)
     if not m:
         raise ValueError(f"no number in printed figure {printed!r}")

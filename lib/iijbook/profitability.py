@@ -1,9 +1,8 @@
 """The profitability figures other chapters reuse: the 1Q02 loss, EBITDA, D&A and margins.
 
-The profitability chapter derives each of these step by step from the release's figures, with
-the interval its rounding allows; these functions give the same figures, as
-:class:`~iijbook.derived.Derived` values, to the chapters and modules that build on them (the
-CAPEX chapter, and :mod:`iijbook.outlook` for the first half's operating income):
+The profitability chapter derives each of these step by step, with the interval its rounding
+allows; these functions give the same figures as :class:`~iijbook.derived.Derived` values to the
+chapters that build on them (CAPEX, and the outlook for the first half's operating income):
 
 >>> oi = {d.period_label: d for d in operating_income_history()}
 >>> round(oi["1Q02"].value / 1e6), round(first_half_operating_income().value / 1e6)
@@ -25,10 +24,7 @@ MULTIPLE_STEP = 0.1
 
 
 def depreciation_from_ebitda(ebitda: Number, operating_income: Number) -> Number:
-    """Depreciation and amortisation implied by EBITDA and operating income.
-
-    EBITDA is operating income with depreciation and amortisation added back, so
-    ``D&A = EBITDA − operating income``. In 2Q02: 662 − (−194) = ¥856M.
+    """D&A implied by EBITDA, which is operating income with D&A added back: 662 − (−194) = ¥856M.
 
     >>> depreciation_from_ebitda(662e6, -194e6) / 1e6
     856.0
@@ -37,14 +33,7 @@ def depreciation_from_ebitda(ebitda: Number, operating_income: Number) -> Number
 
 
 def operating_income_history() -> list[Derived]:
-    """Operating income in 1Q02 (implied) and 2Q02 (printed).
-
-    "Operating loss improved by 58.3% to JPY194M": 1Q02 = 2Q02 / (1 − 0.583)
-    = −194 / 0.417 = −¥465.2M.
-
-    >>> [round(d.value / 1e6, 1) for d in operating_income_history()]
-    [-465.2, -194.0]
-    """
+    """Operating income in 1Q02, implied by "improved by 58.3% to JPY194M" (−194 / 0.417), and 2Q02."""
     oi, imp = figure("operating_income_2q02"), figure("operating_loss_improvement_2q02")
     return [
         Derived(
@@ -60,12 +49,7 @@ def operating_income_history() -> list[Derived]:
 
 
 def first_half_operating_income() -> Derived:
-    """Operating income of the first half (1H02): 1Q02 + 2Q02 = −465.2 − 194 = −¥659.2M.
-
-    >>> d = first_half_operating_income()
-    >>> round(d.value / 1e6, 1), round(d.interval.lo / 1e6, 1), round(d.interval.hi / 1e6, 1)
-    (-659.2, -661.5, -657.0)
-    """
+    """Operating income of 1H02: 1Q02 + 2Q02 = −465.2 − 194 = −¥659.2M."""
     q1, q2 = operating_income_history()
     return Derived(
         "1H02 operating income",
@@ -77,33 +61,25 @@ def first_half_operating_income() -> Derived:
     )
 
 
-def _check_multiple(multiple: float) -> None:
-    if not multiple > MULTIPLE_STEP:
-        raise ValueError(f"the EBITDA multiple must be above {MULTIPLE_STEP}, got {multiple!r}")
-
-
 def ebitda_history(multiple: float = 2.0) -> list[Derived]:
-    """EBITDA in 1Q02 (implied by "doubled") and 2Q02 (printed).
+    """EBITDA in 1Q02, implied by "doubled" (662 / 2 = ¥331M), and 2Q02 as printed.
 
-    1Q02 = 2Q02 / multiple = 662 / 2 = ¥331M. "Doubled" is a word, not a figure: the interval
-    reads it as if printed "2.0 times" (``multiple`` ± 0.05) on top of the rounding of ¥662M.
+    "Doubled" is a word, not a figure: the interval reads it as if printed "2.0 times"
+    (``multiple`` ± 0.05) on top of the rounding of ¥662M.
 
     >>> q1, q2 = ebitda_history()
     >>> q1.value / 1e6, round(q1.interval.lo / 1e6, 1), round(q1.interval.hi / 1e6, 1)
     (331.0, 322.7, 339.7)
-    >>> round(ebitda_history(1.8)[0].value / 1e6, 1)
-    367.8
     """
-    _check_multiple(multiple)
-    e = figure("ebitda_2q02")
-    word = figure("ebitda_multiple_qoq_2q02")
-    reading = Interval.around(multiple, MULTIPLE_STEP)
+    if not multiple > MULTIPLE_STEP:
+        raise ValueError(f"the EBITDA multiple must be above {MULTIPLE_STEP}, got {multiple!r}")
+    e, word = figure("ebitda_2q02"), figure("ebitda_multiple_qoq_2q02")
     return [
         Derived(
             "1Q02 EBITDA",
             "1Q02",
             prior_from_multiple(e.value, multiple),
-            prior_from_multiple(e.interval, reading),
+            prior_from_multiple(e.interval, Interval.around(multiple, MULTIPLE_STEP)),
             f"2Q02 / multiple = {millions(e.value)} / {multiple:g}"
             f" ('{word.printed}' read as {multiple:g} times)",
             inputs=(e.id, word.id),
@@ -113,16 +89,7 @@ def ebitda_history(multiple: float = 2.0) -> list[Derived]:
 
 
 def depreciation_history(multiple: float = 2.0) -> list[Derived]:
-    """Depreciation and amortisation implied by EBITDA less operating income, 1Q02 and 2Q02.
-
-    - 2Q02 = 662 − (−194) = ¥856M (¥855M to ¥857M with rounding)
-    - 1Q02 = 331 − (−465.2) = ¥796M, approximate because "doubled" is a word
-
-    >>> [round(d.value / 1e6, 1) for d in depreciation_history()]
-    [796.2, 856.0]
-    >>> d = depreciation_history()[1]; d.interval.lo / 1e6, d.interval.hi / 1e6
-    (855.0, 857.0)
-    """
+    """D&A in 1Q02 and 2Q02: EBITDA less operating income (1Q02 approximate: "doubled" is a word)."""
     return [
         combine(
             f"{e.period_label} depreciation and amortisation",

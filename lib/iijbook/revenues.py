@@ -24,70 +24,30 @@ from .metrics import implied_prior
 
 
 def revenue_history() -> list[Derived]:
-    """Quarterly and half-year revenues the release implies, oldest first.
-
-    - 1Q02 = 2Q02 / (1 + QoQ growth)
-    - 2Q01 = 2Q02 / (1 + YoY growth)
-    - 1H02 = 1Q02 + 2Q02
-    - 1H01 = 1H02 / (1 + first-half growth)
-    - 1Q01 = 1H01 - 2Q01
-    """
+    """Quarterly and half-year revenues the release implies, oldest first, each with its formula."""
     rev, qoq, yoy, h1g = (
-        figure(i)
-        for i in (
-            "revenue_2q02",
-            "revenue_growth_qoq_2q02",
-            "revenue_growth_yoy_2q02",
-            "revenue_growth_yoy_1h02",
-        )
+        figure(f"revenue_{i}") for i in ("2q02", "growth_qoq_2q02", "growth_yoy_2q02", "growth_yoy_1h02")
     )
-    q1_02 = implied_prior(rev.value, qoq.value)
-    q1_02_i = implied_prior(rev.interval, qoq.interval)
-    q2_01 = implied_prior(rev.value, yoy.value)
-    q2_01_i = implied_prior(rev.interval, yoy.interval)
-    h1_02, h1_02_i = q1_02 + rev.value, q1_02_i + rev.interval
+    printed, y = rev.printed.replace("JPY", "¥"), fmt.yen
+    q1_02, q2_01 = (implied_prior(rev.value, g.value) for g in (qoq, yoy))
+    h1_02 = q1_02 + rev.value
     h1_01 = implied_prior(h1_02, h1g.value)
-    h1_01_i = implied_prior(h1_02_i, h1g.interval)
-    q1_01, q1_01_i = h1_01 - q2_01, h1_01_i - q2_01_i
-    y = fmt.yen
+    # the same sums on the intervals the rounding allows
+    q1_02_i, q2_01_i = (implied_prior(rev.interval, g.interval) for g in (qoq, yoy))
+    h1_01_i = implied_prior(q1_02_i + rev.interval, h1g.interval)
     return [
-        Derived(
-            "1Q01 total revenues",
-            "1Q01",
-            q1_01,
-            q1_01_i,
-            f"1H01 − 2Q01 = {y(h1_01, 2)} − {y(q2_01, 2)}",
-        ),
-        Derived(
-            "2Q01 total revenues",
-            "2Q01",
-            q2_01,
-            q2_01_i,
-            f"2Q02 / (1 + YoY growth) = {rev.printed.replace('JPY', '¥')} / {1 + yoy.value:.3f}",
-        ),
-        Derived(
-            "1Q02 total revenues",
-            "1Q02",
-            q1_02,
-            q1_02_i,
-            f"2Q02 / (1 + QoQ growth) = {rev.printed.replace('JPY', '¥')} / {1 + qoq.value:.3f}",
-        ),
+        Derived("1Q01 total revenues", "1Q01", h1_01 - q2_01, h1_01_i - q2_01_i,
+                f"1H01 − 2Q01 = {y(h1_01, 2)} − {y(q2_01, 2)}"),
+        Derived("2Q01 total revenues", "2Q01", q2_01, q2_01_i,
+                f"2Q02 / (1 + YoY growth) = {printed} / {1 + yoy.value:.3f}"),
+        Derived("1Q02 total revenues", "1Q02", q1_02, q1_02_i,
+                f"2Q02 / (1 + QoQ growth) = {printed} / {1 + qoq.value:.3f}"),
         Derived("2Q02 total revenues", "2Q02", rev.value, rev.interval, f"as printed: {rev.printed}"),
-        Derived(
-            "1H01 total revenues",
-            "1H01",
-            h1_01,
-            h1_01_i,
-            f"1H02 / (1 + first-half growth) = {y(h1_02, 2)} / {1 + h1g.value:.3f}",
-        ),
-        Derived(
-            "1H02 total revenues",
-            "1H02",
-            h1_02,
-            h1_02_i,
-            f"1Q02 + 2Q02 = {y(q1_02, 2)} + {y(rev.value, 1)}",
-        ),
-    ]
+        Derived("1H01 total revenues", "1H01", h1_01, h1_01_i,
+                f"1H02 / (1 + first-half growth) = {y(h1_02, 2)} / {1 + h1g.value:.3f}"),
+        Derived("1H02 total revenues", "1H02", h1_02, q1_02_i + rev.interval,
+                f"1Q02 + 2Q02 = {y(q1_02, 2)} + {y(rev.value, 1)}"),
+    ]  # fmt: skip
 
 
 GUIDANCE_POINTS = ("low", "mid", "high")

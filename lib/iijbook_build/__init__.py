@@ -10,8 +10,9 @@ import sys
 
 
 def main() -> int:
-    """The command's entry point. Its imports take about half a second; a stop signal in that time
-    ends the command as one later does, exit 130 and one line, not a traceback or a bare 143."""
+    """The command's entry point. SIGTERM, SIGHUP and Ctrl-C end the command from its first moment
+    (its imports take about half a second) until the build takes them over: exit 130 and one line,
+    not a traceback or a bare 143."""
     for stop_signal in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(stop_signal, signal.default_int_handler)  # raises KeyboardInterrupt
     try:

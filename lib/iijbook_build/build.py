@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,12 @@ from iijbook.params import ParameterError
 
 from . import folder, preflight, reports, scenarios
 from .classroom import handout_pages
-from .deploy import recorded_sources, sources_digest
+from .deploy import sources_digest
 from .inputs import Chapter, InputError, book_data, discover, project_root, read_bytes, read_text, resolve
-from .render import RenderError, check_pages, child_env, fingerprint, render, stage, tree_digest
-from .run import ChapterRun, Job, cache_key, data_hash, digest, lib_hash, run_jobs, run_record
+from .render import ConfigRenderError, RenderError, check_pages, child_env, fingerprint, render, stage
+from .run import ChapterRun, Job, cache_key, digest, folder_hash, lib_hash, run_jobs, run_record
 
-#: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest allowed: a day.
+#: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest ``--timeout`` allows: a day.
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 300.0, 86_400.0
 UNCHANGED = "the site, the executed copies, the cache and the status were not changed"
 _NOT_RUN = "the site, the cache and the executed copies were not changed"
@@ -50,18 +50,18 @@ class BuildError(RuntimeError):
 
 
 class Interrupted(BuildError):
-    """The build was stopped by a signal."""
+    """Stopped by a signal."""
 
 
 class Refused(BuildError):
-    """The build was refused before anything ran (its folder, its configuration, its inputs)."""
+    """Refused before anything ran (its folder, its configuration, its inputs)."""
 
 
 @dataclass
 class BuildResult:
-    runs: list[ChapterRun] = field(default_factory=list)
-    seconds: float = 0.0
-    site: str = ""
+    runs: list[ChapterRun]
+    seconds: float
+    site: str
 
 
 def _say(message: str) -> None:
@@ -96,15 +96,6 @@ def _last_status(build_dir: Path) -> dict[str, Any]:
     return {**status, "chapters": {r["name"]: r for r in rows}}
 
 
-def _checked(chapter: Chapter, values: dict[str, Any], say: Say) -> dict[str, Any]:
-    """Values an earlier run recorded, if its chapter still allows them all; else the defaults."""
-    try:
-        return resolve([chapter], {}, {chapter.name: values})[chapter.name]
-    except ParameterError as exc:
-        say(f"  {chapter.name}: its last values are not allowed ({exc}); it runs with its defaults")
-        return {}
-
-
 def _failure_summary(failures: list[ChapterRun], total: int) -> str:
     """One line per failed chapter (and the lines that follow its error), then where its copy is.
 
@@ -121,9 +112,10 @@ def _failure_summary(failures: list[ChapterRun], total: int) -> str:
 
 
 @contextlib.contextmanager
-def _in_one_line() -> Iterator[None]:
-    """SIGTERM, SIGINT and SIGHUP as :class:`Interrupted`, and what the folder or the render raises
-    as a :class:`BuildError`, each saying whether the site changed."""
+def _in_one_line(root: Path) -> Iterator[None]:
+    """SIGTERM, SIGINT and SIGHUP as :class:`Interrupted`, an input or folder refused as
+    :class:`Refused`, what the render raises as a :class:`BuildError`, each saying whether the site
+    changed."""
 
     def stop(signum: int, _frame: Any) -> None:
         name = signal.Signals(signum).name
@@ -134,10 +126,12 @@ def _in_one_line() -> Iterator[None]:
     old = {s: signal.signal(s, stop) for s in folder.STOP_SIGNALS}
     try:
         yield
-    except folder.FolderError as exc:
+    except (folder.FolderError, InputError) as exc:
         raise Refused(str(exc)) from None
     except folder.LockLost as exc:
         raise BuildError(str(exc)) from None
+    except ConfigRenderError as exc:
+        raise Refused(f"book configuration {root / '_config.yml'}: {exc}; {UNCHANGED}") from None
     except RenderError as exc:  # before the commit point, always
         said = str(exc)
         raise BuildError(f"{said}\n  {UNCHANGED}" if "\n" in said else f"{said}; {UNCHANGED}") from None
@@ -161,12 +155,9 @@ def _check_config(root: Path) -> None:
     from .inputs import load_yaml
 
     path = root / "_config.yml"
-    try:
-        text = read_text(path, "book configuration", 1 << 20)
-        if not isinstance(load_yaml(text, f"book configuration {path}"), dict):
-            raise Refused(f"book configuration {path}: not a mapping of settings")
-    except InputError as exc:
-        raise Refused(str(exc)) from None
+    text = read_text(path, "book configuration", 1 << 20)
+    if not isinstance(load_yaml(text, f"book configuration {path}"), dict):
+        raise Refused(f"book configuration {path}: not a mapping of settings")
     error = next(iter(get_validator().iter_errors(yaml.safe_load(text))), None)  # no aliases: checked above
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "the top"
@@ -191,28 +182,25 @@ def build(
     chapters and keeps the others' last runs; ``timeout`` is the seconds each chapter may run.
     """
     started = time.perf_counter()
-    with _in_one_line():
-        root = Path(os.path.abspath(root or project_root()))
+    root = Path(os.path.abspath(root or project_root()))
+    with _in_one_line(root), contextlib.ExitStack() as stack:
         os.environ["PATH"] = child_env()["PATH"]
         folder.committing.update(folder=None, gen=None)
         chapters = discover(root)
         _check_config(root)
-        if not (0 < timeout <= MAX_TIMEOUT):
-            raise Refused(f"timeout {timeout!r}: allowed (0, {MAX_TIMEOUT:g}] seconds")
         reads = (book_data(root), root / "_static", Path(iijbook.__file__).parent)
         reads += tuple({c.path.parent for c in chapters})
         build_dir = folder.checked_folder(root / "_build" if build_dir is None else build_dir, root, reads)
-        with folder.lock(build_dir) as held:
-            folder.check_entries(build_dir)
-            folder.tidy(build_dir)  # what a build killed outright left behind
-            with folder.scratch(build_dir) as scratch:
-                one = _Build(root, build_dir, scratch, held, say, tuple(only or ()), force, jobs, timeout)
-                one.started = started
-                try:
-                    return one.make(chapters, parameters, scenarios)
-                except BuildError:
-                    held.check()  # a stolen lock explains a failure better than its symptoms
-                    raise
+        held = stack.enter_context(folder.lock(build_dir))
+        folder.check_entries(build_dir)
+        folder.tidy(build_dir)  # what a build killed outright left behind
+        scratch = Path(stack.enter_context(folder.scratch(build_dir)))
+        one = _Build(root, build_dir, scratch, held, say, tuple(only or ()), force, jobs, timeout, started)
+        try:
+            return one.make(chapters, parameters, scenarios)
+        except BuildError:
+            held.check()  # a stolen lock explains a failure better than its symptoms
+            raise
 
 
 @dataclass
@@ -228,17 +216,13 @@ class _Build:
     force: bool  #: ignore the cache
     jobs: int | None  #: chapters at once (default: the cores; each worker keeps its kernel)
     timeout: float  #: seconds each chapter may run
-    started: float = 0.0
+    started: float  #: when the build began (``time.perf_counter``)
 
     def make(
         self, chapters: list[Chapter], parameters: dict, given: list[scenarios.Scenario] | None
     ) -> BuildResult:
-        try:
-            made_from = sources_digest(self.root, book_data(self.root))  # first: a later edit makes it stale
-            inputs = self.snapshot(chapters)
-        except InputError as exc:
-            raise Refused(str(exc)) from None
-        last = _last_status(self.build_dir)
+        made_from = sources_digest(self.root, book_data(self.root))  # first: a later edit makes it stale
+        inputs, last = self.snapshot(chapters), _last_status(self.build_dir)
         if last.get("data_hash") != inputs.data_hash:  # else checked when that build ran
             from .datacheck import problems
 
@@ -257,9 +241,7 @@ class _Build:
             raise BuildError(_failure_summary(failures, len(runs)))  # a scenario's run named by its scenario
         # the kernels import the lib itself, not a copy: a run made while it changed is not filed
         if any(r.status == "executed" for r in runs) and lib_hash() != inputs.lib_hash:
-            raise BuildError(
-                f"the helper package iijbook changed while the build ran; {UNCHANGED}: build again"
-            )
+            raise BuildError(f"the package iijbook changed while the build ran; {UNCHANGED}: build again")
         executed = {r.name: Path(r.executed) for r in runs}
         pages = {
             reports.PARAMETERS_PAGE: reports.parameters_page(book),
@@ -273,22 +255,18 @@ class _Build:
         rows = last.get("chapters", {})
         same = len(rows) == len(runs) and not self.force and last.get("stage") == staged
         same = same and all(r.status != "executed" and rows.get(r.name, {}).get("key") == r.key for r in runs)
-        if same and last.get("site") == tree_digest(self.build_dir / "html"):
+        if same and last.get("site") == folder_hash(self.build_dir / "html", "site file"):
             self.say("  nothing changed since the last build: the site is as it was")
         else:
             self.say("  rendering the site with jupyter-book")
-            t0 = time.perf_counter()
             site = render(self.scratch / "stage", self.timeout)
             key = {r.name: r.key for r in runs}
             keys = {c.path.relative_to(self.root).with_suffix("").as_posix(): key[c.name] for c in book}
             for name, shown in plan.pages.items():
                 keys |= {f"{scenarios.FOLDER}/{name}/{chapter}": key[run] for chapter, run in shown.items()}
             if stale := ", ".join(check_pages(site, keys)):
-                raise BuildError(
-                    f"the rendered page of {stale} does not show the run it was given; {UNCHANGED}"
-                )
-            self.say(f"  rendered in {time.perf_counter() - t0:.1f} s")
-            if any(r.status == "kept" for r in runs) and recorded_sources(self.build_dir) != made_from:
+                raise BuildError(f"the rendered page of {stale} does not show its run; {UNCHANGED}")
+            if any(r.status == "kept" for r in runs) and last.get("sources") != made_from:
                 made_from = ""  # pages run from other sources: make publish refuses it until a whole build
             seconds = round(time.perf_counter() - self.started, 2)
             status = {"seconds": seconds, "data_hash": inputs.data_hash, "lib_hash": inputs.lib_hash}
@@ -311,7 +289,7 @@ class _Build:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(read_bytes(path, what, limit))
         data.mkdir(parents=True, exist_ok=True)
-        return Inputs(data, source, notebooks, data_hash(data), lib_hash())
+        return Inputs(data, source, notebooks, folder_hash(data), lib_hash())
 
     def preflight(self, chapters: list[Chapter], parameters: dict, inputs: Inputs, labels: dict) -> None:
         """Refuse values that a chapter's own parameters check refuses (:mod:`.preflight`)."""
@@ -339,9 +317,8 @@ class _Build:
         runs = {c.name: ChapterRun(c.name, parameters.get(c.name, {})) for c in chapters}
         jobs, said = [], []
 
-        def report(run: ChapterRun, seconds: float | None = None) -> None:
+        def report(run: ChapterRun, timing: str = "") -> None:
             said.append(run)
-            timing = "" if seconds is None else f" {seconds:5.1f} s"
             self.say(f"  [{len(said)}/{len(chapters)}] {run.name:<22} {run.status:<8}{timing}".rstrip())
 
         for chapter, run in zip(chapters, runs.values(), strict=True):
@@ -349,13 +326,14 @@ class _Build:
             if self.only and run.name not in self.only and run.name in last:
                 record = run_record(kept) if kept.is_file() and not kept.is_symlink() else None
                 if record is not None and digest(kept) == last[run.name]["digest"]:
-                    run.status, run.executed = "kept", str(kept)
-                    run.parameters, run.key = record["parameters"], record["key"]
+                    run.status, run.executed, run.key, run.parameters = "kept", str(kept), *record.values()
                     continue
-                self.say(
-                    f"  executed/{kept.name}: missing or changed since it was published; its run is redone"
-                )
-                run.parameters = _checked(chapter, (record or last[run.name])["parameters"], self.say)
+                self.say(f"  executed/{kept.name}: missing or changed since it was published; it runs again")
+                values = {run.name: (record or last[run.name])["parameters"]}
+                try:  # the values it was run with, if its chapter still allows them all
+                    run.parameters = resolve([chapter], {}, values)[run.name]
+                except ParameterError as exc:
+                    self.say(f"  {run.name}: its last values are not allowed ({exc}); it runs with defaults")
             run.key = cache_key(inputs.notebooks[run.name], run.parameters, inputs.data_hash, inputs.lib_hash)
             if (hit := None if self.force else self.cached(run.name, run.key)) is not None:
                 run.status, run.executed = "cached", str(hit)
@@ -379,16 +357,16 @@ class _Build:
         def finished(job: Job, seconds: float, error: str | None) -> None:
             run = runs[job.name]
             run.seconds, run.executed = seconds, job.output
-            if error:
+            if error:  # its executed copy kept (an older failure's would mislead), named in the user's files
                 kept = self.build_dir / "failed" / f"{job.name}.ipynb"
                 kept.parent.mkdir(exist_ok=True)
-                kept.unlink(missing_ok=True)  # an older failure's copy would mislead
+                kept.unlink(missing_ok=True)
                 if Path(job.output).exists():
                     shutil.copyfile(job.output, kept)
-                source = next(c.path for c in chapters if c.name == job.name)  # the user's files, not copies
+                source = next(c.path for c in chapters if c.name == job.name)
                 error = error.replace(str(inputs.data), str(inputs.origin)).replace(job.source, str(source))
                 run.status, run.error, run.executed = "failed", error, str(kept) if kept.exists() else ""
-            report(run, seconds)
+            report(run, f" {seconds:5.1f} s")
 
         run_jobs(jobs, workers, finished)
         return list(runs.values())
@@ -425,7 +403,7 @@ class _Build:
                 shutil.copyfile(run.executed, gen / "executed" / f"{run.name}.ipynb")
                 if not (filed := gen / "cache" / f"{run.name}-{run.key}-{run.digest[:16]}.ipynb").exists():
                     shutil.copyfile(run.executed, filed)
-            status["site"] = tree_digest(gen / "html")
+            status["site"] = folder_hash(gen / "html", "site file")
             status["chapters"] = [{k: v for k, v in asdict(r).items() if k != "executed"} for r in runs]
             (gen / "status.json").write_text(json.dumps(status, indent=2, default=repr) + "\n", "utf-8")
             folder.commit(self.build_dir, gen, self.held)

@@ -1,13 +1,10 @@
 """The classroom edition: each chapter for students, without solutions, and for teachers, with them.
 
-A chapter's exercises sit in one markdown cell, each a ``{exercise}`` block followed by its
-``{solution}``; a cell tagged ``exercise-answers`` computes the answer each is checked against
-(:mod:`iijbook.classroom`). :func:`edition` makes the **student** notebook (each exercise followed
-by an answer cell, ``answer = ...``, and a check cell; no solution in any cell, output or
-metadata) and the **teacher** notebook (each answer filled in with the chapter's own result, each
-solution shown). An exercise whose answer is an explanation gets a note in place of its check.
-``make classroom`` runs both editions of every chapter to confirm that every student check says
-``not answered`` and every teacher check ``correct``, and prints a PDF of each.
+A chapter's exercises are ``{exercise}`` blocks, each followed by its ``{solution}``; a cell tagged
+``exercise-answers`` computes the answers (:mod:`iijbook.classroom`). The student notebook has an
+``answer = ...`` cell and a check cell after each exercise and no solution anywhere; the teacher's has
+the chapter's own results filled in and the solutions shown. ``make classroom`` runs both, confirms
+every student check says ``not answered`` and every teacher check ``correct``, and prints both PDFs.
 
 >>> answers = nbformat.v4.new_code_cell('EXERCISE_ANSWERS = {"ex-a": (1.5, 1.5, 1.5, "the figure")}')
 >>> answers.metadata["tags"] = [ANSWERS_TAG]
@@ -206,6 +203,8 @@ def _make(root: Path, work: Path, timeout: float, say) -> dict[str, tuple[int, i
     from .inputs import discover, read_notebook
 
     shutil.rmtree(work, ignore_errors=True)
+    for folder in ("student", "probe", "teacher"):
+        (work / folder).mkdir(parents=True)
     chapters = {c.name: c for c in discover(root)}
     sources = {name: read_notebook(c.path) for name, c in chapters.items()}
     counts = {}
@@ -214,16 +213,16 @@ def _make(root: Path, work: Path, timeout: float, say) -> dict[str, tuple[int, i
         counts[name] = (len(exercises), len(_checked_labels(nb)))
     say(f"  running the student edition of {len(chapters)} chapters")
     for name, nb in sources.items():
-        nbformat.write(student := edition(nb, "student"), _new(work / "student" / f"{name}.ipynb"))
+        nbformat.write(student := edition(nb, "student"), work / "student" / f"{name}.ipynb")
         student.cells.append(_cell("code", _PROBE, "classroom-probe"))  # prints the answers
-        nbformat.write(student, _new(work / "probe" / f"{name}.ipynb"))
+        nbformat.write(student, work / "probe" / f"{name}.ipynb")
     students = _run_all(root, work, chapters, "probe", "student", timeout)
     answers = {name: _answers_from_probe(path) for name, path in students.items()}
     _checked(students, "not answered", counts)
     say("  running the teacher edition")
     for name, nb in sources.items():
         teacher = edition(nb, "teacher", {label: entry[0] for label, entry in answers[name].items()})
-        nbformat.write(teacher, _new(work / "teacher" / f"{name}.ipynb"))
+        nbformat.write(teacher, work / "teacher" / f"{name}.ipynb")
     teachers = _checked(_run_all(root, work, chapters, "teacher", "teacher", timeout), "correct", counts)
     for who, executed in (("student", students), ("teacher", teachers)):
         say(f"  printing the {who} PDF")
@@ -232,11 +231,6 @@ def _make(root: Path, work: Path, timeout: float, say) -> dict[str, tuple[int, i
     for scratch in ("probe", "ran-student", "ran-teacher", "stage-student", "stage-teacher"):
         shutil.rmtree(work / scratch)
     return counts
-
-
-def _new(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _run_all(root: Path, work: Path, chapters: dict, source: str, who: str, timeout: float) -> dict:

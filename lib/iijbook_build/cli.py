@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import tempfile
 import traceback
@@ -212,9 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # an ASCII or Latin-1 terminal: escape ¥ and −, lose nothing
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
-    # SIGTERM and SIGHUP stop the command as Ctrl-C does, until the build takes the signals over
-    held = {s: signal.signal(s, signal.default_int_handler) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
+    try:  # a stop signal is a KeyboardInterrupt here (iijbook_build.main), until the build takes it over
         code = command.main(args=argv, prog_name="iijbook", standalone_mode=False) or 0
         try:  # a reader gone away or a full device loses the output, never the exit status
             sys.stdout.flush()
@@ -242,9 +239,6 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as err:
             where = f"no traceback file: {_os_error(err)}"
         return _say(f"internal error: {type(exc).__name__}: {_one_line(str(exc))} ({where})", 1, whole=True)
-    finally:
-        for s, handler in held.items():
-            signal.signal(s, handler)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,9 @@
-"""Check the book's data files before any chapter runs, one line a problem naming its file, line,
-id and column.
-
-The chapters' loader (:func:`iijbook.data.load_table`) validates with the same pandera schemas
-(:mod:`iijbook.schema`), but pandera knows rows, not lines (a quoted field may span two, blank
-lines are skipped), and its coercion takes what ``float`` takes (``1_000``, ``١٢``, ``inf``). So
-the build reads the CSV itself, keeping each row's line, checks numbers as a reader writes them,
-then names pandera's failures by line. ``python -m iijbook_build.datacheck [FOLDER]`` checks a
-folder by hand (the book's ``data/`` by default) and exits 1 if anything is wrong.
+"""Check the book's data files before any chapter runs, one line a problem naming file, line, id
+and column. pandera (:mod:`iijbook.schema`, as the chapters' loader) knows rows, not lines (a quoted
+field may span two; blank lines are skipped) and coerces what ``float`` takes (``1_000``, ``١٢``,
+``inf``): so the CSV is read here, each row keeping its line, numbers are checked as a reader writes
+them, and pandera's failures are named by line. ``python -m iijbook_build.datacheck [FOLDER]`` checks
+a folder by hand (the book's ``data/`` by default) and exits 1 if anything is wrong.
 
 >>> problems(data_dir())
 []
@@ -130,10 +127,8 @@ def _not_a_number(cell: str, whole: bool) -> str:
 
 
 def load_table(name: str, directory: Path | None = None) -> pd.DataFrame:
-    """Read and validate one data file as the build does; :class:`DataError` if it is bad.
-
-    The file is read once, through :func:`iijbook_build.inputs.read_bytes` (a regular file of at
-    most 32 MiB); each problem is one line naming the file and the line, id and column.
+    """Read (a regular file, 32 MiB at most) and validate one data file as the build does;
+    :class:`DataError` if it is bad, one line a problem.
 
     >>> load_table("data_centers.csv").shape
     (32, 10)

@@ -44,9 +44,7 @@ def sources_digest(root: Path, data: Path | None = None) -> str:
     data = data or book_data(root)
     found = {(p.relative_to(root).as_posix(), p) for s in SOURCES if s[:5] != "data/" for p in root.glob(s)}
     found |= {(f"data/{p.relative_to(data).as_posix()}", p) for p in data.glob("**/*")}
-    return tree_hash(
-        {f for f in found if f[1].is_file() and "__pycache__" not in f[0].split("/")}, "book source"
-    )
+    return tree_hash({f for f in found if f[1].is_file() and "__pycache__/" not in f[0]}, "book source")
 
 
 def recorded_sources(build_dir: Path) -> str:

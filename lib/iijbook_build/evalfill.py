@@ -1,11 +1,9 @@
 """Numbers in prose that read the same in JupyterLab and on the site: the ``{eval}`` role.
 
-A chapter's markdown cites a value with ``{eval}`expr```. In JupyterLab, jupyterlab-myst asks the
-kernel for each expression (``user_expressions``) as it renders the cell and keeps the replies in
-the cell's ``metadata.user_expressions``. myst-nb's own role needs a live kernel, and the site is
-rendered with execution off; so the papermill engine below asks the same question at the same
-moment, right after the cells above ran, stores the replies the same way, and :func:`fill_markdown`
-writes the values into the executed copy's markdown.
+jupyterlab-myst asks the kernel for each ``{eval}`expr``` of a markdown cell (``user_expressions``)
+as it renders the cell, keeping the replies in ``metadata.user_expressions``. myst-nb's role needs a
+live kernel and the site renders with execution off: so the papermill engine below asks the same at
+the same moment, stores the replies the same way, and :func:`fill_markdown` writes them in.
 
 >>> import nbformat
 >>> cell = nbformat.v4.new_markdown_cell("Revenues were {eval}`rev` in 2Q02.")

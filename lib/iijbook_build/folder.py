@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,17 +117,12 @@ def _made(path: Path, name: str) -> bool:
 def check_entries(folder: Path) -> None:
     """Refuse entries a build did not make (a link elsewhere, a file where a folder goes): a build
     writes and deletes inside its folders, and must never do so through a link."""
-    for name in FOLDERS:
-        path = folder / name
-        if path.is_symlink():
+    for name in (*FOLDERS, *LINKS, "current"):
+        path, kept = folder / name, name in FOLDERS  # a folder of the build's, else a link it makes
+        if path.is_symlink() and (kept or not _made(path, name)):
             raise FolderError(f"{path} is a symbolic link; a build never follows one: remove it")
-        if path.exists() and not path.is_dir():
-            raise FolderError(f"{path} is a file, where the build keeps a folder: remove it")
-    for name in (*LINKS, "current"):
-        path = folder / name
-        if (path.exists() or path.is_symlink()) and not _made(path, name):
-            kind = "a symbolic link elsewhere" if path.is_symlink() else "not the link a build makes"
-            raise FolderError(f"{path} is {kind}: remove it")
+        if not path.is_symlink() and path.exists() and not (kept and path.is_dir()):
+            raise FolderError(f"{path} is not the {'folder' if kept else 'link'} a build makes: remove it")
 
 
 def new_generation(folder: Path) -> Path:
@@ -183,15 +179,13 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def scratch(folder: Path) -> Iterator[Path]:
-    """A folder of this build's own under ``running/`` (snapshots, runs, the stage), removed at the end."""
-    path = folder / "running" / f"{os.getpid()}-{time.time_ns()}"
-    path.mkdir(parents=True)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+def scratch(folder: Path) -> tempfile.TemporaryDirectory:
+    """A folder of this build's own under ``running/`` (snapshots, runs, the stage), removed at the end,
+    named by its pid for :func:`tidy`."""
+    (folder / "running").mkdir(exist_ok=True)
+    return tempfile.TemporaryDirectory(
+        prefix=f"{os.getpid()}-", dir=folder / "running", ignore_cleanup_errors=True
+    )
 
 
 class Held:
@@ -217,8 +211,7 @@ class Held:
 
 
 def _holder(path: Path) -> int | None:
-    """The live pid written in the lock file, waiting up to 1 s for a holder that has only just
-    locked (it writes its pid right after)."""
+    """The live pid in the lock file, waiting up to 1 s for a holder that has just locked it."""
     for _ in range(100):
         with contextlib.suppress(OSError, ValueError):
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # never blocks on a pipe
@@ -236,12 +229,11 @@ def lock(folder: Path) -> Iterator[Held]:
     path = folder / ".lock"
     link = f"{path} is a symbolic link; a build never follows one: remove it"
     with contextlib.suppress(FileNotFoundError):
-        info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode):
+        if stat.S_ISLNK(mode := (info := os.lstat(path)).st_mode):
             raise FolderError(link)
-        if stat.S_ISDIR(info.st_mode):
+        if stat.S_ISDIR(mode):
             raise FolderError(f"{path} is a folder, not a lock file: remove it")
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:  # the holder writes its pid into it
+        if not stat.S_ISREG(mode) or info.st_nlink > 1:  # the holder writes its pid into it
             raise FolderError(
                 f"{path} is not a lock file of its own (a pipe, a device or a hard link): remove it"
             )

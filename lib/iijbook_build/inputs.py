@@ -1,14 +1,9 @@
-"""What a build is given, read and checked before anything runs; every refusal is one
+"""What a build is given, read and checked before anything runs; each refusal is one
 :class:`InputError` line naming the file (and the parameter, line or key). No library holds these:
-
-- :func:`read_bytes`: ``Path.read_bytes`` blocks for ever on a named pipe and reads ``/dev/zero``
-  until memory runs out; this opens without blocking, refuses what is not a regular file and
-  reads at most the file's bound.
-- :func:`load_yaml`: PyYAML's ``BaseLoader`` keeps every scalar text (converted by the parameter's
-  type, as a ``-p`` value is) but expands aliases (a billion laughs) and lets a key given twice
-  overwrite the first; its subclass refuses both, and nesting past 32 levels.
-- :func:`convert`: papermill cannot read ``float | None`` or ``[2000-12, 2003-06]``; values are
-  converted here, checked by the declarations the notebook checks itself with (:mod:`iijbook.params`).
+``Path.read_bytes`` blocks on a named pipe and reads ``/dev/zero`` until memory runs out
+(:func:`read_bytes` reads regular files only, bounded); PyYAML's ``BaseLoader`` expands aliases
+(a billion laughs) and lets a key given twice win (:func:`load_yaml` refuses both); papermill
+cannot read ``float | None`` or ``[2000-12, 2003-06]`` (:func:`convert`, by :mod:`iijbook.params`).
 """
 
 from __future__ import annotations
@@ -39,6 +34,7 @@ _KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a named pipe", stat.S_IFCHR: 
 _KINDS |= {stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 _REASONS = {errno.ENOENT: "no such file", errno.EPERM: "permission denied"}  # the others: as strerror
 _REASONS |= {errno.EISDIR: "a folder, not a file", errno.ENOTDIR: "a part of its path is not a folder"}
+_OPEN = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY  # a pipe with no writer does not block
 
 
 class InputError(ValueError):
@@ -66,17 +62,14 @@ def read_bytes(path: Path | str, what: str, limit: int) -> bytes:
     ...
     iijbook_build.inputs.InputError: data file /dev/zero: cannot read it: a character device, not a file
     """
-    blob = b""
+    blob, why = b"", ""
     try:
         kind = _KINDS.get(stat.S_IFMT(os.stat(path).st_mode))  # a socket cannot even be opened
-        fd = -1 if kind else os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-        kind = kind or _KINDS.get(stat.S_IFMT(os.fstat(fd).st_mode))  # swapped since the stat?
+        if not kind:
+            with os.fdopen(os.open(path, _OPEN), "rb") as fh:
+                kind = _KINDS.get(stat.S_IFMT(os.fstat(fh.fileno()).st_mode))  # swapped since the stat?
+                blob = b"" if kind else fh.read(limit + 1)
         why = f"{kind}, not a file" if kind else ""
-        if fd >= 0 and kind:
-            os.close(fd)
-        elif fd >= 0:
-            with os.fdopen(fd, "rb") as fh:
-                blob = fh.read(limit + 1)
     except OSError as exc:
         why = reason(exc)
     except ValueError as exc:  # a NUL in the name

@@ -1,10 +1,8 @@
-"""The answer first: how a chapter's page opens on the site.
-
-A chapter is written in the order it is worked out; a reader of the site wants the answer first.
-The site's copy of a chapter opens with its title and question (the paragraph that starts
-``**The question.**``), its answer (the markdown cell tagged ``answer``) and its headline chart
-(the output of the code cell tagged ``headline``; the code stays, with a link up to it). The
-table of printed figures (``page.stated_table``) is folded away. The notebook keeps its order.
+"""The answer first: a chapter is written in the order it is worked out, a reader of the site wants
+the answer first. The site's copy opens with its title and question (the paragraph ``**The
+question.**``), its answer (the markdown cell tagged ``answer``) and its headline chart (the output
+of the code cell tagged ``headline``; the code stays, linking up to it); the table of printed figures
+(``page.stated_table``) is folded away. The notebook keeps its order.
 
 >>> nb = {"cells": [
 ...     {"cell_type": "markdown", "id": "t", "metadata": {},

@@ -1,8 +1,6 @@
-"""Print the built book to one PDF, charts drawn, with no network.
-
-Each page is opened in Debian's headless Chromium (through Playwright), served from 127.0.0.1,
-and printed with the book's print stylesheet (no sidebars) once its charts are drawn; pypdf joins
-the pages in book order. ``tools.browser`` reads the site as a visitor with the same pieces.
+"""Print the built book to one PDF, charts drawn, with no network: each page, served from
+127.0.0.1, is printed by Debian's headless Chromium (Playwright) with the print stylesheet once its
+charts are drawn; pypdf joins them in book order. ``tools.browser`` reads the site with these pieces.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""Run each chapter's own checks between parameters before any chapter runs.
+"""Run each chapter's checks between parameters before any chapter runs.
 
-The command checks each value against the type and range its parameters cell declares. What no
-single range can say (two parameters that must go together, a window the data cannot fill) is in
-the chapter's cell tagged ``parameters-check``. For each chapter given other values than its
-defaults, the build runs its parameters cell, then the values, then that check, all chapters in
-one Python process apart from the build (no kernel to start; a check that hangs or crashes is
-timed out or named). A refusal there refuses the whole build, before anything has run.
+What no single range can say (two parameters that go together, a window the data cannot fill) is
+in a chapter's cell tagged ``parameters-check``. For each chapter given values, its parameters cell,
+the values and that check run in one Python process apart from the build (no kernel to start; a
+check that hangs or crashes is timed out or named); a refusal refuses the build before anything ran.
 
 >>> import nbformat
 >>> cells = ["low: float = 1.0\\nhigh: float = 2.0",

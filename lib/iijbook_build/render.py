@@ -22,6 +22,19 @@ class RenderError(RuntimeError):
     """jupyter-book failed, stopped, or ran over its time; the message says which."""
 
 
+class ConfigRenderError(RenderError):
+    """Sphinx could not start with the book's configuration (an extension, a theme, a setting
+    jupyter-book's schema lets through): the reader's input, so the build refuses it (exit 2).
+    The schema check before the run cannot see these; only starting Sphinx does."""
+
+
+#: How Sphinx names an error while it starts, before it reads a page.
+_STARTING = re.compile(
+    r"^(Theme error|Configuration error|Config value error):?$|Could not import extension"
+    r"|threw an exception.*(config-inited|builder-inited)|for event '(config|builder)-inited'",
+)
+
+
 def child_env() -> dict[str, str]:
     """The environment for kernels and jupyter-book: this venv's bin first on PATH."""
     path = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
@@ -59,11 +72,6 @@ def fingerprint(stage_dir: Path, leave_out: Path) -> str:
     return tree_hash([f for f in tool + staged if f[1] != stage_dir / leave_out])[:20]
 
 
-def tree_digest(folder: Path) -> str:
-    """A digest of every file under ``folder`` (paths and bytes): the published site as it stands."""
-    return tree_hash((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())[:20]
-
-
 def render(stage_dir: Path, timeout: float) -> Path:
     """Run jupyter-book on the staged book; :class:`RenderError` on any warning, a signal or time out.
     On a time out or any exception (a signal the build turned into one), subprocess kills it."""
@@ -87,6 +95,10 @@ def render(stage_dir: Path, timeout: float) -> Path:
         # without a warning, the exception jupyter-book printed ("Look above for the cause")
         problems = problems or [line for line in out if re.search(r"\w(Error|Exception)\b|^\w+: ", line)]
         distinct = list(dict.fromkeys(problems))[:10] or [line for line in out if line][-3:]
+        if cause := next((i for i, line in enumerate(out) if _STARTING.search(line)), None):
+            header = re.fullmatch(r"\w+( \w+)? error:?", out[cause])  # "Theme error:", its reason below
+            said = next((line for line in out[cause + 1 :] if line), "") if header else out[cause]
+            raise ConfigRenderError(f"Sphinx cannot start with it: {said}")
         raise RenderError(f"jupyter-book failed (exit {proc.returncode}):\n" + "\n".join(distinct))
     return stage_dir / "_build" / "html"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .inputs import Chapter
 from .run import ChapterRun
+from .run import md_cell as _cell
 
 #: Packages whose versions the status page reports.
 REPORTED_PACKAGES = (
@@ -57,10 +58,6 @@ the run it shows.
 |---|---|
 {versions}
 """
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def parameters_page(chapters: list[Chapter]) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 
 import iijbook
 import nbformat
+from jupyter_core.utils import run_sync
 
 from .inputs import read_bytes, tree_hash
 
@@ -67,10 +68,11 @@ def lib_hash() -> str:
     return tree_hash((p.relative_to(package).as_posix(), p) for p in package.rglob("*.py"))[:16]
 
 
-def data_hash(directory: Path) -> str:
-    """A hash over the data folder's regular files (names and bytes); a pipe or a device is never opened."""
+def folder_hash(directory: Path, what: str = "data file") -> str:
+    """A hash over a folder's regular files (names and bytes), the data's or the published site's; a
+    pipe or a device is never opened."""
     files = [(p.relative_to(directory).as_posix(), p) for p in directory.rglob("*") if p.is_file()]
-    return tree_hash(files, "data file")[:16]
+    return tree_hash(files, what)[:16]
 
 
 def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -> str:
@@ -80,8 +82,9 @@ def cache_key(notebook: Path, parameters: dict[str, Any], data: str, lib: str) -
 
 
 # -- what a page adds to its run --------------------------------------------------------------
-def _md(value: Any) -> str:
-    return repr(value).replace("|", "\\|")
+def md_cell(text: Any) -> str:
+    """``text`` as a cell of a markdown table: its ``|`` escaped, on one line."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, key: str = "") -> None:
@@ -96,21 +99,20 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, ke
     """
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+        if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
-    changed = [
-        f"`{name} = {_md(given[name])}` (the default is `{_md(default)}`)"
-        for name, _, default, _ in chapter_params
-        if name in given and given[name] != default
+    defaults = {name: default for name, _, default, _ in chapter_params}
+    changed = [n for n, d in defaults.items() if n in given and given[n] != d]
+    said = [
+        f"`{n} = {md_cell(repr(given[n]))}` (the default is `{md_cell(repr(defaults[n]))}`)" for n in changed
     ]
     first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
-    if changed and first is not None:
-        listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
-        them = "it" if len(changed) == 1 else "them"
-        said = f"This page was run with {listed}; every figure that depends on {them} follows."
-        said += " *Parameters of this run*, at the end of the page, lists them all."
+    if said and first is not None:
+        listed = f"{', '.join(said[:-1])} and {said[-1]}" if len(said) > 1 else said[0]
+        said = f"This page was run with {listed}; every figure that depends on {'them' if said[1:] else 'it'}"
+        said += " follows. *Parameters of this run*, at the end of the page, lists them all."
         banner = f"```{{admonition}} Not the default run\n:class: important\n\n{said}\n```"
         title, sep, rest = first.source.partition("\n")
         heading = title.startswith("# ")
@@ -122,9 +124,8 @@ def postprocess(nb: nbformat.NotebookNode, chapter_params: list, given: dict, ke
         "\n| parameter | value | default | allowed, and meaning |\n|---|---|---|---|",
     ]
     for name, _, default, comment in chapter_params:
-        mark = " (changed)" if name in given and given[name] != default else ""
-        value, meaning = _md(given.get(name, default)), comment.replace("|", "\\|")
-        footer.append(f"| `{name}` | `{value}`{mark} | `{_md(default)}` | {meaning} |")
+        value, mark = md_cell(repr(given.get(name, default))), " (changed)" * (name in changed)
+        footer.append(f"| `{name}` | `{value}`{mark} | `{md_cell(repr(default))}` | {md_cell(comment)} |")
     nb.cells.append(nbformat.v4.new_markdown_cell("\n".join([*footer, "```"]), id="run-parameters"))
     nb.metadata.pop("papermill", None)
     nb.metadata[RECORD] = {"key": key, "parameters": given}
@@ -221,27 +222,21 @@ class _Kernel:
 
         self.log, self.sockets, self.runs = tempfile.TemporaryFile(), tempfile.TemporaryDirectory(), 0
         self.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=f"{self.sockets.name}/k")
-        env = {**os.environ, **env}
-        _sync(self.km.start_kernel)(cwd=cwd, env=env, stderr=self.log.fileno(), preexec_fn=_die_with_parent)
+        start, env = run_sync(self.km.start_kernel), {**os.environ, **env}
+        start(cwd=cwd, env=env, stderr=self.log.fileno(), preexec_fn=_die_with_parent)
 
     def prelude(self, cwd: str, env: dict[str, str]) -> str:
         self.runs += 1
         return "" if self.runs == 1 else self.RESET.format(cwd=cwd, env=env)
 
     def alive(self) -> bool:
-        return bool(_sync(self.km.is_alive)())
+        return bool(run_sync(self.km.is_alive)())
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
-            _sync(self.km.shutdown_kernel)(now=True)
+            run_sync(self.km.shutdown_kernel)(now=True)
         self.log.close()
         self.sockets.cleanup()
-
-
-def _sync(method: Callable) -> Callable:
-    from jupyter_core.utils import run_sync
-
-    return run_sync(method)
 
 
 #: In a worker (see :func:`worker_init`), its kernel kept between chapters; ``None`` until its
@@ -260,9 +255,8 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     # the kernel's environment: the run's data; charts for the site, interactive, without a static copy
     env = {"IIJBOOK_DATA_DIR": job.data, "IIJBOOK_TARGET": "site"}
     Path(job.log).parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(job.log)  # a new file each run, never one opened through a link
-    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    Path(job.log).unlink(missing_ok=True)  # a new file each run (O_EXCL), never one opened through a link
+    log_fd = os.open(job.log, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     start, deadline = time.perf_counter(), time.monotonic() + job.timeout
 
     def time_left(_cell: nbformat.NotebookNode) -> int:
@@ -304,23 +298,19 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
         if "kernel" in _kept:
             _kept["kernel"] = kernel
         os.close(log_fd)
-    seconds = time.perf_counter() - start
-    if cell:
-        where = "a cell"
-        with contextlib.suppress(OSError, ValueError):
-            where = cell_name(nbformat.read(job.output, as_version=4))
-        return seconds, f"{where} {cell}"
+    seconds, nb = time.perf_counter() - start, None
     if failure is not None:
         name = type(failure).__name__
         return seconds, f"{name}: {failure}" + hint(name, str(failure), job.log)
-    nb = nbformat.read(job.output, as_version=4)
+    with contextlib.suppress(OSError, ValueError):  # a run cut short may have left none
+        nb = nbformat.read(job.output, as_version=4)
+    if cell:
+        return seconds, f"{cell_name(nb) if nb else 'a cell'} {cell}"
     if (size := os.path.getsize(job.output)) > MAX_EXECUTED_BYTES:
         most, cell_id = max((len(json.dumps(c.get("outputs", []))), c.get("id") or "") for c in nb.cells)
         mb, limit = 1 << 20, MAX_EXECUTED_BYTES >> 20
-        return seconds, (
-            f"its executed copy is {size / mb:.0f} MB, over the {limit} MB a page may hold: "
-            f"{cell_name(nb, cell_id)} wrote {most / mb:.0f} MB of output"
-        )
+        over = f"its executed copy is {size / mb:.0f} MB, over the {limit} MB a page may hold"
+        return seconds, f"{over}: {cell_name(nb, cell_id)} wrote {most / mb:.0f} MB of output"
     try:
         fill_markdown(nb)
     except EvalError as exc:
@@ -354,8 +344,7 @@ def kill_pool(pool: ProcessPoolExecutor) -> None:
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
-        if proc.is_alive():
-            proc.kill()  # not terminate: a stopped worker only takes SIGKILL
+        proc.kill()  # not terminate: a stopped worker only takes SIGKILL; an ended one is left alone
     for proc in processes:
         proc.join(timeout=5)
 

@@ -1,17 +1,8 @@
-"""Scenarios: named parameter sets built beside the default book and compared on one page.
-
-A scenarios file is YAML::
-
-    scenarios:
-      guided_low:  {guidance_point: low,  fy2001_revenue_jpy: 39900000000}
-      guided_high: {guidance_point: high, fy2001_revenue_jpy: 39900000000}
-
-and ``--sweep NAME=V1,V2,...`` adds one scenario per value; each value is checked as ``-p``
-checks it, before anything runs. A scenario is set over each chapter's defaults and compared
-with the defaults' own run. Cost follows change: a chapter whose values come out as the default
-book's is not run again (the scenario shows the default page), and scenarios that give a chapter
-the same values share one run, ``<chapter>--<hash of its values>``, published at
-``scenarios/<scenario>/<chapter>.html``.
+"""Scenarios: named parameter sets (a YAML file ``scenarios: {name: {parameter: value}}``, or
+``--sweep NAME=V1,V2,...``) built beside the default book and compared on one page (README,
+*Scenarios*). Each value is checked as ``-p`` checks it. Cost follows change: a chapter whose values
+are the default book's is not run again, and scenarios giving a chapter the same values share one
+run, ``<chapter>--<hash of its values>``, published at ``scenarios/<scenario>/<chapter>.html``.
 
 >>> from iijbook_build.inputs import discover
 >>> chapters = discover()
@@ -46,6 +37,8 @@ MAX_SCENARIOS = 12
 #: Where the Scenarios page and the scenario pages go in the book.
 PAGE = Path("chapters") / "scenarios.md"
 FOLDER = "scenarios"
+#: A chapter's key outputs (:func:`iijbook.page.key_outputs`): name: (value, unit).
+Outputs = dict[str, tuple[float, str]]
 
 
 @dataclass(frozen=True)
@@ -59,10 +52,8 @@ class Scenario:
 def scenario(name: Any, given: Any, chapters: list[Chapter], where: str) -> Scenario:
     """One scenario, refused with a clear error if its name, a parameter or a value is wrong."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise ParameterError(
-            f"{where}: scenario name {shown(name)} must be lower-case letters, digits and _, "
-            "starting with a letter (at most 40)"
-        )
+        rule = "must be lower-case letters, digits and _, starting with a letter (at most 40)"
+        raise ParameterError(f"{where}: scenario name {shown(name)} {rule}")
     if not isinstance(given, dict) or not given:
         raise ParameterError(f"{where}: scenario {name} must map parameter names to values")
     if many := [k for k, v in given.items() if v is not None and not isinstance(v, str | int | float)]:
@@ -128,11 +119,9 @@ def check_all(scenarios: list[Scenario]) -> list[Scenario]:
 
 @dataclass
 class Plan:
-    """The runs the scenarios add, each one more "chapter" for the build (``chapters``; by run name:
-    its values, its chapter, and how messages name it), and the run each scenario shows of each
-    chapter (``shows``; ``pages``: those published as pages of its own). ``baseline`` is each
-    chapter's run of its defaults, the *default* column: the default book's run where it ran with
-    its defaults, else one of its own."""
+    """The runs the scenarios add, each one more "chapter" for the build (by run name: its values,
+    its chapter, how messages name it); the run each scenario shows of each chapter (``pages``: those
+    of its own); ``baseline``: each chapter's run of its defaults (the default book's, if it has them)."""
 
     chapters: list[Chapter] = field(default_factory=list)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -190,10 +179,9 @@ def _absolute(m: re.Match[str]) -> str:
 
 
 def scenario_copy(notebook: str, scenario_name: str) -> str:
-    """An executed chapter as a page of ``scenarios/<scenario>/``. A label may be defined once in a
-    book, so its figure names and exercise labels take the scenario as a suffix; its title starts
-    with the scenario (the sidebar tells the copies apart); its ``{doc}`` links go to the default
-    book's pages."""
+    """An executed chapter as a page of ``scenarios/<scenario>/``: its labels (defined once in a book)
+    and figure names end with the scenario, so does its title start; its ``{doc}`` links go to the
+    default book's pages."""
     nb = json.loads(notebook)
     figures = [c.get("metadata", {}).get("mystnb", {}).get("figure", {}) for c in nb["cells"]]
     labels = {f["name"] for f in figures if f.get("name")}
@@ -224,12 +212,10 @@ def pages(
     """What the scenarios add to the book: their copies of the chapters they ran (``executed``: each
     run's executed copy, by run name), the Scenarios page, and the table of contents."""
     out: dict[Path, str] = {}
-    for scenario_name, runs in the_plan.pages.items():
-        for chapter_name, run in runs.items():
-            text = read_bytes(executed[run], "executed copy", 64 << 20).decode()
-            out[Path(FOLDER) / scenario_name / f"{chapter_name}.ipynb"] = answer_first(
-                scenario_copy(text, scenario_name)
-            )
+    for name, runs in the_plan.pages.items():
+        for chapter, run in runs.items():
+            text = scenario_copy(read_bytes(executed[run], "executed copy", 64 << 20).decode(), name)
+            out[Path(FOLDER) / name / f"{chapter}.ipynb"] = answer_first(text)
     read = {name: _read(path) for name, path in executed.items()}
     titles = {name: title for name, (title, _) in read.items() if name not in the_plan.base}
     out[PAGE] = scenarios_page(scenarios, the_plan, {name: o for name, (_, o) in read.items()}, titles)
@@ -238,8 +224,8 @@ def pages(
     return out
 
 
-def _read(executed: Path) -> tuple[str, dict[str, tuple[float, str]]]:
-    """A chapter's title (its first level-1 heading) and key outputs (:func:`iijbook.page.key_outputs`)."""
+def _read(executed: Path) -> tuple[str, Outputs]:
+    """A chapter's title (its first level-1 heading) and key outputs."""
     from iijbook.page import KEY_OUTPUTS_MIME
 
     cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
@@ -260,38 +246,30 @@ def _value(value: float, unit: str) -> str:
 
 
 def scenarios_page(
-    scenarios: list[Scenario],
-    the_plan: Plan,
-    outputs: dict[str, dict[str, tuple[float, str]]],
-    chapter_titles: dict[str, str],
+    scenarios: list[Scenario], the_plan: Plan, outputs: dict[str, Outputs], titles: dict
 ) -> str:
     """The Scenarios page: what each scenario changes and its pages; each chapter's key outputs
     side by side where they differ or a scenario has a page of it (``outputs``: each run's, by run
     name, a chapter's own name for the default book's run); a chart of the first yen output."""
     lines = [
-        "# Scenarios",
-        "",
-        "This build ran the book with each scenario below, each set over the chapters' defaults, and "
-        "compares them with the chapters' defaults (the *default* column: each chapter's run with "
-        "its defaults, whatever else the build was given; see *Scenarios and sweeps* in the "
-        "introduction). A chapter whose parameters a scenario leaves as they are was not run again.",
-        "",
-        "## What each scenario changes",
-        "",
-        "| scenario | parameters that differ from the defaults | its pages |",
-        "|---|---|---|",
+        "# Scenarios\n\nThis build ran the book with each scenario below, each set over the chapters'"
+        " defaults, and compares them with the chapters' defaults (the *default* column: each chapter's"
+        " run with its defaults, whatever else the build was given; see *Scenarios and sweeps* in the"
+        " introduction). A chapter whose parameters a scenario leaves as they are was not run again.\n",
+        "## What each scenario changes\n",
+        "| scenario | parameters that differ from the defaults | its pages |\n|---|---|---|",
     ]
     for s in scenarios:
         changed = ", ".join("`{} = {}`".format(k, repr(s.given[k]).replace("|", "\\|")) for k in s.differs)
         links = ", ".join(
-            f"{{doc}}`{chapter_titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]
+            f"{{doc}}`{titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]
         )
         links = links or "none: every chapter is as in the default book"
         lines.append(f"| {s.name} | {changed or 'none'} | {links} |")
     columns = ["default", *(s.name for s in scenarios)]
     paged = {c for p in the_plan.pages.values() for c in p}
     rows = []
-    for chapter, title in chapter_titles.items():
+    for chapter, title in titles.items():
         for key, value in outputs.get(the_plan.baseline.get(chapter, chapter), {}).items():
             shows = [the_plan.shows[s.name].get(chapter, chapter) for s in scenarios]
             cells = [value, *(outputs.get(run, {}).get(key) for run in shows)]
