@@ -239,3 +239,14 @@ def test_crosswave_against_what_iij_had_at_stake(default_run):
     assert glued["fmt.millions(equity_loss_fy2001)"] == "¥5,421M"
     assert (glued['filing["published"]'], glued['yen(filing["value"])']) == ("2003-08-20", "¥68.4B")
     assert not any("debt_to_revenue" in k for k in glued)
+
+
+def test_what_november_2002_allowed_by_hand(default_run):
+    """From the release and FY2001 (May 2002) only: 2H01 = 39.9 − 10.6 / 1.073 / 1.143 − 10.6 / 1.143
+    = 39.9 − 17.9168 = 21.9832; 2H02 needed = 47.88 − 20.4788 = 27.4012, 27.4012 / 21.9832 − 1 = +24.6%;
+    1H02 grew +14.3% (printed)."""
+    _, glued = default_run
+    assert glued["yen(h2_needed_jpy)"] == "¥27.4B"
+    assert glued['yen(h2_01["value"])'] == "¥22.0B"
+    assert glued["pct(h2_needed_on_h2_01, 0, signed=True)"] == "+25%"
+    assert glued['pct(rec.loc[("1H02", "growth YoY"), "value"], signed=True)'] == "+14.3%"
