@@ -24,13 +24,13 @@ CITED = {
     "pen_start": 'fmt.pct(figure("internet_penetration_1999_12").value)',
     "pen_end": 'fmt.pct(figure("internet_penetration_2001_12").value)',
     "pen_months": 'month_index("2001-12") - month_index("1999-12")',
-    "pen_cagr": "fmt.pct(cagrs[0].value)",
-    "mobile_cagr": "fmt.pct(cagrs[1].value)",
+    "pen_cagr": "pct3(cagrs[0].value)",
+    "mobile_cagr": "pct3(cagrs[1].value)",
     "adsl_months": 'month_index("2002-10") - month_index("2000-03")',
     "adsl_multiple": "multiple(cagrs[2].value)",
-    "catv_cagr_text": "fmt.pct(catv_cagr.value)",
-    "catv_cagr_lo": "fmt.pct(catv_cagr.interval.lo)",
-    "catv_cagr_hi": "fmt.pct(catv_cagr.interval.hi)",
+    "catv_cagr_text": "pct3(catv_cagr.value)",
+    "catv_cagr_lo": "pct3(catv_cagr.interval.lo)",
+    "catv_cagr_hi": "pct3(catv_cagr.interval.hi)",
     "catv_years": "catv_months / 12",
     "catv_start": "catv_start.value / 1e6",
     "catv_end": "catv_end.value / 1e6",
@@ -188,13 +188,16 @@ def test_release_cagrs_by_hand(default_run, glued):
     assert catv["highest"] == pytest.approx(1.73170, abs=1e-4)
     # Internet penetration: (0.440 / 0.214) ** (12 / 24) - 1 = 2.05607 ** 0.5 - 1 = 0.43390
     assert (glued["pen_months"], glued["pen_cagr"]) == ("24", "43.4%")
-    # mobile Internet: 56.3 / 7.5 = 7.50667; ln = 2.01579; * 12 / 29 = 0.83412; e^ = 2.30279
-    assert glued["mobile_cagr"] == "130.3%"
+    # mobile Internet: 56.3 / 7.5 = 7.50667; ln = 2.01579; * 12 / 29 = 0.83412; e^ = 2.30279: 130.279%,
+    # to three significant figures 130%
+    assert glued["mobile_cagr"] == "130%"
     # ADSL: 4,600,000 / 211 = 21,800.95; ln = 9.98970; * 12 / 31 = 3.86698; e^ = 47.798, x47.8 a year
     assert (glued["adsl_months"], glued["adsl_multiple"]) == ("31", "×47.8")
-    assert (glued["catv_months"], glued["catv_cagr_lo"], glued["catv_cagr_hi"]) == ("30", "117.8%", "173.2%")
+    # to three significant figures: 117.79% is 118%, 173.17% is 173%, 140.82% is 141%
+    assert (glued["catv_months"], glued["catv_cagr_lo"], glued["catv_cagr_hi"]) == ("30", "118%", "173%")
+    assert glued["catv_cagr_text"] == "141%"
     table = {row[0]: row for row in table_rows(default_run, "bb-07")}
-    assert table["ADSL subscribers, CAGR"][1] == "4,679.8%"
+    assert table["ADSL subscribers, CAGR"][1] == "4,680%"  # 47.798 - 1 = 46.798, 4,679.8%: three figures
     assert all("to the power 12 ÷" in row[3] for row in table.values())
 
 
@@ -256,7 +259,8 @@ def test_year_on_year(default_run, glued):
     assert number(dec["2001-12"][1]) == pytest.approx(155.778, abs=1e-3)
     assert number(dec["2003-12"][1]) == pytest.approx(0.81944, abs=1e-5)
     assert number(dec["2003-12"][0]) == 10_272_052 - 5_645_728  # 4,626,324
-    assert (glued["dsl_yoy_2001"], glued["dsl_yoy_2003"]) == ("×156.8", "×1.8")
+    # to three significant figures: 156.778 + 1 = 156.8 is ×157; 1.81944 is ×1.82
+    assert (glued["dsl_yoy_2001"], glued["dsl_yoy_2003"]) == ("×157", "×1.82")
     rows = {(r[0], r[1]): r for r in table_rows(default_run, "bb-18")}
     assert rows[("FTTH", "2002")][3:] == ["n/a", "n/a"]  # no FTTH figure for December 2001
     assert rows[("DSL", "2002")][3] == "4,121,380"  # 5,645,728 - 1,524,348
@@ -394,3 +398,58 @@ def test_broadband_refuses_a_cutoff_with_too_few_points(run):
     # FTTH starts in 2002-01: by 2002-03 the series has 2 figures (2002-01, 2002-03)
     with pytest.raises(ChapterFailed, match="only 2 FTTH observation"):
         run({"projection_series": "FTTH", "projection_cutoff": "2002-03"})
+
+
+def test_the_market_tied_to_iij_by_hand(default_run):
+    g = glued_values(default_run, unquote=True)
+    # IIJ's revenues YoY as printed: 2Q02 +10.9%, 1H02 +14.3%
+    assert g['fmt.pct(iij["2Q02"]["value"], signed=True)'] == "+10.9%"
+    assert g['fmt.pct(iij["1H02"]["value"], signed=True)'] == "+14.3%"
+    # the ministry's ADSL count as quoted (Nov 2002): "8.4 times over the year to September to 4.2 million"
+    assert (g['Text(f"{adsl_mult.mid:g}")'], g["fmt.count(adsl_sep02)"]) == ("8.4", "4.2M")
+    # CATV: "1.8 Million" / 1,151,000 (Sept 2001) = 1.5639; 1.75 / 1.151 = 1.5204; 1.85 / 1.151 = 1.6073
+    assert (
+        g["multiple(catv_sep.mid - 1)"],
+        g["multiple(catv_sep.lo - 1)"],
+        g["multiple(catv_sep.hi - 1)"],
+    ) == (
+        "×1.56",
+        "×1.52",
+        "×1.61",
+    )
+    # the two DSL counts differ: 4.2M / 650,796 = 6.4536, against the ministry's own 8.4
+    assert g["multiple(adsl_check.mid - 1)"] == "×6.45"
+    table = {row[0]: row for row in table_rows(default_run, "bb-iij-d1")}
+    # 1Q02: IIJ 9.8788 / 8.3586 - 1 = +18.2% (the record, derived); DSL 3,300,926 / 291,333 = 11.33;
+    # CATV 1,626,000 / 967,000 = 1.6815
+    assert table["1Q02"][1].startswith("+18.2%") and table["1Q02"][2:4] == ["×11.3", "×1.68"]
+
+
+def test_revenue_per_unit_of_traffic_by_hand(default_run):
+    g = glued_values(default_run, unquote=True)
+    # assumed: IIJ's traffic grew with the carriers' 3.4 times; 1.109 / 3.4 = 0.32618, about -67%;
+    # range: 1.1085 / 3.45 = 0.32130 (-68%) to 1.1095 / 3.35 = 0.33119 (-67%)
+    assert g['Text(f"{sig3(per_unit):g}")'] == "0.326"
+    minus = "\u2212"
+    assert g["fmt.pct(per_unit - 1, 0, signed=True)"] == minus + "67%"
+    assert (
+        g["fmt.pct(per_unit_range.lo - 1, 0, signed=True)"],
+        g["fmt.pct(per_unit_range.hi - 1, 0, signed=True)"],
+    ) == (minus + "68%", minus + "67%")
+    assert g["fmt.pct(1 - per_unit, 0)"] == "67%"
+    # a year before: 34.5 / 3.45 = 10.0 to 35.5 / 3.35 = 10.6 Gbit/s
+    assert "10.0 to 10.6 Gbit/s" in shown(default_run, "bb-iij-d2")
+
+
+def test_what_was_known_at_the_release(default_run):
+    g = glued_values(default_run, unquote=True)
+    # known in November 2002: DSL 1,524,348 / 9,723 = 156.78 (×157) to December 2001, and
+    # 3,915,740 / 510,339 = 7.6728 (×7.67) to August 2002 (the series' figure published 2002-09-30)
+    assert (g["multiple(dsl_dec01 - 1)"], g["multiple(dsl_aug - 1)"]) == ("×157", "×7.67")
+    source = nbformat.read(Path(__file__).parent.parent / "chapters" / "broadband.ipynb", as_version=4)
+    takeaway = next(
+        c for c in source.cells if c.get("id") == "bb-32"
+    ).source  # the prose before its evals ran
+    before, _, after = takeaway.partition("```{admonition} Hindsight")
+    assert "when the release came out" not in takeaway.lower()
+    assert 'yoy.loc["2002-12", "DSL"]' not in before and 'yoy.loc["2002-12", "DSL"]' in after

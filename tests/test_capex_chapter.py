@@ -31,7 +31,8 @@ CITED = {
     "repl_1q02": 'fmt.pct(replacement["1Q02"])',
     "da_qoq": "fmt.pct(da_growth_qoq, signed=True)",
     "da_h1_text": "millions(da_h1.value)",
-    "da_year_text": "millions(da_year.value)",
+    "da_qoq_lo": "fmt.pct(da_growth_range.lo, signed=True)",
+    "da_qoq_hi": "fmt.pct(da_growth_range.hi, signed=True)",
     "dc_existing": 'fmt.count(data.figure("data_centers_existing").value)',
     "dc_planned": 'Text(data.figure("data_centers_planned").printed)',
     "rooms_open": 'fmt.area(rooms["opening"].sum())',
@@ -45,9 +46,10 @@ CITED = {
     "scen_vs_da": "Text(f\"{scenario['times D&A']:.2f}\")",
     "scen_less": 'millions(scenario["EBITDA less CAPEX"])',
     "scen_verdict": "verdict",
-    "later_da": "millions(later_da_value)",
-    "later_ebitda": "millions(later_ebitda_value)",
-    "later_loss": "millions(abs(later_oi_value))",
+    "da_3q02": 'millions(da_path["3Q02"]["value"])',
+    "da_4q02": 'millions(da_path["4Q02"]["value"])',
+    "da_fy2001": 'millions(da_path["FY2001"]["value"])',
+    "da_fy2002": 'millions(da_path["FY2002"]["value"])',
     "ex15_intensity": "fmt.pct(EX_INTENSITY, 0)",
     "ex15_capex": 'millions(ex15["CAPEX"])',
     "ex15_vs_da": "Text(f\"{ex15['times D&A']:.2f}\")",
@@ -76,14 +78,16 @@ def default_run(built_book):
     return executed_copy(built_book, "capex")
 
 
-def test_depreciation_run_rate_by_hand(default_run):
+def test_depreciation_path_by_hand(default_run):
     g = cited(default_run, unquote=True)
     assert g["da_2q02"] == "¥856M"  # 662 + 194
     assert g["da_h1_text"] == "¥1,652M"  # 796.228 + 856
-    assert g["da_year_text"] == "¥3,424M"  # 4 × 856
-    # a year's range: 4 × 855 = 3,420M to 4 × 857 = 3,428M
-    assert "¥3,424M (¥3,420M to ¥3,428M)" in cell_text(default_run, "capex-d2")
     assert g["da_qoq"] == "+7.5%"  # 856 / 796.228 − 1
+    # the range: 855 / 806.73 − 1 = +6.0% to 857 / 786.16 − 1 = +9.0% (1Q02 from "doubled", 1.95 to 2.05)
+    assert (g["da_qoq_lo"], g["da_qoq_hi"]) == ("+6.0%", "+9.0%")
+    # no annualised "run-rate": two quarters do not make one
+    text = "".join(c.source for c in nbformat.read(default_run, as_version=4).cells)
+    assert "run-rate" not in text and "da_year" not in text
 
 
 def test_replacement_intensity_by_hand(default_run):
@@ -107,13 +111,23 @@ def test_scenario_and_capex_equal_to_ebitda_by_hand(default_run):
     assert (g["ex_be_vs_da"], g["ex_be_shrink"]) == ("0.77", "¥194M")
 
 
-def test_later_depreciation_by_hand(default_run):
+def test_later_depreciation_from_the_record_by_hand(default_run):
     g = cited(default_run, unquote=True)
-    assert g["later_da"] == "¥905M"  # 459 + 446
-    # the page cites the operating loss unsigned; the cell that derives D&A shows it signed
-    assert cell_text(default_run, "capex-d7") == "(¥459M, \u2212\u2060¥446M, ¥905M)"
-    assert g["later_ebitda"] == "¥459M"
-    assert g["later_loss"] == "¥446M"  # cited as "an operating loss of ¥446M", never "of −¥446M"
+    # 4Q02 = EBITDA 459 − (−446) = 905; 3Q02 = 459 / 1.32 + 567 = 347.7 + 567 = 914.7 (EBITDA from
+    # 4Q02's +32% QoQ); FY2001 = 3.0B − 54M = 2,946M; FY2002 = 1.8B + 1.7B = 3,500M
+    assert (g["da_3q02"], g["da_4q02"]) == ("¥915M", "¥905M")
+    assert (g["da_fy2001"], g["da_fy2002"]) == ("¥2,946M", "¥3,500M")
+    nb = nbformat.read(default_run, as_version=4)
+    cell = next(c for c in nb.cells if c.get("id") == "capex-d7")
+    assert "hindsight" in cell.metadata["tags"] and cell.source.startswith("# Hindsight:")
+
+
+def test_ebitda_is_not_called_cash(default_run):
+    text = "".join(
+        c.source for c in nbformat.read(default_run, as_version=4).cells if c.cell_type == "markdown"
+    )
+    assert "what operations earned" not in text and "operations just pay" not in text
+    assert "EBITDA is not cash flow" in text
 
 
 def test_server_rooms_from_the_release_tables(default_run):

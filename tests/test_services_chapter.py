@@ -99,7 +99,15 @@ def test_catv_reach_and_the_fee_at_the_defaults(default_run):
         glued['f"{reach:,.0f}"'],
     ) == ("11", "11 × 10,000", "110,000")
     assert glued["fmt.pct(reach_share)"] == "6.1%"
-    assert glued["operators_source"] == 'the release\'s "more than 10" at its least, 11'
+    # 11 is this page's assumption, not the release's number: the release prints "More than 10"
+    assert glued["operators_source"] == (
+        'an assumption: the release says "more than 10", and this page takes the '
+        "least whole number above 10, 11"
+    )
+    assert glued["Text(catv_fig.printed)"] == "More than 10"
+    assert glued['"assumed" if catv_operators is None else "a parameter"'] == "assumed"
+    # the exercise quotes the starting figure as the release prints it, "0.2 Million", not "200K"
+    assert glued["Text(catv_2000_03.printed)"] == "0.2 Million"
     # 1% of ¥10.6B = ¥106M a quarter; / (3 × 11) = ¥3.21M a month each; / 10,000 = ¥321 a subscriber
     assert (glued["fmt.pct(catv_revenue_yardstick)"], glued["fmt.yen(per_quarter)"]) == ("1.0%", "¥106M")
     assert glued["fmt.yen(fee_needed)"] == "¥3.2M"

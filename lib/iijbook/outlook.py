@@ -1,12 +1,9 @@
 """IIJ's results as reported after the release, and the FY2001 base they imply.
 
-The release guides 3Q02 revenues, FY2002 growth of 20% and a profitable
-FY2002; IIJ's later reports (``data/iij_reported_later.csv``) say what came.
-The outlook chapter sets the two side by side; this module keeps what several
-chapters share: a later-reported figure with the interval its printed form
-allows, and FY2001 revenues, which the release does not print: as IIJ published
-them in May 2002 (the base every page takes), and as the later FY2002 report
-implies them (the cross-check):
+IIJ's later reports (``data/iij_reported_later.csv``) say what came of the release's guidance. This
+module keeps what several chapters share: a later-reported figure with the interval its printed form
+allows, and FY2001 revenues, which the release does not print: as IIJ published them in May 2002 (the
+base every page takes), and as the later FY2002 report implies them (the cross-check):
 
 >>> later_figure("total_revenues", "FY2002").printed
 'JPY44.0B'

@@ -43,6 +43,7 @@ UNITS: dict[str, tuple[float, float]] = {
     "terminals": (0, 1e9),
     "seats": (0, 1e6),
     "m2": (0, 1e7),
+    "bit/s": (0, 1e15),
 }
 
 _ID = r"^[a-z0-9][a-z0-9_]*$"
