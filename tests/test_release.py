@@ -159,19 +159,9 @@ def test_every_quotation_in_a_source_column_is_one_line_of_the_release():
     assert checked >= 40  # release_figures.csv quotes the release for each of its figures
 
 
-#: Chapters whose rewrite (issue 21) has not yet mended a quotation: profitability calls "smaller loss"
-#: the release's words, which the release never prints. The mark comes off when the chapter is mended.
-QUOTING_NOT_YET: set[str] = set()
-
-
 @pytest.mark.parametrize(
     "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason="quotation not yet mended", strict=False))
-        if p.stem in QUOTING_NOT_YET
-        else p
-        for p in sorted((ROOT / "chapters").glob("*.ipynb"))
-    ],
+    sorted((ROOT / "chapters").glob("*.ipynb")),
     ids=lambda p: p.stem,
 )
 def test_a_chapters_quotation_of_the_release_is_one_line_of_it(path):
@@ -181,7 +171,8 @@ def test_a_chapters_quotation_of_the_release_is_one_line_of_it(path):
     cells = nbformat.read(path, as_version=4).cells
     # the prose without its {eval} expressions and code spans (their quotes are Python's): a quotation
     # holding one ({} in its place) is not the release's words alone
-    prose = [re.sub(r"(\{\w+\})?`[^`]*`", "{}", c.source) for c in cells if c.cell_type == "markdown"]
+    fenceless = [re.sub(r"(?m)^\s*`{3,}.*$", "", c.source) for c in cells if c.cell_type == "markdown"]
+    prose = [re.sub(r"(\{\w+\})?(`+)[\s\S]*?\2", "{}", text) for text in fenceless]
     quotes = [m[1] for text in prose for m in RELEASE_QUOTE.finditer(text)]
     spliced = [q for q in quotes if not set("{}`=") & set(q) and not _on_one_line(q, lines)]
     assert not spliced, f"{path.name}: quoted as the release's, but not one line of it: {spliced}"
