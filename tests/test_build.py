@@ -56,7 +56,7 @@ def test_revenues_page_shows_the_figures(site):
         "¥8.36B",  # derived by hand in test_revenues
         "¥122.1",
         "¥10.75B",
-        "¥16.65B",  # 39.9 × 1.2 − 20.4788 − 10.75 = 16.6512
+        "¥16.7B",  # 39.9 × 1.2 − 20.4788 − 10.75 = 16.6512, to three figures
     ):
         assert text in page, text
     assert page.count('class="iijbook-chart-canvas"') == 3

@@ -230,7 +230,7 @@ def _cited(executed: Path) -> list[str]:
             continue  # a solution opens folded in JupyterLab
         for answer in cell.metadata.get("user_expressions", []):
             text = answer.get("result", {}).get("data", {}).get("text/plain", "")
-            if text[:1] in "'\"":
+            if text[:1] and text[:1] in "'\"":
                 text = ast.literal_eval(text)  # a str's repr: the reader sees the str
             if text and not text.startswith("<") and "\n" not in text:
                 found.append(text)
