@@ -105,7 +105,8 @@ def test_the_operating_result_by_hand(default_run):
     assert glued["y2(op_1h.value)"] == MINUS + "¥659M"  # the minus sign is joined to its figure
     # 2H02 from the quarter of record alone: 3Q02 + 4Q02 = -567 - 446 = -1,013 (no second figure)
     assert glued["y2(op_2h.value)"] == MINUS + "¥1.01B"
-    assert (glued["yen(op_3q02.value)"], glued["yen(op_4q02.value)"]) == (MINUS + "¥567M", MINUS + "¥446M")
+    # cited as "operating losses of ¥567M ... ¥446M": the word says loss, so no minus sign besides
+    assert (glued["yen(abs(op_3q02.value))"], glued["yen(abs(op_4q02.value))"]) == ("¥567M", "¥446M")
     # needed for a profit: 0 - (-659.23) = +659.23; missed by 659.23 + 1013 = 1,672.23
     assert glued["y2(op_2h_needed)"] == "¥659M"
     assert glued["y2(op_miss)"] == "¥1.67B"
