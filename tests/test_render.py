@@ -169,3 +169,32 @@ def test_the_bundle_is_built_once_per_environment_and_a_cut_copy_is_built_again(
     kept.write_text("/* a bundle */\n")  # cut short
     bundle.write_bundle(tmp_path / "c")
     assert len(made) == 2 and kept.read_text().endswith("})();\n")
+
+
+def test_the_theme_cut_is_kept_per_environment_and_a_cut_copy_is_made_again(tmp_path, monkeypatch):
+    """The stylesheet and font cut take a second and a half a render: the environment keeps them,
+    named by the theme and the site's words; a copy cut short is never served."""
+    from iijbook_build import bundle, trim
+
+    monkeypatch.setattr(bundle.sys, "prefix", str(tmp_path / "venv"))
+    sites = []
+    for name in ("a", "b", "c"):
+        site = tmp_path / name
+        (site / trim.THEME_CSS).parent.mkdir(parents=True)
+        (site / trim.THEME_CSS).write_text("uncut")
+        (site / trim.FONTS).mkdir(parents=True)
+        (site / "index.html").write_text('<i class="fa-solid fa-bars"></i><nav class="navbar"></nav>')
+        sites.append(site)
+    trim.trim_theme(sites[0])
+    css = (sites[0] / trim.THEME_CSS).read_text()
+    assert ".fa-bars:before" in css and ".fa-moon:before" not in css and ".navbar" in css
+    kept = sorted((tmp_path / "venv" / "share" / "iijbook" / "trim").iterdir())
+    assert sorted(p.suffix for p in kept) == [".css", ".woff2", ".woff2", ".woff2"]
+    for path in kept:
+        path.write_bytes(path.read_bytes()[:-5])  # cut short
+    trim.trim_theme(sites[1])  # made again, not served cut
+    trim.trim_theme(sites[2])  # from the environment
+    for site in sites[1:]:
+        assert (site / trim.THEME_CSS).read_text() == css
+        for font in (sites[0] / trim.FONTS).iterdir():
+            assert (site / trim.FONTS / font.name).read_bytes() == font.read_bytes()

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -36,12 +37,22 @@ def bundle_text() -> str:
     return header + "(function () {\n" + module + "\n})();\n"
 
 
-def _write(path: Path, text: str) -> None:
-    """Write whole or not at all: a build killed halfway leaves no bundle cut short."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def kept(name: str, make: Callable[[], bytes], whole: Callable[[bytes], bool]) -> bytes:
+    """What ``make()`` gives, kept in the environment under ``name`` (which names all it depends
+    on) for every later build, cold ones too; a kept copy that is not ``whole`` is made again."""
+    path = Path(sys.prefix) / "share" / "iijbook" / name
+    with contextlib.suppress(OSError):
+        if whole(blob := path.read_bytes()):
+            return blob
+    blob = make()
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(blob)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+    return blob
 
 
 def write_bundle(static_dir: Path) -> Path:
@@ -49,15 +60,12 @@ def write_bundle(static_dir: Path) -> Path:
     else stands at its name (a link, a pipe, a bundle cut short or of other versions) is replaced."""
     stamp = f"{metadata.version('altair')} {metadata.version('vl-convert-python')}".encode()
     digest = hashlib.sha256(stamp + DRAW_SCRIPT.read_bytes() + Path(__file__).read_bytes()).hexdigest()
-    kept = Path(sys.prefix) / "share" / "iijbook" / f"vega-bundle-{digest[:16]}.js"
-    text = ""
-    with contextlib.suppress(OSError, UnicodeError):
-        text = kept.read_text(encoding="utf-8")
-    if not text.endswith("})();\n"):  # none kept yet, or one cut short
-        text = bundle_text()
-        with contextlib.suppress(OSError):
-            _write(kept, text)
+    blob = kept(
+        f"vega-bundle-{digest[:16]}.js", lambda: bundle_text().encode(), lambda b: b.endswith(b"})();\n")
+    )
     target = Path(static_dir) / BUNDLE_PATH
-    if target.is_symlink() or not target.is_file() or target.read_text(errors="replace") != text:
-        _write(target, text)
+    if target.is_symlink() or not target.is_file() or target.read_bytes() != blob:
+        target.unlink(missing_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob)
     return target

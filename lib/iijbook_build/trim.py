@@ -4,7 +4,9 @@ The stylesheet (66 KB sent) holds all of Bootstrap and a rule for each of Font A
 icons, the font (0.16 MB) 1,400 glyphs: uncut, a chapter's first visit would send 630 KB, not
 430. No library prunes CSS by a site's words, so this keeps each rule whose class names all
 occur in the pages or scripts (any word of a script, which may add a class later), and rules
-without classes; tinycss2 parses it, and fontTools keeps the glyphs the kept rules draw.
+without classes; tinycss2 parses it, and fontTools keeps the glyphs the kept rules draw. Both
+take a second and a half a render, so each result is kept in the environment (as the Vega bundle
+is), named by all it depends on: the theme's files and the words of the site that occur in them.
 
 >>> css = '.fa-bars:before{content:"x"}.fa-moon:before{content:"y"}a{color:red}'
 >>> purge_css(css, {"fa-bars"})
@@ -17,12 +19,15 @@ without classes; tinycss2 parses it, and fontTools keeps the glyphs the kept rul
 
 from __future__ import annotations
 
+import hashlib
 import re
 from itertools import groupby
 from pathlib import Path
 
 import tinycss2
 from tinycss2.ast import IdentToken, Node
+
+from .bundle import kept
 
 THEME_CSS = Path("_static") / "styles" / "pydata-sphinx-theme.css"
 FONTS = Path("_static") / "vendor" / "fontawesome" / "webfonts"
@@ -76,7 +81,6 @@ def trim_theme(site: Path) -> None:
     """Cut the site's theme stylesheet and icon fonts down to what its pages use, always from the
     theme's own files, so that a second build gives the same bytes."""
     import pydata_sphinx_theme
-    from fontTools import subset
 
     static = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
     if not (site / THEME_CSS).exists():
@@ -84,11 +88,33 @@ def trim_theme(site: Path) -> None:
     # the theme's icon script is left out of the pages (sphinxext), so its words do not count
     scripts = [p for p in (site / "_static").rglob("*.js") if p.name != "fontawesome.js"]
     texts = (p.read_text(errors="replace") for p in [*site.rglob("*.html"), *scripts])
-    known = set(_WORD.findall("".join(texts)))
-    css = purge_css((static / "styles" / THEME_CSS.name).read_text(encoding="utf-8"), known)
-    (site / THEME_CSS).write_text(css + "\n", encoding="utf-8")
+    theme = (static / "styles" / THEME_CSS.name).read_text(encoding="utf-8")
+    known = set(_WORD.findall("".join(texts))) & set(_WORD.findall(theme))  # all the cut depends on
+    key = hashlib.sha256("\n".join([theme, *sorted(known)]).encode()).hexdigest()[:20]
+    css = kept(
+        f"trim/{key}.css", lambda: (purge_css(theme, known) + "\n").encode(), lambda b: b.endswith(b"}\n")
+    )
+    (site / THEME_CSS).write_bytes(css)
     sheets = "".join(p.read_text(errors="replace") for p in (site / "_static").rglob("*.css"))
     unicodes = "--unicodes=" + ",".join(f"{p:x}" for p in sorted(_codepoints(sheets)))
     for font in (static / FONTS.relative_to("_static")).glob("*.woff2"):
         if (site / FONTS).is_dir():
-            subset.main([str(font), unicodes, "--flavor=woff2", f"--output-file={site / FONTS / font.name}"])
+            digest = hashlib.sha256(font.read_bytes() + unicodes.encode()).hexdigest()[:20]
+            blob = kept(f"trim/{digest}-{font.name}", lambda font=font: _subset(font, unicodes), _whole_woff2)
+            (site / FONTS / font.name).write_bytes(blob)
+
+
+def _whole_woff2(blob: bytes) -> bool:
+    """A WOFF2 font says its length in its header."""
+    return blob[:4] == b"wOF2" and int.from_bytes(blob[8:12], "big") == len(blob)
+
+
+def _subset(font: Path, unicodes: str) -> bytes:
+    """The glyphs of ``unicodes`` (fontTools' ``--unicodes=...``) of ``font``, as WOFF2."""
+    import tempfile
+
+    from fontTools import subset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subset.main([str(font), unicodes, "--flavor=woff2", f"--output-file={tmp}/{font.name}"])
+        return Path(tmp, font.name).read_bytes()
