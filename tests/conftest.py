@@ -211,12 +211,15 @@ def once_for_all_workers(tmp_path_factory, name: str, make):
         return value
 
 
-# -- Hypothesis: "ci" by default, "thorough" with IIJBOOK_HYPOTHESIS=thorough ------------------
+# -- "ci" by default, "thorough" with IIJBOOK_HYPOTHESIS=thorough --------------------------------
 # Both run every declared bound of every parameter (test_parameter_ranges, a test of its own a
 # chapter); they differ in how many combinations Hypothesis draws besides: each is a chapter run.
 settings.register_profile("ci", max_examples=4)
 settings.register_profile("thorough", max_examples=60)
 settings.load_profile(os.environ.get("IIJBOOK_HYPOTHESIS", "ci"))
+#: The trials of the random-fault tests (kill -9 at random moments, a disk filled to random
+#: levels) follow the profile too: a few spread over the whole range on every run, more when thorough.
+THOROUGH = os.environ.get("IIJBOOK_HYPOTHESIS") == "thorough"
 
 
 @pytest.fixture(scope="session")

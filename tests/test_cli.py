@@ -185,27 +185,6 @@ def test_refusals_exit_2_with_one_line_and_leave_the_site_byte_identical(built_b
     assert tree_digest(built_book / "html") == before
 
 
-def test_one_chapter_rerun_at_150_yen(built_book, tmp_path):
-    build_dir = tmp_path / "_build"
-    shutil.copytree(built_book, build_dir, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
-    other = (build_dir / "html" / "intro.html").read_bytes()
-    proc = run_cli(
-        "build", "--build-dir", str(build_dir), "-p", "jpy_per_usd", "150", "--chapter", "revenues"
-    )
-    assert proc.returncode == 0, proc.stderr
-    page = (build_dir / "html" / "chapters" / "revenues.html").read_text(encoding="utf-8")
-    assert "$70.7M" in page and "¥150.0" in page  # 10.6e9 / 150 = 70.67e6, by hand
-    assert "(changed)" in page
-    # the page says so at the top, naming what differs, not only in the box at the end
-    top = re.sub(r"<[^>]+>", "", page[page.index("<h1") : page.index("The question.")])
-    assert "Not the default run" in top and "jpy_per_usd = 150.0 (the default is None)" in top
-    intro = (build_dir / "html" / "chapters" / "systems_integration.html").read_text(encoding="utf-8")
-    assert "Not the default run" not in intro  # a page run with its defaults says nothing
-    assert (build_dir / "html" / "intro.html").read_bytes() == other
-    status = re.sub(r"<[^>]+>", "", (build_dir / "html" / "chapters" / "status.html").read_text("utf-8"))
-    assert "kept" in status and "jpy_per_usd = 150.0" in status
-
-
 # -- the cache and injection, on a small book ---------------------------------------------
 def test_cache_reuses_runs_and_notices_data_changes(tmp_path, monkeypatch):
     data_copy = tmp_path / "data"
