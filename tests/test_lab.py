@@ -203,20 +203,6 @@ def test_a_chapter_run_in_jupyterlab_shows_its_values_exercise_and_chart(lab):
     assert not outside, f"requests that left the machine: {outside}"
 
 
-def test_the_revenues_chapter_runs_in_jupyterlab_with_its_numbers_and_charts(lab):
-    """The chapter as a student opens it from chapters/: every value cited, charts drawn offline."""
-    url, folder = lab
-    ready = "translated in the release as $86.8M"
-    text, drawn, outside = _run_all(url, folder, "revenues.ipynb", ready)
-    shot = folder / "revenues.png"
-    _no_raw_markup(text, shot)
-    # by hand from the release: ¥10.6B ÷ $86.8M = ¥122.1 a dollar; ¥10.6B ÷ 1.073 = ¥9.88B
-    assert "Total revenues for 2Q02 were ¥10.6B, translated in the release as $86.8M" in text
-    assert "¥122.1 per dollar" in text and "¥9.88B" in text
-    assert drawn >= 2, f"{drawn} chart(s) drawn, expected the chapter's three (screenshot {shot})"
-    assert not outside, f"requests that left the machine: {outside}"
-
-
 def _cited(executed: Path) -> list[str]:
     """What the built page cites through ``{eval}`` outside the exercises' solutions (folded in
     JupyterLab): each expression's text, as the build filled it in."""
@@ -263,3 +249,6 @@ def test_every_chapter_runs_in_jupyterlab_citing_what_its_page_cites(lab, built_
     assert drawn >= charts, f"{chapter}: {drawn} chart(s) drawn in JupyterLab, {charts} on its page ({shot})"
     assert "Traceback" not in text, f"{chapter}: an error in JupyterLab ({shot})"
     assert not outside, f"requests that left the machine: {outside}"
+    if chapter == "revenues":  # by hand: ¥10.6B ÷ $86.8M = ¥122.1 a dollar; ¥10.6B ÷ 1.073 = ¥9.88B
+        assert "Total revenues for 2Q02 were ¥10.6B, translated in the release as $86.8M" in text
+        assert "¥122.1 per dollar" in text and "¥9.88B" in text
