@@ -26,17 +26,8 @@ from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
 from .folder import FolderError
 from .inputs import InputError, discover, project_root, read_params_file, reason, resolve
+from .reports import parameters_page
 from .scenarios import check_all, read_scenarios_file, sweep
-
-
-def params_table(root: Path | None = None) -> str:
-    """Every chapter's parameters as text: name, type, default, and the comment."""
-    lines = []
-    for chapter in discover(root):
-        lines += [f"{chapter.name}:"] + ([] if chapter.parameters else ["    (no parameters)"])
-        for p in chapter.parameters:
-            lines += [f"    {p.name}: {p.annotation} = {p.default!r}", f"        {p.comment}"]
-    return "\n".join(lines)
 
 
 def _path(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Path | None:
@@ -66,11 +57,11 @@ def _pairs(ctx: click.Context, _param: click.Parameter, pairs: tuple[tuple[str, 
 
 
 class _BuildCommand(click.Command):
-    """``build --help`` ends with every chapter's parameters, read when help is asked for."""
+    """``build --help`` ends with every chapter's parameters (the Parameters page), read when asked for."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
-        formatter.write("\nChapters and their parameters:\n" + params_table(ctx.params.get("root")) + "\n")
+        formatter.write("\n" + parameters_page(discover(ctx.params.get("root"))))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -139,8 +130,8 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
 @command.command("params")
 @click.option("--root", callback=_path, metavar="DIR", help="The book (default: this one).")
 def params_command(root: Path | None) -> int:
-    """List every chapter's parameters with types, defaults and comments."""
-    print(params_table(root))
+    """List every chapter's parameters with types, defaults and comments (the Parameters page)."""
+    print(parameters_page(discover(root)), end="")
     return 0
 
 
