@@ -46,13 +46,17 @@ class ChapterError(InputError):
     """A chapter notebook, or the table of contents, that cannot be read."""
 
 
-def reason(exc: OSError) -> str:
-    """A short reason for an :class:`OSError`, without the file name.
+def reason(exc: OSError, named: bool = False) -> str:
+    """A short reason for an :class:`OSError`; after its path (or paths) if ``named``.
 
     >>> reason(FileNotFoundError(2, "No such file or directory", "x"))
     'no such file'
+    >>> reason(OSError(18, "Invalid cross-device link", "/a", None, "/b"), named=True)
+    '/a -> /b: invalid cross-device link'
     """
-    return _REASONS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
+    why = _REASONS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
+    paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None) if named else ""
+    return f"{paths}: {why}" if paths else why
 
 
 def read_bytes(path: Path | str, what: str, limit: int) -> bytes:
@@ -146,8 +150,6 @@ def load_yaml(text: str, where: str, loader: type[_Loader] = _Loader) -> Any:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{where}: not valid YAML{at}: {problem}") from None
-    except RecursionError:
-        raise InputError(f"{where}: not valid YAML: nested too deeply") from None
 
 
 # -- the chapters ---------------------------------------------------------------------------

@@ -6,8 +6,6 @@ run, ``<chapter>--<hash of its values>``, published at ``scenarios/<scenario>/<c
 
 >>> from iijbook_build.inputs import discover
 >>> chapters = discover()
->>> [s.name for s in sweep("guidance_point=low,high", chapters)]
-['guidance_point_low', 'guidance_point_high']
 >>> low = plan(chapters, {c.name: {} for c in chapters}, sweep("guidance_point=low", chapters))
 >>> sorted(low.pages["guidance_point_low"])
 ['outlook', 'profitability', 'revenues', 'systems_integration']
@@ -60,10 +58,8 @@ def scenario(name: Any, given: Any, chapters: list[Chapter], where: str) -> Scen
         values = resolve(chapters, dict(given))
     except ParameterError as exc:
         raise ParameterError(f"{where}: scenario {name}: {exc}") from None
-    of = {c.name: c for c in chapters}
-    differs = tuple(
-        k for k in given if any(k in v and v[k] != of[c].parameter(k).default for c, v in values.items())
-    )
+    defaults = {(c.name, p.name): p.default for c in chapters for p in c.parameters}
+    differs = tuple(k for k in given if any(k in v and v[k] != defaults[c, k] for c, v in values.items()))
     return Scenario(name, dict(given), {c: v for c, v in values.items() if v}, differs)
 
 
@@ -271,12 +267,8 @@ def scenarios_page(
                 rows.append((title.split(":")[0], key, cells))  # "Revenues", not the whole title
     lines += ["", "## Key outputs, side by side", "", f"| chapter | output | {' | '.join(columns)} |"]
     lines += ["|---|---|" + "---|" * len(columns)]
-    lines += [
-        f"| {t} | {k} | " + " | ".join(_value(*c) if c else "n/a" for c in cells) + " |"
-        for t, k, cells in rows
-    ]
-    if not rows:
-        lines.append("| (no chapter's outputs differ) | | " + " | ".join("" for _ in columns) + " |")
+    lines += [f"| {t} | {k} | {' | '.join(_value(*c) if c else 'n/a' for c in cs)} |" for t, k, cs in rows]
+    lines += [] if rows else ["| (no chapter's outputs differ) | |" + " |" * len(columns)]
     if chart := _chart(rows, columns):
         lines += ["", "```{raw} html", chart, "```"]
     return "\n".join(lines) + "\n"
