@@ -251,10 +251,8 @@ def scenarios_page(
     ]
     for s in scenarios:
         changed = ", ".join("`{} = {}`".format(k, repr(s.given[k]).replace("|", "\\|")) for k in s.differs)
-        links = ", ".join(
-            f"{{doc}}`{titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]
-        )
-        links = links or "none: every chapter is as in the default book"
+        own = [f"{{doc}}`{titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]]
+        links = ", ".join(own) or "none: every chapter is as in the default book"
         lines.append(f"| {s.name} | {changed or 'none'} | {links} |")
     columns = ["default", *(s.name for s in scenarios)]
     paged = {c for p in the_plan.pages.values() for c in p}
