@@ -156,13 +156,15 @@ def test_p_wins_over_the_params_file_its_chapter_blocks_included(tmp_path, monke
 
 
 # -- the command ---------------------------------------------------------------------------
-def test_help_lists_every_chapter_parameter():
-    proc = run_cli("build", "--help")
+@pytest.mark.parametrize("args", [("build", "--help"), ("params",)])
+def test_help_and_params_list_every_chapter_parameter(args):
+    proc = run_cli(*args)
     assert proc.returncode == 0
     for chapter in discover():
-        assert f"{chapter.name}:" in proc.stdout
+        assert f"## {chapter.name}\n" in proc.stdout
         for p in chapter.parameters:
-            assert f"{p.name}: {p.annotation} = {p.default!r}" in proc.stdout
+            row = [f"`{p.name}`", f"`{p.annotation}`", f"`{p.default!r}`", p.comment]
+            assert "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" in proc.stdout
 
 
 @pytest.mark.parametrize(

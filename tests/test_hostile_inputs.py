@@ -330,20 +330,26 @@ def test_iijbook_params_on_a_truncated_notebook_as_a_user_runs_it(book):
 
 # -- the table of contents --------------------------------------------------------------------
 BROKEN_TOCS = {
-    "empty": ("", "expected a mapping with a 'root' entry"),
-    "a-list": ("- intro\n", "expected a mapping with a 'root' entry"),
+    "empty": ("", "not a jb-book table of contents: toc is not a mapping"),
+    "a-list": ("- intro\n", "not a jb-book table of contents: toc is not a mapping"),
     "not-yaml": ("root: intro\nchapters: [\n", "not valid YAML at line 3"),
-    "no-root": ("chapters:\n  - file: chapters/tiny\n", "expected a mapping with a 'root' entry"),
-    "chapters-not-a-list": ("root: intro\nchapters: 5\n", "a list of entries was expected, got '5'"),
-    "entry-not-a-mapping": ("root: intro\nchapters:\n  - chapters/tiny\n", "an entry is not a mapping"),
-    "file-not-text": ("root: intro\nchapters:\n  - file: [5]\n", "file ['5'] is not a file name"),
-    "parts-not-a-list": ("root: intro\nparts: {a: 1}\n", "parts must be a list of mappings"),
+    "no-root": ("chapters:\n  - file: chapters/tiny\n", "'root' key not found"),
+    "chapters-not-a-list": ("root: intro\nchapters: 5\n", "'chapters' not a non-empty list"),
+    "entry-not-a-mapping": ("root: intro\nchapters:\n  - chapters/tiny\n", "entry not a mapping type"),
+    "file-not-text": ("root: intro\nchapters:\n  - file: [5]\n", "a file or options of the wrong type"),
+    "file-empty": ("root: intro\nchapters:\n  - file:\n", "'docname' must be <class 'str'>"),
+    "parts-not-a-list": ("root: intro\nparts: {a: 1}\n", "'parts' not a non-empty list"),
     "outside-the-book": ("root: intro\nchapters:\n  - file: ../../etc/passwd\n", "is outside the book"),
     "absolute": ("root: intro\nchapters:\n  - file: /etc/passwd\n", "is outside the book"),
+    "nul": ('root: intro\nchapters:\n  - file: "chapters/tiny\\0"\n', "is outside the book"),
     "deep": ("root: intro\nchapters: " + "[" * 500 + "]" * 500 + "\n", "nested too deeply"),
     "alias": ("root: &r intro\nchapters:\n  - file: *r\n", "aliases (*name) are not allowed"),
     "same-chapter-twice": (
         "root: intro\nchapters:\n  - file: chapters/tiny\n  - file: chapters/tiny\n",
+        "document file used multiple times: 'chapters/tiny'",
+    ),
+    "same-chapter-by-two-names": (
+        "root: intro\nchapters:\n  - file: chapters/tiny\n  - file: ./chapters/tiny\n",
         "two chapters named tiny",
     ),
 }

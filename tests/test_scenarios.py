@@ -46,7 +46,10 @@ def _file(tmp_path: Path, text: str) -> Path:
             "parameter fy2002_growth_target: 9.0 is out of range",
         ),
         ("scenarios:\n  Bad Name: {guidance_point: low}\n", "scenario name 'Bad Name' must be lower-case"),
-        ("scenarios:\n  a: {guidance_point: [low]}\n", "scenario a: 'guidance_point' must be a single value"),
+        (
+            "scenarios:\n  a: {guidance_point: [low]}\n",
+            "scenario a: parameter guidance_point: ['low'] is not a single value",
+        ),
         ("scenarios:\n  a: {}\n", "scenario a must map parameter names to values"),
         ("scenarios: [a, b]\n", "expected one key, 'scenarios:'"),
         ("guided_low: {guidance_point: low}\n", "expected one key, 'scenarios:'"),

@@ -1,12 +1,10 @@
-"""The ``iijbook`` command, on click (as papermill's own command is): ``iijbook build [-p NAME
-VALUE]... [-f FILE] [--chapter NAME]...``, ``iijbook params``, ``pdf``, ``classroom``.
+"""The ``iijbook`` command on click (as papermill's own is): ``build``, ``params``, ``pdf``, ``classroom``.
 
 Exit status: 0 done; 1 a chapter, the rendering or the output failed; 2 refused before anything
 ran (an unknown or invalid parameter, chapter or file, another build running); 130 interrupted.
 Every failure is one line on stderr, never a traceback. click takes ``-p NAME VALUE`` whatever
-VALUE begins with (``-p floor -1e9``); what it cannot know is kept here: a VALUE that is one of
-the command's own options is a forgotten value (``-p label --force`` sets no label and skips no
-cache), and a name given twice is refused.
+VALUE begins with (``-p floor -1e9``); kept here, as click cannot know them: a VALUE that is one of
+the command's options is a forgotten value (``-p label --force``), and a name given twice is refused.
 """
 
 from __future__ import annotations
@@ -26,17 +24,8 @@ from .build import DEFAULT_TIMEOUT, MAX_TIMEOUT, BuildError, Interrupted, build
 from .build import Refused as BuildRefused
 from .folder import FolderError
 from .inputs import InputError, discover, project_root, read_params_file, reason, resolve
+from .reports import parameters_page
 from .scenarios import check_all, read_scenarios_file, sweep
-
-
-def params_table(root: Path | None = None) -> str:
-    """Every chapter's parameters as text: name, type, default, and the comment."""
-    lines = []
-    for chapter in discover(root):
-        lines += [f"{chapter.name}:"] + ([] if chapter.parameters else ["    (no parameters)"])
-        for p in chapter.parameters:
-            lines += [f"    {p.name}: {p.annotation} = {p.default!r}", f"        {p.comment}"]
-    return "\n".join(lines)
 
 
 def _path(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Path | None:
@@ -66,11 +55,11 @@ def _pairs(ctx: click.Context, _param: click.Parameter, pairs: tuple[tuple[str, 
 
 
 class _BuildCommand(click.Command):
-    """``build --help`` ends with every chapter's parameters, read when help is asked for."""
+    """``build --help`` ends with every chapter's parameters (the Parameters page), read when asked for."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
-        formatter.write("\nChapters and their parameters:\n" + params_table(ctx.params.get("root")) + "\n")
+        formatter.write("\n" + parameters_page(discover(ctx.params.get("root"))))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -118,10 +107,9 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
     if chapter and (name := next((name for name in blocks if name not in chapter), None)):
         sets = f"the params file sets parameters of chapter {name}"
         raise ParameterError(f"{sets}, which is not among the {these}")
-    scenarios_file, sweeps = options.pop("scenarios"), options.pop("sweep")
+    scenarios_file = options.pop("scenarios")
     scenarios = read_scenarios_file(scenarios_file, chapters) if scenarios_file else []
-    scenarios += [s for spec in sweeps for s in sweep(spec, chapters)]
-    check_all(scenarios)
+    scenarios = check_all(scenarios + [s for spec in options.pop("sweep") for s in sweep(spec, chapters)])
     try:
         result = build(values, only=list(chapter) or None, scenarios=scenarios or None, **options)
     except Interrupted as exc:
@@ -131,7 +119,7 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
     except BuildError as exc:  # a line per failed chapter, and where its copy is kept
         return _say(f"build failed: {exc}", 1, whole=True)
     except OSError as exc:  # here, not left to click, which takes any broken pipe for stdout's
-        return _say(f"failed: {_os_error(exc)}", 1)
+        return _say(f"failed: {reason(exc, named=True)}", 1)
     print(f"iijbook: built {result.site} in {result.seconds:.1f} s")
     return 0
 
@@ -139,8 +127,8 @@ def build_command(pairs: list, parameters_file: Path | None, chapter: tuple[str,
 @command.command("params")
 @click.option("--root", callback=_path, metavar="DIR", help="The book (default: this one).")
 def params_command(root: Path | None) -> int:
-    """List every chapter's parameters with types, defaults and comments."""
-    print(params_table(root))
+    """List every chapter's parameters with types, defaults and comments (the Parameters page)."""
+    print(parameters_page(discover(root)), end="")
     return 0
 
 
@@ -174,10 +162,9 @@ def classroom_command(output: Path | None, timeout: float) -> int:
         return _say(f"refused: {exc}", 2)
     except (ClassroomError, BuildError) as exc:
         return _say(f"classroom failed: {exc}", 1, whole=True)
-    exercises = f"{sum(n for n, _ in made.exercises.values())} exercises"
-    checked = f"{sum(c for _, c in made.exercises.values())} with checks"
-    chapters = f"{len(made.exercises)} chapters, {exercises}, {checked}; student and teacher PDFs"
-    print(f"iijbook: classroom edition in {made.out}: {chapters}; open {made.out / 'index.html'}")
+    n, checked = sum(n for n, _ in made.exercises.values()), sum(c for _, c in made.exercises.values())
+    said = f"{len(made.exercises)} chapters, {n} exercises, {checked} with checks; student and teacher PDFs"
+    print(f"iijbook: classroom edition in {made.out}: {said}; open {made.out / 'index.html'}")
     return 0
 
 
@@ -192,16 +179,6 @@ def _say(line: str, code: int, whole: bool = False) -> int:
     with contextlib.suppress(OSError):
         print(f"iijbook: {line if whole else _one_line(line)}", file=sys.stderr)
     return code
-
-
-def _os_error(exc: OSError) -> str:
-    """One line for an :class:`OSError`: the path(s) and the reason.
-
-    >>> _os_error(PermissionError(13, "Permission denied", "_build/.lock"))
-    '_build/.lock: permission denied'
-    """
-    paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
-    return f"{paths}: {reason(exc)}" if paths else reason(exc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:  # click's one exit here: stdout's reader went away (iijbook params | head -1)
         return 0
     except OSError as exc:
-        return _say(f"failed: {_os_error(exc)}", 1)
+        return _say(f"failed: {reason(exc, named=True)}", 1)
     except Exception as exc:  # unexpected: one line, and the traceback kept in a file
         try:
             fd, name = tempfile.mkstemp(prefix="iijbook-traceback-", suffix=".txt")
@@ -237,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 out.write("".join(traceback.format_exception(exc)))
             where = f"full traceback in {name}"
         except OSError as err:
-            where = f"no traceback file: {_os_error(err)}"
+            where = f"no traceback file: {reason(err, named=True)}"
         return _say(f"internal error: {type(exc).__name__}: {_one_line(str(exc))} ({where})", 1, whole=True)
 
 

@@ -47,17 +47,8 @@ def sources_digest(root: Path, data: Path | None = None) -> str:
     return tree_hash({f for f in found if f[1].is_file() and "__pycache__/" not in f[0]}, "book source")
 
 
-def recorded_sources(build_dir: Path) -> str:
-    """The sources digest that ``build_dir/status.json`` records; "" if none."""
-    try:
-        sources = json.loads(read_text(build_dir / "status.json", "build status", 1 << 20))["sources"]
-    except (InputError, ValueError, LookupError, TypeError):  # unreadable, not JSON, no digest
-        return ""
-    return sources if isinstance(sources, str) else ""
-
-
-def check(root: Path, build_dir: Path) -> Path:
-    """The site in ``build_dir`` if it may be published, else :class:`Refused` saying why."""
+def check(root: Path, build_dir: Path) -> tuple[Path, str]:
+    """``build_dir``'s site and the sources digest it records, or :class:`Refused` saying why not."""
     html, status, failed = build_dir / "html", build_dir / "status.json", build_dir / "failed"
     if not status.is_file() and failed.is_dir() and any(failed.iterdir()):
         raise Refused(f"the build failed: no build in {build_dir} has succeeded (see {failed})")
@@ -65,11 +56,15 @@ def check(root: Path, build_dir: Path) -> Path:
         raise Refused(f"no finished build: {status} is missing (a build writes it when it succeeds)")
     if not html.is_dir():
         raise Refused(f"no site: {html} is missing")
-    if not (recorded := recorded_sources(build_dir)):
+    try:
+        recorded = json.loads(read_text(status, "build status", 1 << 20))["sources"]
+    except (InputError, ValueError, LookupError, TypeError):  # unreadable, not JSON, no digest
+        recorded = ""
+    if not recorded or not isinstance(recorded, str):
         raise Refused(f"{status} records no sources digest: run make book")
     if recorded != sources_digest(root):
         raise Refused(f"the build is stale: the sources in {root} changed since it was built: run make book")
-    return html
+    return html, recorded
 
 
 def publish(root: Path, build_dir: Path, remote: str = "origin") -> str:
@@ -79,10 +74,11 @@ def publish(root: Path, build_dir: Path, remote: str = "origin") -> str:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             with build_lock(build_dir):  # no build swaps the site while it is copied
-                site = shutil.copytree(check(root, build_dir), Path(tmp) / "html")
-                message = f"The book, built from sources {recorded_sources(build_dir)[:12]}"
+                html, recorded = check(root, build_dir)
+                site = shutil.copytree(html, Path(tmp) / "html")
         except (FolderError, InputError) as exc:
             raise Refused(str(exc)) from None
+        message = f"The book, built from sources {recorded[:12]}"
         args = ["-n", "-p", "-f", "-r", remote, "-m", message, str(site)]
         run = subprocess.run([sys.executable, "-m", "ghp_import", *args], cwd=root, capture_output=True)
     said = (run.stdout + run.stderr).decode(errors="replace").strip()

@@ -26,6 +26,7 @@ import yaml
 from iijbook import params
 from iijbook.datafiles import data_dir
 from iijbook.params import Parameter, ParameterError, shown
+from sphinx_external_toc.parsing import MalformedError, parse_toc_data
 
 #: The longest value a parameter takes, in characters.
 MAX_VALUE_CHARS = 1000
@@ -45,13 +46,17 @@ class ChapterError(InputError):
     """A chapter notebook, or the table of contents, that cannot be read."""
 
 
-def reason(exc: OSError) -> str:
-    """A short reason for an :class:`OSError`, without the file name.
+def reason(exc: OSError, named: bool = False) -> str:
+    """A short reason for an :class:`OSError`; after its path (or paths) if ``named``.
 
     >>> reason(FileNotFoundError(2, "No such file or directory", "x"))
     'no such file'
+    >>> reason(OSError(18, "Invalid cross-device link", "/a", None, "/b"), named=True)
+    '/a -> /b: invalid cross-device link'
     """
-    return _REASONS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
+    why = _REASONS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
+    paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None) if named else ""
+    return f"{paths}: {why}" if paths else why
 
 
 def read_bytes(path: Path | str, what: str, limit: int) -> bytes:
@@ -128,21 +133,23 @@ class _Loader(yaml.BaseLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml(text: str, where: str) -> Any:
+class _Typed(_Loader, yaml.SafeLoader):
+    """As :class:`_Loader`, with YAML's types (``numbered: true``), as jupyter-book reads ``_toc.yml``."""
+
+
+def load_yaml(text: str, where: str, loader: type[_Loader] = _Loader) -> Any:
     """One YAML document, every scalar as text; :class:`InputError` naming ``where`` if it fails.
 
     >>> load_yaml("jpy_per_usd: 121.8\\nprojection_cutoff: 2002-10\\n", "params file p.yaml")
     {'jpy_per_usd': '121.8', 'projection_cutoff': '2002-10'}
     """
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - BaseLoader constructs no object
+        return yaml.load(text, Loader=loader)  # noqa: S506 - neither constructs an object
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{where}: not valid YAML{at}: {problem}") from None
-    except RecursionError:
-        raise InputError(f"{where}: not valid YAML: nested too deeply") from None
 
 
 # -- the chapters ---------------------------------------------------------------------------
@@ -170,32 +177,10 @@ class Chapter:
         return next((p for p in self.parameters if p.name == name), None)
 
 
-def _file(entry: Any) -> str:
-    if not isinstance(entry, str) or not entry.strip():
-        raise ChapterError(f"file {shown(entry)} is not a file name")
-    if Path(entry).is_absolute() or ".." in Path(entry).parts or "\0" in entry:
-        raise ChapterError(f"file {shown(entry)} is outside the book")
-    return entry
-
-
-def _files(entries: Any, parts: bool = False) -> list[str]:
-    """The files of a list of table-of-contents entries (or parts), their own entries included."""
-    if parts and not (isinstance(entries, list) and all(isinstance(p, dict) for p in entries)):
-        raise ChapterError(f"parts must be a list of mappings, got {shown(entries)}")
-    if not isinstance(entries, list):
-        raise ChapterError(f"a list of entries was expected, got {shown(entries)}")
-    files: list[str] = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            raise ChapterError(f"an entry is not a mapping: {shown(entry)}")
-        files += [_file(entry["file"])] if "file" in entry else []
-        for key in ("sections", "chapters", "parts"):
-            files += _files(entry[key], key == "parts") if key in entry else []
-    return files
-
-
 def toc_files(root: Path | None = None) -> list[str]:
-    """Every file ``_toc.yml`` lists, in order, without extensions.
+    """Every file ``_toc.yml`` lists, in order, without extensions: sphinx_external_toc (which
+    jupyter-book builds from) reads the structure; the checks it does not make are here: a file
+    outside the book and a name with no page.
 
     >>> toc_files()[:3]
     ['intro', 'chapters/release', 'chapters/revenues']
@@ -203,13 +188,17 @@ def toc_files(root: Path | None = None) -> list[str]:
     root = root or project_root()
     where = f"table of contents {root / '_toc.yml'}"
     try:
-        toc = load_yaml(read_text(root / "_toc.yml", "table of contents", 1 << 20), where)
-        if not isinstance(toc, dict) or "root" not in toc:
-            raise ChapterError("expected a mapping with a 'root' entry")
-        if toc.get("format", "jb-book") != "jb-book":
+        toc = load_yaml(read_text(root / "_toc.yml", "table of contents", 1 << 20), where, _Typed)
+        if isinstance(toc, dict) and toc.setdefault("format", "jb-book") != "jb-book":
             raise ChapterError(f"format {shown(toc['format'])}: the book is a jb-book")
-        files = [_file(toc["root"]), *_files(toc.get("parts", []), True), *_files(toc.get("chapters", []))]
+        try:
+            files = list(parse_toc_data(toc))
+        except (MalformedError, TypeError) as exc:  # TypeError: a list or mapping where text belongs
+            why = exc if isinstance(exc, MalformedError) else "a file or options of the wrong type"
+            raise ChapterError(f"not a jb-book table of contents: {why}") from None
         for f in files:  # anything at the name counts: a pipe is the notebook reader's to refuse
+            if Path(f).is_absolute() or ".." in Path(f).parts or "\0" in f:
+                raise ChapterError(f"file {shown(f)} is outside the book")
             if not any(os.path.lexists(root / f"{f}{x}") for x in (".md", ".ipynb")):
                 raise ChapterError(f"file {shown(f)} names no page (no {f}.md or {f}.ipynb)")
         return files
@@ -327,16 +316,13 @@ def convert(param: Parameter, value: Any) -> Any:
         why = f"is too long (at most {MAX_VALUE_CHARS} characters)"
     elif any("\ud800" <= c <= "\udfff" for c in text):  # a lone surrogate: undecodable bytes
         why = "is not valid UTF-8 text"
-    else:
-        kinds = sorted((k.strip() for k in param.annotation.split("|")), key=lambda k: k != "None")
-        if isinstance(value, bool) and "bool" not in kinds:
-            kinds = []
-        # None first, so "None" means None wherever None is allowed
-        converted = next((v for k in kinds if (v := _one(k, text)) is not _NOT), _NOT)
-        if converted is _NOT:
-            raise params._not_a(param, value)
-        params.check(param, converted)
-        return converted
+    else:  # None first, so "None" means None wherever None is allowed; true or false, a bool's alone
+        for kind in sorted((k.strip() for k in param.annotation.split("|")), key=lambda k: k != "None"):
+            converted = _one(kind, text)
+            if converted is not _NOT and (kind == "bool" or not isinstance(value, bool)):
+                params.check(param, converted)
+                return converted
+        raise params._not_a(param, value)
     raise ParameterError(f"parameter {param.name}: {shown(value)} {why}")
 
 
@@ -375,17 +361,15 @@ def read_params_file(path: Path, chapter_names: list[str]) -> tuple[Values, dict
     if not isinstance(loaded, dict):
         expected = "expected a mapping of 'name: value' lines and 'chapter:' blocks"
         raise ParameterError(f"{where}: {expected}, got {'a list' if isinstance(loaded, list) else 'text'}")
-    shared: Values = {}
-    per_chapter: dict[str, Values] = {}
-    for key, value in loaded.items():
-        block = isinstance(value, dict)
-        if block and key not in chapter_names:
-            chapters = ", ".join(chapter_names)
-            raise ParameterError(f"{where}: {shown(key)} is not a chapter (chapters: {chapters})")
-        for label, one in [(f"{key}.{n}", v) for n, v in value.items()] if block else [(key, value)]:
-            if not isinstance(one, str):
-                label = label if len(label) <= 60 else shown(label)
-                kind = "list" if isinstance(one, list) else "mapping"
-                raise ParameterError(f"{where}: {label} must be a single value, not a {kind}")
-        (per_chapter if block else shared)[key] = dict(value) if block else value
-    return shared, per_chapter
+    blocks = {key: value for key, value in loaded.items() if isinstance(value, dict)}
+    if (name := next((key for key in blocks if key not in chapter_names), None)) is not None:
+        chapters = ", ".join(chapter_names)
+        raise ParameterError(f"{where}: {shown(name)} is not a chapter (chapters: {chapters})")
+    shared = {key: value for key, value in loaded.items() if key not in blocks}
+    given = [*shared.items(), *((f"{key}.{n}", v) for key, block in blocks.items() for n, v in block.items())]
+    for label, one in given:
+        if not isinstance(one, str):
+            kind = "list" if isinstance(one, list) else "mapping"
+            label = label if len(label) <= 60 else shown(label)
+            raise ParameterError(f"{where}: {label} must be a single value, not a {kind}")
+    return shared, blocks

@@ -6,8 +6,6 @@ run, ``<chapter>--<hash of its values>``, published at ``scenarios/<scenario>/<c
 
 >>> from iijbook_build.inputs import discover
 >>> chapters = discover()
->>> [s.name for s in sweep("guidance_point=low,high", chapters)]
-['guidance_point_low', 'guidance_point_high']
 >>> low = plan(chapters, {c.name: {} for c in chapters}, sweep("guidance_point=low", chapters))
 >>> sorted(low.pages["guidance_point_low"])
 ['outlook', 'profitability', 'revenues', 'systems_integration']
@@ -27,7 +25,7 @@ from typing import Any
 
 from iijbook.params import ParameterError, shown
 
-from .inputs import Chapter, InputError, load_yaml, read_bytes, read_text, resolve
+from .inputs import Chapter, InputError, load_yaml, read_text, resolve
 from .opening import answer_first
 
 #: A scenario's name: it becomes a folder of the site.
@@ -56,16 +54,12 @@ def scenario(name: Any, given: Any, chapters: list[Chapter], where: str) -> Scen
         raise ParameterError(f"{where}: scenario name {shown(name)} {rule}")
     if not isinstance(given, dict) or not given:
         raise ParameterError(f"{where}: scenario {name} must map parameter names to values")
-    if many := [k for k, v in given.items() if v is not None and not isinstance(v, str | int | float)]:
-        raise ParameterError(f"{where}: scenario {name}: {shown(many[0])} must be a single value")
-    try:
+    try:  # each value as -p's: of the parameter's type, in its range, a single value
         values = resolve(chapters, dict(given))
     except ParameterError as exc:
         raise ParameterError(f"{where}: scenario {name}: {exc}") from None
-    of = {c.name: c for c in chapters}
-    differs = tuple(
-        k for k in given if any(k in v and v[k] != of[c].parameter(k).default for c, v in values.items())
-    )
+    defaults = {(c.name, p.name): p.default for c in chapters for p in c.parameters}
+    differs = tuple(k for k in given if any(k in v and v[k] != defaults[c, k] for c, v in values.items()))
     return Scenario(name, dict(given), {c: v for c, v in values.items() if v}, differs)
 
 
@@ -184,17 +178,15 @@ def scenario_copy(notebook: str, scenario_name: str) -> str:
     default book's pages."""
     nb = json.loads(notebook)
     figures = [c.get("metadata", {}).get("mystnb", {}).get("figure", {}) for c in nb["cells"]]
-    labels = {f["name"] for f in figures if f.get("name")}
-    for cell in nb["cells"]:
-        cell["source"] = "".join(cell["source"])
-        labels |= set(
-            re.findall(r":label: (\S+)", cell["source"]) + re.findall(r"^\((\S+)\)=$", cell["source"], re.M)
-        )
+    text = "\n".join("".join(c["source"]) for c in nb["cells"])
+    labels = {f["name"] for f in figures if f.get("name")} | set(re.findall(r":label: (\S+)", text))
+    labels |= set(re.findall(r"^\((\S+)\)=$", text, re.M))
     ours = re.compile(
         r"(?<![\w-])(" + "|".join(map(re.escape, sorted(labels, key=len, reverse=True))) + r")(?![\w-])"
     )
     titled = False
     for cell, figure in zip(nb["cells"], figures, strict=True):
+        cell["source"] = "".join(cell["source"])
         if cell["cell_type"] == "markdown":
             text = ours.sub(rf"\1-{scenario_name}", cell["source"]) if labels else cell["source"]
             if not titled and text.startswith("# "):
@@ -211,12 +203,12 @@ def pages(
 ) -> dict[Path, str]:
     """What the scenarios add to the book: their copies of the chapters they ran (``executed``: each
     run's executed copy, by run name), the Scenarios page, and the table of contents."""
+    text = {name: read_text(path, "executed copy", 64 << 20) for name, path in executed.items()}
     out: dict[Path, str] = {}
     for name, runs in the_plan.pages.items():
         for chapter, run in runs.items():
-            text = scenario_copy(read_bytes(executed[run], "executed copy", 64 << 20).decode(), name)
-            out[Path(FOLDER) / name / f"{chapter}.ipynb"] = answer_first(text)
-    read = {name: _read(path) for name, path in executed.items()}
+            out[Path(FOLDER) / name / f"{chapter}.ipynb"] = answer_first(scenario_copy(text[run], name))
+    read = {name: _read(notebook) for name, notebook in text.items()}
     titles = {name: title for name, (title, _) in read.items() if name not in the_plan.base}
     out[PAGE] = scenarios_page(scenarios, the_plan, {name: o for name, (_, o) in read.items()}, titles)
     toc = read_text(root / "_toc.yml", "table of contents", 1 << 20)
@@ -224,17 +216,15 @@ def pages(
     return out
 
 
-def _read(executed: Path) -> tuple[str, Outputs]:
-    """A chapter's title (its first level-1 heading) and key outputs."""
+def _read(notebook: str) -> tuple[str, Outputs]:
+    """An executed chapter's title (its first level-1 heading) and key outputs."""
     from iijbook.page import KEY_OUTPUTS_MIME
 
-    cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
-    heads = (
-        re.search(r"^# +(.+?)\s*$", "".join(c["source"]), re.M) for c in cells if c["cell_type"] == "markdown"
-    )
+    cells = json.loads(notebook)["cells"]
+    title = re.search(r"^# +(.+?)\s*$", "\n".join("".join(c["source"]) for c in cells), re.M)
     data = (o.get("data", {}).get(KEY_OUTPUTS_MIME) for c in cells for o in c.get("outputs", []))
     found = next((d for d in data if d), {})
-    return next((h.group(1) for h in heads if h), ""), {k: (float(v), str(u)) for k, (v, u) in found.items()}
+    return title.group(1) if title else "", {k: (float(v), str(u)) for k, (v, u) in found.items()}
 
 
 def _value(value: float, unit: str) -> str:
@@ -261,10 +251,8 @@ def scenarios_page(
     ]
     for s in scenarios:
         changed = ", ".join("`{} = {}`".format(k, repr(s.given[k]).replace("|", "\\|")) for k in s.differs)
-        links = ", ".join(
-            f"{{doc}}`{titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]
-        )
-        links = links or "none: every chapter is as in the default book"
+        own = [f"{{doc}}`{titles.get(c, c)} </{FOLDER}/{s.name}/{c}>`" for c in the_plan.pages[s.name]]
+        links = ", ".join(own) or "none: every chapter is as in the default book"
         lines.append(f"| {s.name} | {changed or 'none'} | {links} |")
     columns = ["default", *(s.name for s in scenarios)]
     paged = {c for p in the_plan.pages.values() for c in p}
@@ -277,12 +265,8 @@ def scenarios_page(
                 rows.append((title.split(":")[0], key, cells))  # "Revenues", not the whole title
     lines += ["", "## Key outputs, side by side", "", f"| chapter | output | {' | '.join(columns)} |"]
     lines += ["|---|---|" + "---|" * len(columns)]
-    lines += [
-        f"| {t} | {k} | " + " | ".join(_value(*c) if c else "n/a" for c in cells) + " |"
-        for t, k, cells in rows
-    ]
-    if not rows:
-        lines.append("| (no chapter's outputs differ) | | " + " | ".join("" for _ in columns) + " |")
+    lines += [f"| {t} | {k} | {' | '.join(_value(*c) if c else 'n/a' for c in cs)} |" for t, k, cs in rows]
+    lines += [] if rows else ["| (no chapter's outputs differ) | |" + " |" * len(columns)]
     if chart := _chart(rows, columns):
         lines += ["", "```{raw} html", chart, "```"]
     return "\n".join(lines) + "\n"
@@ -299,16 +283,12 @@ def _chart(rows: list, columns: list[str]) -> str:
 
     title, key, cells = pick
     ran = [(run, c) for run, c in zip(columns, cells, strict=True) if c]
+    values = "; ".join(f"{run}: {_value(*c)}" for run, c in ran)
     chart = figure_bars(
-        pd.DataFrame([{"run": run, "value": c[0] / 1e9} for run, c in ran]),
-        title=f"{title}: {key}, by scenario",
-        description=f"Bar chart of {key} for the default book and each scenario: "
-        + "; ".join(f"{run}: {_value(*c)}" for run, c in ran),
-        value_title=f"{key} (¥ billions)",
-        category="run",
-        horizontal=True,
-        label="¥{.2f}B",
-    )
+        pd.DataFrame([{"run": run, "value": c[0] / 1e9} for run, c in ran]), category="run",
+        title=f"{title}: {key}, by scenario", value_title=f"{key} (¥ billions)", horizontal=True,
+        description=f"Bar chart of {key} for the default book and each scenario: {values}", label="¥{.2f}B",
+    )  # fmt: skip
     return offline_renderer(chart.to_dict())["text/html"]
 
 
@@ -317,9 +297,8 @@ def toc_with_scenarios(toc: str, scenarios: list[Scenario], the_plan: Plan) -> s
     import yaml
 
     data = yaml.safe_load(toc)
-    entry: dict[str, Any] = {"file": PAGE.with_suffix("").as_posix()}
-    if sections := [{"file": f"{FOLDER}/{s.name}/{c}"} for s in scenarios for c in the_plan.pages[s.name]]:
-        entry["sections"] = sections
+    sections = [{"file": f"{FOLDER}/{s.name}/{c}"} for s in scenarios for c in the_plan.pages[s.name]]
+    entry = {"file": PAGE.with_suffix("").as_posix(), **({"sections": sections} if sections else {})}
     if "parts" in data:
         data["parts"].append({"caption": "Scenarios", "chapters": [entry]})
     else:  # a book of chapters without parts
