@@ -76,7 +76,6 @@ SLOW_CALLS = frozenset(
         "NotebookClient",
         "ChapterKernel",
         "kernels_for",
-        "refusals",  # the parameters-check cells, run in a kernel
         "make_classroom",
     }
 )

@@ -22,8 +22,8 @@ can state. A run must also answer every ``{eval}`` its pages cite, show no ``nan
 Runs reuse the chapter's kernels (:mod:`tests.chapter_kernel`), two of them, so
 the bounds run two at a time on two cores; a run costs a few seconds instead of
 a kernel start and the imports. The combinations Hypothesis draws are drawn first
-and then run as the bounds are: their parameters checks in one process, their runs
-two at a time (one process and one run at a time for each, before).
+and then run as the bounds are: their parameters checks in this process (the cells a
+kernel would run first), their runs two at a time.
 
 How many combinations Hypothesis draws besides the bounds is the profile's
 (``tests/conftest.py``): "ci" by default, a few a chapter; "thorough" with
@@ -36,17 +36,15 @@ import datetime as dt
 import math
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import nbformat
 import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
-from iijbook.datafiles import data_dir
 from iijbook.params import ParameterError, constraint_of
 from iijbook_build.inputs import Chapter, Parameter, discover, resolve
-from iijbook_build.preflight import Check, check_sources, refusals
 
 from .chapter_kernel import ChapterKernel
 
@@ -223,14 +221,6 @@ class Case:
     converted: dict[str, Any]
     where: str
 
-    @property
-    def check(self) -> Check | None:
-        """The build's parameters check for these values (none at the defaults, or without a check cell)."""
-        sources = check_sources(nbformat.read(self.chapter.path, as_version=4))
-        if not (self.converted and sources):
-            return None
-        return Check(self.chapter.name, *sources, self.converted, str(self.chapter.path.parent))
-
 
 def case_of(chapter: Chapter, values: dict[str, Any], note=event) -> Case | None:
     """The values through the CLI's own validation; None if it refuses them, naming a parameter."""
@@ -250,35 +240,37 @@ def case_of(chapter: Chapter, values: dict[str, Any], note=event) -> Case | None
     return Case(chapter, given_text, converted, where)
 
 
-def preflight(checks: list[Check | None]) -> list[str | None]:
-    """The build's parameters checks (:func:`iijbook_build.preflight.refusals`) of many sets of values
-    in one process, as the build checks many chapters: each set's refusal line, or None."""
-    labelled = {f"{c.chapter}#{i}": c for i, c in enumerate(checks) if c is not None}
-    if not labelled:
-        return [None] * len(checks)
-    lines = refusals(
-        [replace(c, chapter=label) for label, c in labelled.items()],
-        data=data_dir(),
-        timeout=60 + 10 * len(labelled),
-    )
-    by_label = {}
-    for line in lines:
-        label = line.removeprefix("chapter ").split(": ", 1)[0]
-        assert label in labelled, f"a refusal of no set of values: {line}"
-        by_label[label] = line.replace(f"chapter {label}:", f"chapter {labelled[label].chapter}:", 1)
-    return [by_label.get(f"{c.chapter}#{i}") if c is not None else None for i, c in enumerate(checks)]
+def parameters_check(case: Case) -> str | None:
+    """The chapter's parameters check of one set of values, run as its kernel runs it (the parameters
+    cell, then the values papermill injects, then the cell tagged ``parameters-check``), here, in a
+    namespace of its own: the line the build refuses the values with, or None (the defaults, no
+    check cell, or values it lets through)."""
+    nb = nbformat.read(case.chapter.path, as_version=4)
+    cells = {tag: c.source for c in nb.cells for tag in c.metadata.get("tags", [])}
+    if not case.converted or "parameters-check" not in cells:
+        return None
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    try:
+        exec(compile(cells["parameters"], "parameters cell", "exec"), namespace)
+        namespace.update(case.converted)
+        exec(compile(cells["parameters-check"], "parameters-check cell", "exec"), namespace)
+    except ParameterError as exc:
+        return f"chapter {case.chapter.name}: " + " / ".join(str(exc).splitlines())
+    except Exception as exc:
+        return f"chapter {case.chapter.name}: its parameters check failed: {type(exc).__name__}: {exc}"
+    return None
 
 
 def judge(case: Case, refused: str | None, kernel: ChapterKernel, note=event) -> None:
     """A refusal by the parameters check must be clear; otherwise the chapter must run to its end."""
     chapter, given_text, converted, where = case.chapter, case.given_text, case.converted, case.where
-    # what no single range says, the chapter's parameters-check cell says: the build runs it
-    # before any chapter runs, and a refusal there must name the parameters that do not go together
+    # what no single range says, the chapter's parameters-check cell says: the build refuses the
+    # values it refuses, and a refusal there must name the parameters that do not go together
     if refused:
         named = _names_in(refused, chapter)
         assert len(named) >= 2 or set(named) & set(given_text), f"{where}: refused unclearly: {refused}"
         assert "its parameters check failed" not in refused, f"{where}: {refused}"
-        note("refused before anything runs: parameters that do not go together")
+        note("refused by the parameters check: parameters that do not go together")
         return
     result = kernel.run(converted)
     failure = result.failure
@@ -300,7 +292,7 @@ def _noted(_: str) -> None:
 
 def check_examples_run(chapter: Chapter, examples: list[dict[str, Any]]) -> None:
     """Each set of values in ``examples``: refused clearly (by the CLI or the parameters check), or run
-    to the end. The parameters checks of every set run in one process, then the runs two at a time,
+    to the end. The parameters checks of every set run in this process, then the runs two at a time,
     one a kernel; every example is tried, and every failure reported."""
     failed: list[str] = []
     cases: list[tuple[dict[str, Any], Case]] = []
@@ -312,7 +304,7 @@ def check_examples_run(chapter: Chapter, examples: list[dict[str, Any]]) -> None
             continue
         if case is not None:
             cases.append((values, case))
-    refused = preflight([case.check for _, case in cases])
+    refused = [parameters_check(case) for _, case in cases]
     kernels = kernels_for(chapter)
     for k in kernels:  # started here, one after the other; each then runs in one thread only
         if k.km is None:
@@ -371,7 +363,7 @@ def drawn_examples(chapter: Chapter) -> list[dict[str, Any]]:
 
 def _make_test(chapter: Chapter):
     """Combinations Hypothesis draws, as many as the profile says, run as the bounds are: drawn
-    first, then their parameters checks in one process and their runs two at a time."""
+    first, then their parameters checks in this process and their runs two at a time."""
 
     @pytest.mark.slow  # each example runs the chapter, in a kernel
     @pytest.mark.together(chapter.name)

@@ -1,16 +1,18 @@
 """Build the book: check the inputs, run the chapters, render the site, publish it.
 
-1. **Check** (:mod:`.inputs`, :mod:`.datacheck`, :mod:`.preflight`): the data and each chapter's
-   notebook are copied into the build's scratch folder and every run is keyed by those copies,
-   so a file edited while the build runs cannot slip into a run filed under another key.
+1. **Check** (:mod:`.inputs`, :mod:`.datacheck`): the data and each chapter's notebook are
+   copied into the build's scratch folder and every run is keyed by those copies, so a file
+   edited while the build runs cannot slip into a run filed under another key.
 2. **Run** (:mod:`.run`): papermill runs each chapter in its time limit; a run whose key is in
-   the published cache is reused, and ``--chapter`` keeps the others' pages.
+   the published cache is reused, and ``--chapter`` keeps the others' pages. A chapter's cell
+   tagged ``parameters-check`` checks what no single range can say (two parameters that go
+   together); its ``ParameterError`` refuses the build, naming the chapter.
 3. **Render** (:mod:`.render`): every page afresh; each chapter page must carry its run's key.
 4. **Publish** (:mod:`.folder`): a new generation laid out, made current by one rename.
 
-Refused before anything ran: :class:`Refused` (exit 2); a failure: :class:`BuildError` (1); a
-stop signal: :class:`Interrupted` (130). Each message says whether the site changed, which
-happens at the commit point and nowhere else.
+Refused (its inputs, or values a chapter's checks refused): :class:`Refused` (exit 2); a failure:
+:class:`BuildError` (1); a stop signal: :class:`Interrupted` (130). Each message says whether the
+site changed, which happens at the commit point and nowhere else.
 """
 
 from __future__ import annotations
@@ -28,15 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import iijbook
-import nbformat
 from iijbook.params import ParameterError
 
-from . import folder, preflight, reports, scenarios
+from . import folder, reports, scenarios
 from .classroom import handout_pages
 from .deploy import sources_digest
 from .inputs import Chapter, InputError, book_data, discover, project_root, read_bytes, read_text, resolve
 from .render import ConfigRenderError, RenderError, check_pages, child_env, fingerprint, render, stage
-from .run import ChapterRun, Job, cache_key, digest, folder_hash, lib_hash, run_jobs, run_record
+from .run import REFUSED, ChapterRun, Job, cache_key, digest, folder_hash, lib_hash, run_jobs, run_record
 
 #: Seconds a chapter may run, unless ``--timeout`` says otherwise; the longest ``--timeout`` allows: a day.
 DEFAULT_TIMEOUT, MAX_TIMEOUT = 300.0, 86_400.0
@@ -54,7 +55,7 @@ class Interrupted(BuildError):
 
 
 class Refused(BuildError):
-    """Refused before anything ran (its folder, its configuration, its inputs)."""
+    """Refused, nothing published: its folder, its configuration, its inputs, or values a chapter refused."""
 
 
 @dataclass
@@ -96,19 +97,22 @@ def _last_status(build_dir: Path) -> dict[str, Any]:
     return {**status, "chapters": {r["name"]: r for r in rows}}
 
 
-def _failure_summary(failures: list[ChapterRun], total: int) -> str:
-    """One line per failed chapter (and the lines that follow its error), then where its copy is.
+def _failed(failures: list[ChapterRun], total: int) -> BuildError:
+    """:class:`Refused` if every failed run's values were refused by its chapter's checks, a line each;
+    else one line per failed chapter (and the lines that follow its error), then where its copy is.
 
-    >>> print(_failure_summary([ChapterRun("a", {}, error="cell 0 (id c0) raised KeyError")], 9))
+    >>> print(_failed([ChapterRun("a", {}, error="cell 0 (id c0) raised KeyError")], 9))
     1 of 9 chapters failed; the site, the cache and the executed copies were not changed:
       chapter a: cell 0 (id c0) raised KeyError
     """
+    if all(run.status == "refused" for run in failures):
+        return Refused("\n  ".join(f"chapter {r.name}: {r.error.removeprefix(REFUSED)}" for r in failures))
     lines = [f"{len(failures)} of {total} chapters failed; {_NOT_RUN}:"]
     for run in failures:
         first, *more = (run.error or "").splitlines() or [""]
         lines += [f"  chapter {run.name}: {first}", *(f"      {line}" for line in more)]
         lines += [f"    executed copy kept at {run.executed}"] if run.executed else []
-    return "\n".join(lines)
+    return BuildError("\n".join(lines))
 
 
 @contextlib.contextmanager
@@ -235,10 +239,9 @@ class _Build:
             inputs.notebooks[extra.name] = inputs.notebooks[plan.base[extra.name]]
         book, chapters, parameters = chapters, chapters + plan.chapters, {**parameters, **plan.parameters}
         self.only += tuple(c.name for c in plan.chapters) if self.only else ()
-        self.preflight(chapters, parameters, inputs, plan.labels)
         runs = self.execute_all(chapters, parameters, inputs, last.get("chapters", {}))
         if failures := [replace(r, name=plan.labels.get(r.name, r.name)) for r in runs if r.error]:
-            raise BuildError(_failure_summary(failures, len(runs)))  # a scenario's run named by its scenario
+            raise _failed(failures, len(runs))  # a scenario's run named by its scenario
         # the kernels import the lib itself, not a copy: a run made while it changed is not filed
         if any(r.status == "executed" for r in runs) and lib_hash() != inputs.lib_hash:
             raise BuildError(f"the package iijbook changed while the build ran; {UNCHANGED}: build again")
@@ -291,23 +294,6 @@ class _Build:
         data.mkdir(parents=True, exist_ok=True)
         return Inputs(data, source, notebooks, folder_hash(data), lib_hash())
 
-    def preflight(self, chapters: list[Chapter], parameters: dict, inputs: Inputs, labels: dict) -> None:
-        """Refuse values that a chapter's own parameters check refuses (:mod:`.preflight`)."""
-        checks = []
-        for chapter in chapters:
-            values = parameters.get(chapter.name)
-            if values and not (self.only and chapter.name not in self.only):
-                nb = nbformat.reads(inputs.notebooks[chapter.name].read_text(encoding="utf-8"), as_version=4)
-                if sources := preflight.check_sources(nb):
-                    label = labels.get(chapter.name, chapter.name)
-                    checks.append(preflight.Check(label, *sources, values, str(chapter.path.parent)))
-        try:
-            refused = preflight.refusals(checks, data=inputs.data, timeout=self.timeout)
-        except preflight.CheckFailed as exc:
-            raise BuildError(str(exc)) from None
-        if refused:
-            raise Refused("; ".join(refused))
-
     def execute_all(
         self, chapters: list[Chapter], parameters: dict[str, dict[str, Any]], inputs: Inputs, last: dict
     ) -> list[ChapterRun]:
@@ -315,11 +301,10 @@ class _Build:
         changes: a run's ``executed`` is where its notebook is now (a cache entry, the published copy it
         keeps, or a new run in the scratch folder). ``last``: the published status's rows by name."""
         runs = {c.name: ChapterRun(c.name, parameters.get(c.name, {})) for c in chapters}
-        jobs, said = [], []
+        jobs, said = [], iter(range(1, len(runs) + 1))
 
         def report(run: ChapterRun, timing: str = "") -> None:
-            said.append(run)
-            self.say(f"  [{len(said)}/{len(chapters)}] {run.name:<22} {run.status:<8}{timing}".rstrip())
+            self.say(f"  [{next(said)}/{len(runs)}] {run.name:<22} {run.status:<8}{timing}".rstrip())
 
         for chapter, run in zip(chapters, runs.values(), strict=True):
             kept = self.build_dir / "executed" / f"{run.name}.ipynb"
@@ -365,7 +350,8 @@ class _Build:
                     shutil.copyfile(job.output, kept)
                 source = next(c.path for c in chapters if c.name == job.name)
                 error = error.replace(str(inputs.data), str(inputs.origin)).replace(job.source, str(source))
-                run.status, run.error, run.executed = "failed", error, str(kept) if kept.exists() else ""
+                run.status = "refused" if error.startswith(REFUSED) else "failed"
+                run.error, run.executed = error, str(kept) if kept.exists() else ""
             report(run, f" {seconds:5.1f} s")
 
         run_jobs(jobs, workers, finished)

@@ -3,8 +3,8 @@
 A run is keyed by the notebook's bytes, its parameters and hashes of the data and of the helper
 package (:func:`cache_key`). What papermill does not hold stays here: one time budget shared by a
 chapter's cells (nbclient times each cell alone), a failure named by its cell in the source
-notebook (papermill adds cells), hints when the environment lacks something, and a pool whose
-workers and kernels die with their build.
+notebook (papermill adds cells), a refusal of the values told apart from a failure, hints when
+the environment lacks something, and a pool whose workers and kernels die with their build.
 
 >>> key = cache_key(Path(__file__), {"jpy_per_usd": 150.0}, "d", "l")
 >>> len(key), key == cache_key(Path(__file__), {"jpy_per_usd": 151.0}, "d", "l")
@@ -42,6 +42,9 @@ MAX_EXECUTED_BYTES = 32 << 20
 #: Where an executed copy records which run it is (see :func:`run_record`).
 RECORD = "iijbook"
 _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: a child between fork and exec must not load it
+#: How the error of a run begins when a cell refused its values (``iijbook.params.ParameterError``,
+#: raised by the chapter's ``parameters-check`` cell): the build then refuses them (exit 2).
+REFUSED = "its values were refused: "
 
 
 @dataclass
@@ -51,7 +54,7 @@ class ChapterRun:
     name: str
     parameters: dict[str, Any]
     seconds: float = 0.0
-    status: str = "executed"  # executed | cached | kept | failed
+    status: str = "executed"  # executed | cached | kept | failed | refused
     error: str | None = None
     executed: str = ""
     key: str = ""  # the run's cache key, shown on its page and the status page
@@ -178,28 +181,21 @@ def hint(ename: str, evalue: str, log: str = "") -> str:
     >>> hint("ModuleNotFoundError", "No module named 'statsmodels.api'")
     '; add the package that provides statsmodels to requirements.in, run make lock, then make venv'
     """
-    if ename == "ModuleNotFoundError":
-        found = re.search(r"No module named '([^']+)'", evalue)
-        top = found.group(1).split(".")[0] if found else "it"
-        if top in ("iijbook", "ipykernel", "ipykernel_launcher"):
-            return f"; {top} is missing from .venv: run make venv"
-        return f"; add the package that provides {top} to requirements.in, run make lock, then make venv"
+    if ename == "ModuleNotFoundError" and (found := re.search(r"No module named '(\w+)", evalue)):
+        package = found.group(1)
+        return f"; add the package that provides {package} to requirements.in, run make lock, then make venv"
     if ename == "NoSuchKernel":
         return "; there is no python3 kernel: ipykernel is missing from .venv, run make venv"
-    if ename == "DeadKernelError":
-        return f"; the kernel died while running the chapter (out of memory?): its messages are in {log}"
     if "died before replying to kernel_info" not in evalue:
         return ""
-    spec = ""
-    with contextlib.suppress(Exception):  # a hint must never fail the report
-        from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpecManager
 
-        ks = KernelSpecManager().get_kernel_spec("python3")
-        spec = f" (kernelspec {ks.resource_dir}, which runs {ks.argv[0]})"
+    ks = KernelSpecManager().get_kernel_spec("python3")  # found: it is the kernel that did not start
     missing = re.search(r"No module named '?([\w.]+)'?", Path(log).read_text(errors="replace"))
     why = f": {missing.group(0)}" if missing else f"; its messages are in {log}"
+    spec = f"kernelspec {ks.resource_dir}, which runs {ks.argv[0]}"
     return (
-        f"; the python3 kernel{spec} did not start{why}. Run make venv; if that kernelspec is not "
+        f"; the python3 kernel ({spec}) did not start{why}. Run make venv; if that kernelspec is not "
         "the one in .venv, remove it (jupyter kernelspec remove python3)"
     )
 
@@ -269,7 +265,7 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     if kernel is not None and not kernel.alive():  # it died since its last run (killed, out of memory)
         kernel.stop()
         kernel = None
-    ran, cell, failure = False, "", None  # cell: what the cell papermill last started did
+    ran, cell, refusal, failure = False, "", "", None  # cell: what the cell papermill last started did
     try:
         kernel = kernel or _Kernel(job.cwd, env)
         since = os.fstat(kernel.log.fileno()).st_size
@@ -283,6 +279,8 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
         ran = True
     except pm.PapermillExecutionError as exc:
         cell = f"raised {exc.ename}: {exc.evalue}" + hint(exc.ename, exc.evalue)
+        if exc.ename == "ParameterError":  # the chapter's own checks refused its values
+            refusal = REFUSED + " / ".join(exc.evalue.splitlines())
     except CellTimeoutError:
         cell = f"was still running when the chapter reached its time limit of {job.timeout:g} s"
         cell += " (set it with --timeout SECONDS)"
@@ -302,6 +300,8 @@ def execute_chapter(job: Job) -> tuple[float, str | None]:
     if failure is not None:
         name = type(failure).__name__
         return seconds, f"{name}: {failure}" + hint(name, str(failure), job.log)
+    if refusal:
+        return seconds, refusal
     with contextlib.suppress(OSError, ValueError):  # a run cut short may have left none
         nb = nbformat.read(job.output, as_version=4)
     if cell:
