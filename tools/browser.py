@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,12 @@ def transferred(url: str, body: bytes) -> int:
     return len(body) if url.split("?")[0].endswith(_COMPRESSED) else len(gzip.compress(body, 6))
 
 
-def first_visit(browser: Any, url: str, compressed: bool = False) -> dict[str, int]:
+def first_visit(
+    browser: Any, url: str, then: Callable[[Any, bool], Any] | None = None
+) -> tuple[dict[str, int], dict[str, int], Any]:
     """What a first-time visitor's browser receives for ``url``, by address: the bytes of each
-    response, uncompressed, or (``compressed``) as a static host that gzips sends them.
+    response uncompressed, and as a static host that gzips sends them; with what ``then(page,
+    drawn)`` found on the page once its charts were drawn (``drawn``: all of them in time).
 
     The page is opened in a fresh context (an empty cache) at 1400×900 and read until the
     network is idle and its charts are drawn.
@@ -59,21 +63,23 @@ def first_visit(browser: Any, url: str, compressed: bool = False) -> dict[str, i
     from playwright.sync_api import Error as PlaywrightError
 
     received: dict[str, int] = {}
+    sent: dict[str, int] = {}
 
     def on_response(response: Any) -> None:
         with contextlib.suppress(PlaywrightError):  # a redirect has no body
             body = response.body()
-            received[response.url] = transferred(response.url, body) if compressed else len(body)
+            received[response.url], sent[response.url] = len(body), transferred(response.url, body)
 
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         page = context.new_page()
         page.on("response", on_response)
         page.goto(url, wait_until="networkidle")
-        wait_for_charts(page)
+        drawn = wait_for_charts(page)
+        found = then(page, drawn) if then else None
     finally:
         context.close()
-    return received
+    return received, sent, found
 
 
 def first_visit_weights(site: Path, pages: list[str]) -> dict[str, dict[str, int]]:
@@ -85,8 +91,7 @@ def first_visit_weights(site: Path, pages: list[str]) -> dict[str, dict[str, int
         browser = launch(playwright)
         try:
             for page_path in pages:
-                received = first_visit(browser, f"{url}/{page_path}")
-                sent = first_visit(browser, f"{url}/{page_path}", compressed=True)
+                received, sent, _ = first_visit(browser, f"{url}/{page_path}")
                 weights[page_path] = {
                     "bytes": sum(received.values()),
                     "gzip_bytes": sum(sent.values()),
