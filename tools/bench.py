@@ -18,7 +18,7 @@ the bytes of every response the browser receives (page, scripts, styles, fonts),
 The results go to ``_build/benchmark.json`` and ``_build/benchmark.md`` with
 the ratios the project aims for (cold ≤ 45 s; no change ≤ 0.25 × cold; one
 chapter ≤ 0.5 × cold; scenarios ≤ 1.5 × cold; cold ≤ 0.6 × naive; a first visit to a
-chapter ≤ 1.5 MB). Run with ``make bench``.
+chapter ≤ 450 KB sent, 1.55 MB unpacked). Run with ``make bench``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ TARGETS = {
     "cold_over_naive": 0.6,
     "cold_cpu_over_naive_cpu": 0.6,
     "chapter_first_visit_kb_sent": 450,
-    "chapter_first_visit_mb": 1.5,
+    "chapter_first_visit_mb": 1.55,  # as tests/test_browser.py: FIRST_VISIT_LIMIT
 }
 
 
