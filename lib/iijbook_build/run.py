@@ -180,22 +180,29 @@ def hint(ename: str, evalue: str, log: str = "") -> str:
 
     >>> hint("ModuleNotFoundError", "No module named 'statsmodels.api'")
     '; add the package that provides statsmodels to requirements.in, run make lock, then make venv'
+    >>> hint("ModuleNotFoundError", "No module named 'iijbook'")
+    '; iijbook is missing from .venv: run make venv'
     """
     if ename == "ModuleNotFoundError" and (found := re.search(r"No module named '(\w+)", evalue)):
-        package = found.group(1)
+        if (package := found.group(1)) in ("iijbook", "ipykernel", "ipykernel_launcher"):
+            return f"; {package} is missing from .venv: run make venv"  # the book's own, not a new one
         return f"; add the package that provides {package} to requirements.in, run make lock, then make venv"
     if ename == "NoSuchKernel":
         return "; there is no python3 kernel: ipykernel is missing from .venv, run make venv"
+    if ename == "DeadKernelError":
+        return f"; the kernel died while running the chapter (out of memory?): its messages are in {log}"
     if "died before replying to kernel_info" not in evalue:
         return ""
-    from jupyter_client.kernelspec import KernelSpecManager
+    spec = ""
+    with contextlib.suppress(Exception):  # a hint must never fail the report it is part of
+        from jupyter_client.kernelspec import KernelSpecManager
 
-    ks = KernelSpecManager().get_kernel_spec("python3")  # found: it is the kernel that did not start
+        ks = KernelSpecManager().get_kernel_spec("python3")
+        spec = f" (kernelspec {ks.resource_dir}, which runs {ks.argv[0]})"
     missing = re.search(r"No module named '?([\w.]+)'?", Path(log).read_text(errors="replace"))
     why = f": {missing.group(0)}" if missing else f"; its messages are in {log}"
-    spec = f"kernelspec {ks.resource_dir}, which runs {ks.argv[0]}"
     return (
-        f"; the python3 kernel ({spec}) did not start{why}. Run make venv; if that kernelspec is not "
+        f"; the python3 kernel{spec} did not start{why}. Run make venv; if that kernelspec is not "
         "the one in .venv, remove it (jupyter kernelspec remove python3)"
     )
 
