@@ -1,7 +1,8 @@
 """The book in JupyterLab, as a student opens it: Run All, then read the notebook.
 
 JupyterLab (with jupyterlab-myst, from ``requirements-lab.txt``) serves a copy of a chapter
-on 127.0.0.1; Playwright drives Debian's Chromium through the Run menu, as a student would.
+on 127.0.0.1; Playwright drives Debian's Chromium through the Run menu, as a student would: one
+page for the module, each notebook opened from the file browser and closed, its kernel shut down.
 After the run there must be no raw role in the prose, the values the prose cites, the
 exercise rendered, every chart drawn, and no request leaving the machine. A screenshot
 is kept beside the copy. Off CI, where Chromium or JupyterLab is missing, this skips loudly.
@@ -134,12 +135,14 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def _run_all(url: str, folder: Path, notebook: str, ready: str | list[str]) -> tuple[str, int, list[str]]:
-    """Open ``notebook`` in JupyterLab, run all cells from the Run menu, wait for ``ready`` (a text,
-    or each of a list) in the notebook's text; return that text, the number of charts drawn and any
-    request that left the machine. A full-page screenshot is kept beside the notebook."""
+@pytest.fixture(scope="module")
+def lab_page(lab) -> Iterator[tuple[object, list[str]]]:
+    """One Chromium and one JupyterLab page for the module, as a student keeps one open: each test
+    opens its notebook from the file browser, and closes it and shuts its kernel down when done.
+    Yields the page and the requests that left the machine since it opened."""
     from playwright.sync_api import sync_playwright
 
+    url, _folder = lab
     outside: list[str] = []
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
@@ -158,7 +161,22 @@ def _run_all(url: str, folder: Path, notebook: str, ready: str | list[str]) -> t
             return route.abort()
 
         page.route("**/*", guard)
-        page.goto(f"{url}/lab/tree/{notebook}?reset")  # this notebook alone, not the last workspace
+        page.goto(f"{url}/lab?reset")  # the file browser, no workspace from before
+        page.wait_for_selector(".jp-DirListing-item", timeout=90_000)
+        try:
+            yield page, outside
+        finally:
+            context.close()
+
+
+def _run_all(lab_page, folder: Path, notebook: str, ready: str | list[str]) -> tuple[str, int, list[str]]:
+    """Open ``notebook`` from JupyterLab's file browser, run all cells from the Run menu, wait for
+    ``ready`` (a text, or each of a list) in the notebook's text; return that text, the number of
+    charts drawn and any request that left the machine since the page opened. A full-page
+    screenshot is kept beside the notebook. The notebook is then closed and its kernel shut down."""
+    page, outside = lab_page
+    page.dblclick(f".jp-DirListing-itemText >> text='{notebook}'")
+    try:
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
         page.wait_for_function(IDLE, timeout=90_000)  # the kernel has started
         page.click("li.lm-MenuBar-item:has-text('Run')")
@@ -184,8 +202,14 @@ def _run_all(url: str, folder: Path, notebook: str, ready: str | list[str]) -> t
         page.screenshot(path=str(folder / f"{Path(notebook).stem}.png"), full_page=True)
         page.locator(".iijbook-chart img").first.scroll_into_view_if_needed()
         page.screenshot(path=str(folder / f"{Path(notebook).stem}-chart.png"))
-        context.close()
-    return text, drawn, outside
+    finally:  # the next notebook opens alone, with the machine's cores to itself
+        page.keyboard.press("Escape")  # a menu left open by a failure
+        if page.locator(".jp-Notebook").count():
+            page.click("li.lm-MenuBar-item:has-text('File')")
+            page.click("li.lm-Menu-item:has-text('Close and Shut Down Notebook')")
+            page.click(".jp-Dialog .jp-mod-accept")
+            page.wait_for_selector(".jp-Notebook", state="detached", timeout=30_000)
+    return text, drawn, list(outside)
 
 
 def _no_raw_markup(text: str, shot: Path) -> None:
@@ -193,9 +217,9 @@ def _no_raw_markup(text: str, shot: Path) -> None:
         assert raw not in text, f"raw {raw} in the notebook as JupyterLab shows it (screenshot {shot})"
 
 
-def test_a_chapter_run_in_jupyterlab_shows_its_values_exercise_and_chart(lab):
-    url, folder = lab
-    text, drawn, outside = _run_all(url, folder, "evals.ipynb", "42.0 units")
+def test_a_chapter_run_in_jupyterlab_shows_its_values_exercise_and_chart(lab, lab_page):
+    _url, folder = lab
+    text, drawn, outside = _run_all(lab_page, folder, "evals.ipynb", "42.0 units")
     _no_raw_markup(text, folder / "evals.png")
     assert "Twenty-one times the rate is 42.0, written 42.0 units." in text  # 21 × the default rate, 2
     assert "What is the product at a rate of 3?" in text and "Solution to" in text
@@ -224,13 +248,13 @@ def _cited(executed: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_chapter_runs_in_jupyterlab_citing_what_its_page_cites(lab, built_book, chapter):
+def test_every_chapter_runs_in_jupyterlab_citing_what_its_page_cites(lab, lab_page, built_book, chapter):
     """Run All on the chapter as a student opens it: every value its built page cites is in the
     notebook's text, as many charts draw their static image as the page draws, no raw markup
     shows, and nothing leaves the machine. The screenshot is kept beside the copy."""
     import nbformat
 
-    url, folder = lab
+    _url, folder = lab
     executed = built_book / "executed" / f"{chapter}.ipynb"
     cited = _cited(executed)
     charts = sum(
@@ -239,7 +263,7 @@ def test_every_chapter_runs_in_jupyterlab_citing_what_its_page_cites(lab, built_
         for output in cell.get("outputs", [])
     )
     assert cited and charts, f"{chapter}: the built page cites {len(cited)} value(s), draws {charts} chart(s)"
-    text, drawn, outside = _run_all(url, folder, f"{chapter}.ipynb", cited)
+    text, drawn, outside = _run_all(lab_page, folder, f"{chapter}.ipynb", cited)
     shot = folder / f"{chapter}.png"
     _no_raw_markup(text, shot)
     (folder / f"{chapter}.txt").write_text(text, encoding="utf-8")
