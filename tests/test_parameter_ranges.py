@@ -19,11 +19,11 @@ changed from its default: a constraint between parameters, which no single range
 can state. A run must also answer every ``{eval}`` its pages cite, show no ``nan`` or
 ``inf``, and write nothing to stderr.
 
-Runs reuse the chapter's kernels (:mod:`tests.chapter_kernel`), two of them, so
-the bounds run two at a time on two cores; a run costs a few seconds instead of
-a kernel start and the imports. The combinations Hypothesis draws are drawn first
-and then run as the bounds are: their parameters checks in this process (the cells a
-kernel would run first), their runs two at a time.
+Runs reuse two kernels (:mod:`tests.chapter_kernel`), kept from one chapter to the
+next as the build keeps a worker's, so the bounds run two at a time on two cores; a
+run costs a few seconds instead of a kernel start and the imports. The combinations
+Hypothesis draws are drawn first and then run as the bounds are: their parameters
+checks in this process (the cells a kernel would run first), their runs two at a time.
 
 How many combinations Hypothesis draws besides the bounds is the profile's
 (``tests/conftest.py``): "ci" by default, a few a chapter; "thorough" with
@@ -186,10 +186,18 @@ KERNELS = 2
 
 
 def kernels_for(chapter: Chapter) -> list[ChapterKernel]:
-    """The kernels of ``chapter``, started as each is first used; any other chapter's are shut down."""
+    """The kernels of ``chapter``, started as each is first used: those the last chapter ran in, as
+    the build's workers run one chapter after another in one kernel (every chapter is in one folder,
+    and each run starts from a cleared namespace), so that a chapter costs no kernel start."""
     if chapter.name not in _kernels:
-        _stop_all()
+        running = [k for kernels in _kernels.values() for k in kernels]
+        _kernels.clear()
         _kernels[chapter.name] = [ChapterKernel(chapter) for _ in range(KERNELS)]
+        for kernel, last in zip(_kernels[chapter.name], running, strict=False):
+            if last.chapter.path.parent == chapter.path.parent:
+                kernel.km, kernel.kc = last.km, last.kc
+            else:
+                last.shutdown()
     return _kernels[chapter.name]
 
 
@@ -202,8 +210,8 @@ def _stop_all() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_kernels():
-    """The last chapter's kernels, shut down with the session (a chapter's two tests run on one
-    process, one after the other: their ``together`` marker; the chapters, on either)."""
+    """The kernels, shut down with the session (a chapter's two tests run on one process, one after
+    the other: their ``together`` marker; the chapters, on either)."""
     yield
     _stop_all()
 
